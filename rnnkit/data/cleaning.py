@@ -1,0 +1,163 @@
+"""Turn a table with a parsed time column into a regular, gap-filled numeric frame.
+
+Every step is counted in a :class:`CleaningLog` so that the user sees what was
+changed: nothing is silently dropped or invented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+from rnnkit.data.frequency import Gap, find_gaps, infer_frequency, missing_timestamps
+
+MissingPolicy = Literal["interpolate", "ffill", "drop", "zero"]
+DuplicatePolicy = Literal["mean", "first", "last"]
+Aggregation = Literal["mean", "last", "first", "sum", "min", "max"]
+
+MISSING_POLICIES: tuple[str, ...] = ("interpolate", "ffill", "drop", "zero")
+DUPLICATE_POLICIES: tuple[str, ...] = ("mean", "first", "last")
+AGGREGATIONS: tuple[str, ...] = ("mean", "last", "first", "sum", "min", "max")
+
+
+@dataclass(frozen=True)
+class CleaningOptions:
+    """How to repair a series.
+
+    Args:
+        missing: how missing values are filled: time-weighted ``"interpolate"``
+            (default), ``"ffill"`` (carry the last value), ``"drop"`` the rows, or ``"zero"``.
+        duplicate_timestamps: how rows that share a timestamp are merged.
+        fill_gaps: insert rows for missing grid steps (then fill them). ``None``
+            means yes, except on business-day data, where gaps are market holidays.
+        resample: a pandas frequency (``"1h"``, ``"D"``, ``"MS"``) to aggregate to, or ``None``.
+        resample_how: the aggregation used when resampling.
+        sentinels: values that mean "no reading" (Jena uses -9999); they become missing.
+    """
+
+    missing: MissingPolicy = "interpolate"
+    duplicate_timestamps: DuplicatePolicy = "mean"
+    fill_gaps: bool | None = None
+    resample: str | None = None
+    resample_how: Aggregation = "mean"
+    sentinels: tuple[float, ...] = (-9999.0,)
+
+    def __post_init__(self) -> None:
+        from rnnkit.errors import DataError
+
+        if self.missing not in MISSING_POLICIES:
+            raise DataError(
+                f"Unknown missing-value policy {self.missing!r}.",
+                f"Use one of: {', '.join(MISSING_POLICIES)}.",
+            )
+        if self.duplicate_timestamps not in DUPLICATE_POLICIES:
+            raise DataError(
+                f"Unknown duplicate-timestamp policy {self.duplicate_timestamps!r}.",
+                f"Use one of: {', '.join(DUPLICATE_POLICIES)}.",
+            )
+        if self.resample_how not in AGGREGATIONS:
+            raise DataError(
+                f"Unknown resampling aggregation {self.resample_how!r}.",
+                f"Use one of: {', '.join(AGGREGATIONS)}.",
+            )
+        if self.resample is not None:
+            try:
+                pd.tseries.frequencies.to_offset(self.resample)
+            except ValueError as error:
+                raise DataError(
+                    f"{self.resample!r} is not a frequency rnnkit understands.",
+                    "Use a pandas frequency such as '1h', '30min', 'D', 'W' or 'MS'.",
+                ) from error
+
+
+@dataclass
+class CleaningLog:
+    """What cleaning found and did, in counts the user can check."""
+
+    was_sorted: bool = True
+    exact_duplicates: int = 0
+    duplicate_timestamps: int = 0
+    sentinels: dict[str, int] = field(default_factory=dict)
+    frequency: str | None = None
+    gaps: list[Gap] = field(default_factory=list)
+    missing_steps: int = 0
+    gaps_filled: bool = False
+    missing_values: dict[str, int] = field(default_factory=dict)
+    values_filled: int = 0
+    rows_dropped_missing: int = 0
+    resampled_from: str | None = None
+
+
+def clean_frame(
+    frame: pd.DataFrame, options: CleaningOptions, required: list[str]
+) -> tuple[pd.DataFrame, CleaningLog]:
+    """Sort, deduplicate, regularise, optionally resample and fill a numeric frame.
+
+    ``frame`` has a ``DatetimeIndex`` and float columns. ``required`` names the
+    columns the model will use: the ``"drop"`` policy only looks at those.
+    """
+    log = CleaningLog()
+    frame = _replace_sentinels(frame, options.sentinels, log)
+    log.was_sorted = bool(frame.index.is_monotonic_increasing)
+    if not log.was_sorted:
+        frame = frame.sort_index(kind="stable")
+    frame = _merge_duplicates(frame, options.duplicate_timestamps, log)
+    log.frequency = infer_frequency(frame.index)
+    missing = missing_timestamps(frame.index, log.frequency)
+    log.gaps = find_gaps(frame.index, missing)
+    log.missing_steps = len(missing)
+    fill_gaps = options.fill_gaps if options.fill_gaps is not None else log.frequency != "B"
+    if fill_gaps and len(missing):
+        frame = frame.reindex(frame.index.union(missing))
+        log.gaps_filled = True
+    if options.resample is not None:
+        log.resampled_from = log.frequency
+        frame = frame.resample(options.resample).agg(options.resample_how)
+        log.frequency = infer_frequency(frame.index) or options.resample
+    log.missing_values = {c: int(n) for c, n in frame.isna().sum().items() if n}
+    frame = _fill_missing(frame, options.missing, required, log)
+    return frame, log
+
+
+def _replace_sentinels(frame: pd.DataFrame, sentinels: tuple[float, ...], log: CleaningLog) -> pd.DataFrame:
+    if not sentinels:
+        return frame
+    mask = frame.isin(list(sentinels))
+    counts = mask.sum()
+    log.sentinels = {c: int(n) for c, n in counts.items() if n}
+    return frame.mask(mask) if log.sentinels else frame
+
+
+def _merge_duplicates(frame: pd.DataFrame, policy: DuplicatePolicy, log: CleaningLog) -> pd.DataFrame:
+    exact = frame.reset_index().duplicated().to_numpy()
+    log.exact_duplicates = int(exact.sum())
+    if log.exact_duplicates:
+        frame = frame[~exact]
+    repeated = frame.index.duplicated(keep="first")
+    log.duplicate_timestamps = int(repeated.sum())
+    if log.duplicate_timestamps:
+        frame = frame.groupby(level=0, sort=True).agg(policy)
+    return frame
+
+
+def _fill_missing(
+    frame: pd.DataFrame, policy: MissingPolicy, required: list[str], log: CleaningLog
+) -> pd.DataFrame:
+    before = int(frame.isna().to_numpy().sum())
+    if before == 0:
+        return frame
+    if policy == "drop":
+        keep = frame[required].notna().all(axis=1)
+        log.rows_dropped_missing = int((~keep).sum())
+        frame = frame[keep]
+    elif policy == "interpolate":
+        frame = frame.interpolate(method="time", limit_direction="both")
+    elif policy == "ffill":
+        frame = frame.ffill().bfill()
+    else:
+        frame = frame.fillna(0.0)
+    log.values_filled = before - int(frame.isna().to_numpy().sum()) if policy != "drop" else 0
+    return frame
+

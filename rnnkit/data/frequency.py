@@ -1,0 +1,116 @@
+"""Infer the sampling frequency of a time index and find the gaps in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+_DAY = pd.Timedelta(days=1)
+
+_LABELS = {
+    "MS": "monthly (month start)",
+    "ME": "monthly (month end)",
+    "QS": "quarterly",
+    "YS": "yearly",
+    "YE": "yearly",
+    "B": "business days",
+    "D": "daily",
+    "h": "hourly",
+    "min": "every minute",
+    "s": "every second",
+}
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A run of missing steps: ``after`` is the last timestamp before it, ``before`` the first after."""
+
+    after: pd.Timestamp
+    before: pd.Timestamp
+    missing_steps: int
+
+
+def infer_frequency(index: pd.DatetimeIndex) -> str | None:
+    """Return a pandas frequency alias (``"MS"``, ``"10min"``, ``"B"``...) or ``None`` if irregular.
+
+    ``pd.infer_freq`` needs a perfect grid; real data has gaps and holidays, so
+    fall back to the most common step and calendar rules for months, quarters,
+    years, weeks and business days.
+    """
+    if len(index) < 3:
+        return None
+    try:
+        exact = pd.infer_freq(index)
+    except (TypeError, ValueError):
+        exact = None
+    if exact:
+        return _normalise_alias(exact)
+    steps = pd.Series(np.diff(index.as_unit("ns").asi8)).mode()
+    if steps.empty or steps.iloc[0] <= 0:
+        return None
+    step = pd.Timedelta(int(steps.iloc[0]), unit="ns")
+    dates_only = bool((index == index.normalize()).all())
+    if dates_only and pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
+        if (index.day == 1).all():
+            return "MS"
+        if index.is_month_end.all():
+            return "ME"
+    if dates_only and pd.Timedelta(days=89) <= step <= pd.Timedelta(days=92) and (index.day == 1).all():
+        return "QS"
+    if dates_only and pd.Timedelta(days=365) <= step <= pd.Timedelta(days=366):
+        return "YS" if ((index.month == 1) & (index.day == 1)).all() else "YE"
+    if dates_only and step == _DAY and (index.dayofweek < 5).all() and len(index) > 10:
+        return "B"
+    if dates_only and step == pd.Timedelta(days=7):
+        weekday = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[int(pd.Series(index.dayofweek).mode()[0])]
+        return f"W-{weekday}"
+    return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def _normalise_alias(alias: str) -> str:
+    """Strip anchors that carry no information for us (``YS-JAN`` → ``YS``)."""
+    for prefix in ("YS-JAN", "YE-DEC", "QS-JAN", "QS-OCT"):
+        if alias == prefix:
+            return alias.split("-")[0]
+    return alias
+
+
+def frequency_label(alias: str | None) -> str:
+    """Human words for a frequency alias: ``"10min"`` → ``"every 10 minutes"``."""
+    if alias is None:
+        return "irregular"
+    if alias in _LABELS:
+        return _LABELS[alias]
+    if alias.startswith("W-"):
+        return f"weekly ({alias[2:].title()})"
+    offset = pd.tseries.frequencies.to_offset(alias)
+    units = {"min": "minutes", "h": "hours", "D": "days", "s": "seconds"}
+    base = offset.name if hasattr(offset, "name") else alias
+    if offset.n > 1 and base in units:
+        return f"every {offset.n} {units[base]}"
+    return _LABELS.get(base, alias)
+
+
+def missing_timestamps(index: pd.DatetimeIndex, alias: str | None) -> pd.DatetimeIndex:
+    """Grid points of ``alias`` between the first and last timestamp that the index lacks."""
+    if alias is None or len(index) < 2:
+        return pd.DatetimeIndex([])
+    grid = pd.date_range(index[0], index[-1], freq=alias)
+    if len(grid) > 20 * len(index):  # the alias does not fit this index at all
+        return pd.DatetimeIndex([])
+    return grid.difference(index)
+
+
+def find_gaps(index: pd.DatetimeIndex, missing: pd.DatetimeIndex) -> list[Gap]:
+    """Group missing grid points into runs, each bounded by the observed timestamps around it."""
+    if len(missing) == 0:
+        return []
+    positions = index.searchsorted(missing)
+    run_starts = np.flatnonzero(np.r_[True, np.diff(positions) != 0])
+    run_ends = np.r_[run_starts[1:], len(missing)]
+    return [
+        Gap(index[positions[s] - 1], index[positions[s]], int(e - s))
+        for s, e in zip(run_starts, run_ends)
+    ]

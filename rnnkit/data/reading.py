@@ -1,0 +1,279 @@
+"""Raw bytes from a user's file object to a table of columns.
+
+Handles the encodings, delimiters, number formats and spreadsheet formats that
+real exports use, and turns every way a file can be unreadable into a typed
+:mod:`rnnkit.errors` exception. Dates are left as text here; see
+:mod:`rnnkit.data.timeparse`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.data.limits import DEFAULT_LIMITS, ReadLimits
+from rnnkit.errors import BinaryFileError, EmptyFileError, FileTooLargeError
+
+DELIMITERS = (",", ";", "\t", "|")
+MISSING_TOKENS = frozenset(
+    {"", "na", "n/a", "nan", "null", "none", "-", "--", ".", "#n/a", "?", "missing"}
+)
+_SNIFF_LINES = 200
+_XLSX_MAGIC = b"PK\x03\x04"
+_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+_DOT_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class TextFormat:
+    """What was detected about a text table: useful in reports and tests."""
+
+    encoding: str
+    delimiter: str
+    decimal: str
+    thousands: str
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read from a file: columns are numbers where they parse, text otherwise."""
+
+    frame: pd.DataFrame
+    text_format: TextFormat | None
+    unparsable_cells: dict[str, int]
+
+
+def read_bytes(source: BinaryIO | bytes, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
+    """Read at most ``limits.max_bytes`` from a binary file object, refusing larger files."""
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    else:
+        if hasattr(source, "seek"):
+            try:
+                source.seek(0)
+            except (OSError, ValueError):
+                pass
+        data = source.read(limits.max_bytes + 1)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+    if len(data) > limits.max_bytes:
+        raise FileTooLargeError(
+            f"The file is larger than the {limits.max_megabytes} MB limit.",
+            "Upload a shorter extract, or resample or trim it before uploading.",
+        )
+    return data
+
+
+def read_table(
+    source: BinaryIO | bytes, name: str | None = None, limits: ReadLimits = DEFAULT_LIMITS
+) -> RawTable:
+    """Read a CSV/TSV (any common dialect), an Excel workbook or a zip holding one CSV."""
+    data = read_bytes(source, limits)
+    if not data.strip():
+        raise EmptyFileError(
+            "The file is empty.", "Choose a CSV file with a header row and at least one data row."
+        )
+    if data.startswith(_XLSX_MAGIC) and not _is_zip_of_one_table(data):
+        return _check_shape(_read_excel(data), None, limits)
+    if data.startswith(_XLSX_MAGIC):
+        data = _unzip_single_table(data, limits)
+    elif data.startswith(_XLS_MAGIC):
+        raise BinaryFileError(
+            "This is an old Excel 97–2003 (.xls) workbook, which rnnkit does not read.",
+            "Save it as .xlsx or CSV in your spreadsheet program and upload that.",
+        )
+    text, encoding = decode_text(data)
+    return _read_text_table(text, encoding, limits)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or Latin-1; reject binary junk."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    head = data[:65536]
+    if b"\x00" in head or _control_ratio(head) > 0.05:
+        raise BinaryFileError(
+            "The file is binary data, not a text table.",
+            "Upload a CSV (comma, semicolon or tab separated) or an .xlsx workbook.",
+        )
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _control_ratio(chunk: bytes) -> float:
+    """Share of bytes that are control characters other than tab, CR and LF."""
+    if not chunk:
+        return 0.0
+    arr = np.frombuffer(chunk, dtype=np.uint8)
+    control = (arr < 32) & (arr != 9) & (arr != 10) & (arr != 13)
+    return float(control.mean())
+
+
+def _is_zip_of_one_table(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+    except zipfile.BadZipFile:
+        return False
+    return len(names) == 1 and names[0].lower().endswith((".csv", ".txt", ".tsv"))
+
+
+def _unzip_single_table(data: bytes, limits: ReadLimits) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        member = archive.infolist()[-1]
+        if member.file_size > limits.max_bytes:
+            raise FileTooLargeError(
+                f"The CSV inside the zip is {member.file_size // 1_048_576} MB, over the "
+                f"{limits.max_megabytes} MB limit.",
+                "Upload a shorter extract, or resample or trim it before uploading.",
+            )
+        with archive.open(member) as handle:
+            return handle.read(limits.max_bytes + 1)
+
+
+def _read_excel(data: bytes) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl")
+    except Exception as error:  # openpyxl raises many unrelated types on corrupt input
+        raise BinaryFileError(
+            f"The file looks like an Excel workbook but cannot be read ({type(error).__name__}).",
+            "Open it in your spreadsheet program, save it again as .xlsx or CSV, and upload that.",
+        ) from error
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def sniff_delimiter(lines: list[str]) -> str:
+    """Pick the delimiter that splits the sample into the most columns, consistently."""
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        if not widths:
+            continue
+        header_width = widths[0]
+        consistent = sum(w == header_width for w in widths) / len(widths)
+        score = (consistent if header_width > 1 else 0.0, header_width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def sniff_number_format(lines: list[str], delimiter: str) -> tuple[str, str]:
+    """Return ``(decimal, thousands)``: decimal commas are only possible without comma delimiters."""
+    if delimiter == ",":
+        return ".", ","
+    cells = [c.strip().strip('"') for row in csv.reader(lines[1:], delimiter=delimiter) for c in row]
+    comma = sum(bool(_COMMA_DECIMAL.match(c)) for c in cells)
+    dot = sum(bool(_DOT_DECIMAL.match(c)) for c in cells)
+    return (",", ".") if comma > dot else (".", ",")
+
+
+def _read_text_table(text: str, encoding: str, limits: ReadLimits) -> RawTable:
+    lines = [line for line in text.splitlines()[: _SNIFF_LINES + 1] if line.strip()]
+    if len(lines) < 2:
+        raise EmptyFileError(
+            "The file has a header but no data rows." if lines else "The file is empty.",
+            "Choose a file with a header row followed by at least one row of values.",
+        )
+    delimiter = sniff_delimiter(lines)
+    decimal, thousands = sniff_number_format(lines, delimiter)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=True,
+            nrows=limits.max_rows + 1,
+            on_bad_lines="error",
+        )
+    except (pd.errors.ParserError, csv.Error, ValueError) as error:
+        raise BinaryFileError(
+            f"The file is not a consistent table: {str(error).splitlines()[0]}",
+            "Check that every row has the same number of separators as the header "
+            "(comma, semicolon or tab), then upload it again.",
+        ) from error
+    text_format = TextFormat(encoding, delimiter, decimal, thousands)
+    frame = _check_shape(frame, text_format, limits)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    converted, unparsable = _convert_numbers(frame, decimal, thousands)
+    return RawTable(converted, text_format, unparsable)
+
+
+def _check_shape(frame: pd.DataFrame, fmt: TextFormat | None, limits: ReadLimits) -> pd.DataFrame:
+    if frame.shape[1] > limits.max_columns:
+        raise FileTooLargeError(
+            f"The file has {frame.shape[1]} columns, over the limit of {limits.max_columns}.",
+            "Keep the time column, the target and the features you need, and upload that.",
+        )
+    if len(frame) > limits.max_rows:
+        raise FileTooLargeError(
+            f"The file has more than {limits.max_rows:,} rows.",
+            "Upload a shorter period, or resample the series (for example to hourly) first.",
+        )
+    if len(frame) == 0:
+        raise EmptyFileError(
+            "The file has a header but no data rows.",
+            "Choose a file with a header row followed by at least one row of values.",
+        )
+    if fmt is None:
+        return frame.reset_index(drop=True)
+    return frame
+
+
+def _convert_numbers(
+    frame: pd.DataFrame, decimal: str, thousands: str
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Turn each column that is mostly numbers into float64; leave the others as text.
+
+    A column counts as numeric when at most 2% of its non-missing cells fail to
+    parse; those cells become missing values and are reported.
+    """
+    out: dict[str, pd.Series] = {}
+    unparsable: dict[str, int] = {}
+    for name in frame.columns:
+        column = frame[name]
+        numbers, bad, present = parse_numbers(column, decimal, thousands)
+        if present and bad <= 0.02 * present and bad < present:
+            out[name] = numbers
+            if bad:
+                unparsable[name] = bad
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=frame.index), unparsable
+
+
+def parse_numbers(
+    column: pd.Series, decimal: str = ".", thousands: str = ","
+) -> tuple[pd.Series, int, int]:
+    """Parse text to float64.
+
+    Returns the numbers, how many non-missing cells failed to parse, and how
+    many cells were not missing-value tokens (``""``, ``NA``, ``null``...).
+    """
+    try:  # fast path: clean, plain numbers
+        numbers = pd.to_numeric(column, errors="raise").astype("float64")
+        return numbers, 0, len(column)
+    except (ValueError, TypeError):
+        pass
+    text = column.astype(str).str.strip()
+    missing = text.str.lower().isin(MISSING_TOKENS)
+    numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
+    failed = numbers.isna() & ~missing
+    if failed.any():
+        cleaned = text[failed].str.replace(thousands, "", regex=False).str.replace(" ", "", regex=False)
+        if decimal != ".":
+            cleaned = cleaned.str.replace(decimal, ".", regex=False)
+        numbers.loc[failed] = pd.to_numeric(cleaned, errors="coerce")
+    return numbers, int((numbers.isna() & ~missing).sum()), int((~missing).sum())

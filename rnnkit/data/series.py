@@ -1,0 +1,218 @@
+"""The validated time series every later stage consumes, and the report of how it was made.
+
+``load_series`` is the one entry point from a user's file object; the built-in
+datasets go through ``series_from_table`` with their own defaults, so uploads
+and datasets are cleaned by exactly the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO
+
+import pandas as pd
+
+from rnnkit.data.cleaning import CleaningLog, CleaningOptions, clean_frame
+from rnnkit.data.frequency import frequency_label
+from rnnkit.data.limits import DEFAULT_LIMITS, ReadLimits
+from rnnkit.data.ohlc import adjust_unsplit_close
+from rnnkit.data.reading import RawTable, TextFormat, read_table
+from rnnkit.data.timeparse import detect_time_column
+from rnnkit.errors import (
+    EmptyTargetError,
+    NoNumericColumnError,
+    NonNumericTargetError,
+    UnknownColumnError,
+)
+
+
+@dataclass(frozen=True)
+class DataReport:
+    """Everything a user should know about how a file became a series."""
+
+    source: str
+    rows_read: int
+    time_column: str
+    time_layout: str
+    unparsable_times: int
+    text_format: TextFormat | None
+    unparsable_cells: dict[str, int]
+    ignored_columns: tuple[str, ...]
+    cleaning: CleaningLog
+    notes: tuple[str, ...] = ()
+
+    @property
+    def frequency(self) -> str | None:
+        return self.cleaning.frequency
+
+    @property
+    def frequency_label(self) -> str:
+        return frequency_label(self.cleaning.frequency)
+
+    def summary_lines(self) -> list[str]:
+        """Short sentences about everything that was found or changed, for the CLI and the UI."""
+        log = self.cleaning
+        lines: list[str] = []
+        if self.unparsable_times:
+            lines.append(f"{self.unparsable_times} rows had an unreadable time and were dropped.")
+        if not log.was_sorted:
+            lines.append("Rows were not in time order; they were sorted.")
+        if log.exact_duplicates:
+            lines.append(f"{log.exact_duplicates} exact duplicate rows were dropped.")
+        if log.duplicate_timestamps:
+            lines.append(
+                f"{log.duplicate_timestamps} rows repeated an earlier timestamp with other values; merged."
+            )
+        for column, count in log.sentinels.items():
+            lines.append(f"{count} values of -9999 (no reading) in {column!r} were treated as missing.")
+        for column, count in self.unparsable_cells.items():
+            lines.append(f"{count} cells of {column!r} were not numbers and were treated as missing.")
+        if log.gaps:
+            action = "rows inserted and filled" if log.gaps_filled else "left as they are"
+            if log.frequency == "B" and not log.gaps_filled:
+                action += " (market holidays are expected in daily prices)"
+            lines.append(
+                f"{_plural(len(log.gaps), 'gap')} in the {self.frequency_label} grid, "
+                f"{_plural(log.missing_steps, 'missing step')}; {action}."
+            )
+        if log.resampled_from is not None:
+            lines.append(f"Resampled from {frequency_label(log.resampled_from)} to {self.frequency_label}.")
+        if log.values_filled:
+            lines.append(f"{log.values_filled} missing values were filled.")
+        if log.rows_dropped_missing:
+            lines.append(f"{log.rows_dropped_missing} rows with missing values were dropped.")
+        if self.ignored_columns:
+            names = ", ".join(repr(c) for c in self.ignored_columns)
+            lines.append(f"Columns that are not numeric and cannot be model inputs: {names}.")
+        lines.extend(self.notes)
+        return lines
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """A clean, regular series: a ``DatetimeIndex`` and float columns, with a chosen target.
+
+    ``features`` are extra input columns; the target is always an input too.
+    """
+
+    frame: pd.DataFrame
+    target: str
+    features: tuple[str, ...]
+    report: DataReport
+    name: str = "series"
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def inputs(self) -> list[str]:
+        """Model input columns: the target first, then the features."""
+        return [self.target, *[f for f in self.features if f != self.target]]
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        return list(self.frame.columns)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def with_columns(self, target: str, features: tuple[str, ...] | list[str] = ()) -> TimeSeries:
+        """The same series with another target and features, validated."""
+        validate_columns(self.frame, target, features, self.report.ignored_columns)
+        return replace(self, target=target, features=tuple(f for f in features if f != target))
+
+
+def load_series(
+    source: BinaryIO | bytes,
+    *,
+    name: str = "upload",
+    target: str | None = None,
+    features: tuple[str, ...] | list[str] = (),
+    time_column: str | None = None,
+    options: CleaningOptions = CleaningOptions(),
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> TimeSeries:
+    """Read a user's file object (CSV, TSV, .xlsx or a zip of one CSV) into a :class:`TimeSeries`.
+
+    Raises a subclass of :class:`rnnkit.errors.DataError` naming the problem and
+    its fix for every file that cannot become a series.
+    """
+    table = read_table(source, name=name, limits=limits)
+    return series_from_table(
+        table, name=name, target=target, features=features, time_column=time_column, options=options
+    )
+
+
+def series_from_table(
+    table: RawTable,
+    *,
+    name: str,
+    target: str | None = None,
+    features: tuple[str, ...] | list[str] = (),
+    time_column: str | None = None,
+    options: CleaningOptions = CleaningOptions(),
+    notes: tuple[str, ...] = (),
+) -> TimeSeries:
+    """Detect time, pick numeric columns, validate the target and clean: the shared pipeline."""
+    raw = table.frame
+    parsed = detect_time_column(raw, time_column)
+    others = [c for c in raw.columns if c != parsed.column]
+    numeric = [c for c in others if pd.api.types.is_numeric_dtype(raw[c])]
+    ignored = tuple(str(c) for c in others if c not in numeric)
+    if not numeric:
+        raise NoNumericColumnError(
+            "The file has no numeric column besides the time column"
+            + (f" (text columns: {', '.join(repr(c) for c in ignored)})." if ignored else "."),
+            "Add at least one column of numbers to forecast. Numbers may use a decimal point "
+            "or comma and thousands separators, but no units or text.",
+        )
+    keep = parsed.values.notna().to_numpy()
+    frame = raw.loc[keep, numeric].astype("float64")
+    frame.index = pd.DatetimeIndex(parsed.values[keep], name="time")
+    frame, note = adjust_unsplit_close(frame)
+    target = target if target is not None else numeric[0]
+    validate_columns(frame, target, features, ignored)
+    frame, log = clean_frame(frame, options, [target, *features])
+    report = DataReport(
+        source=name,
+        rows_read=len(raw),
+        time_column=str(parsed.column),
+        time_layout=parsed.layout,
+        unparsable_times=parsed.unparsable,
+        text_format=table.text_format,
+        unparsable_cells=dict(table.unparsable_cells),
+        ignored_columns=ignored,
+        cleaning=log,
+        notes=tuple(notes) + ((note,) if note else ()),
+    )
+    if frame[target].isna().all():
+        raise EmptyTargetError(
+            f"The target column {target!r} has no values left after cleaning.",
+            "Choose another target column, or a missing-value policy other than 'drop'.",
+        )
+    return TimeSeries(frame=frame, target=target, features=tuple(f for f in features if f != target),
+                      report=report, name=name)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def validate_columns(
+    frame: pd.DataFrame, target: str, features: tuple[str, ...] | list[str], ignored: tuple[str, ...]
+) -> None:
+    """Check that the target and features exist, are numeric and hold values."""
+    for role, column in [("target", target), *[("feature", f) for f in features]]:
+        if column in ignored:
+            raise NonNumericTargetError(
+                f"The {role} column {column!r} holds text, not numbers.",
+                f"Choose a numeric column: {', '.join(repr(c) for c in frame.columns)}.",
+            )
+        if column not in frame.columns:
+            raise UnknownColumnError(
+                f"There is no column named {column!r}.",
+                f"Choose one of the numeric columns: {', '.join(repr(c) for c in frame.columns)}.",
+            )
+        if frame[column].isna().all():
+            raise EmptyTargetError(
+                f"The {role} column {column!r} has no values: every cell is empty or missing.",
+                "Choose a column that holds numbers.",
+            )
