@@ -1,0 +1,81 @@
+"""Windows as arrays (small series) or as batches gathered on demand (large ones).
+
+Materialising every Jena window (420,551 × 240 × 14 float32) would take about
+5.6 GB; :class:`WindowBatches` holds only the series and the anchor list and
+gathers one batch at a time, so memory does not grow with the number of windows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnkit.windows.indexing import gather_inputs, gather_targets
+from rnnkit.windows.spec import WindowSpec
+
+#: Above this many bytes of input windows, stream batches instead of materialising.
+MATERIALISE_LIMIT_BYTES = 256 * 1024 * 1024
+
+
+class WindowBatches:
+    """A sequence of ``(inputs, targets)`` batches over the windows at ``anchors``.
+
+    Behaves like ``keras.utils.Sequence`` (``len``, indexing, ``on_epoch_end``)
+    without importing Keras; ``rnnkit.windows.keras_adapter`` wraps it as a
+    ``keras.utils.PyDataset`` for ``model.fit``. With ``shuffle=True`` the window
+    order is a fresh seeded permutation every epoch.
+    """
+
+    def __init__(
+        self,
+        inputs: np.ndarray,
+        target: np.ndarray,
+        anchors: np.ndarray,
+        spec: WindowSpec,
+        batch_size: int = 128,
+        shuffle: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.inputs = inputs
+        self.target = target
+        self.anchors = np.asarray(anchors, dtype=np.int64)
+        self.spec = spec
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(self.anchors) if shuffle else self.anchors
+
+    @property
+    def n_windows(self) -> int:
+        return len(self.anchors)
+
+    def __len__(self) -> int:
+        return -(-len(self.anchors) // self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"batch {index} out of range for {len(self)} batches")
+        index %= len(self)
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        return gather_inputs(self.inputs, rows, self.spec), gather_targets(self.target, rows, self.spec)
+
+    def __iter__(self):
+        for index in range(len(self)):
+            yield self[index]
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self._order = self._rng.permutation(self.anchors)
+
+
+def window_bytes(n_windows: int, spec: WindowSpec, n_features: int, itemsize: int = 4) -> int:
+    """Bytes that the input windows would take if materialised."""
+    return n_windows * spec.n_steps * n_features * itemsize
+
+
+def materialise(
+    inputs: np.ndarray, target: np.ndarray, anchors: np.ndarray, spec: WindowSpec
+) -> tuple[np.ndarray, np.ndarray]:
+    """All windows at once: ``X`` of shape ``(n, n_steps, features)`` and ``y`` of ``(n, horizon)``."""
+    return gather_inputs(inputs, anchors, spec), gather_targets(target, anchors, spec)
