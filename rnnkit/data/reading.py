@@ -119,18 +119,28 @@ def _control_ratio(chunk: bytes) -> float:
     return float(control.mean())
 
 
+def _table_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """CSV-like members of a zip, ignoring folders and macOS resource forks."""
+    return [
+        m for m in archive.infolist()
+        if not m.is_dir()
+        and not m.filename.startswith("__MACOSX/")
+        and not m.filename.rsplit("/", 1)[-1].startswith("._")
+        and m.filename.lower().endswith((".csv", ".txt", ".tsv"))
+    ]
+
+
 def _is_zip_of_one_table(data: bytes) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = [n for n in archive.namelist() if not n.endswith("/")]
+            return len(_table_members(archive)) == 1
     except zipfile.BadZipFile:
         return False
-    return len(names) == 1 and names[0].lower().endswith((".csv", ".txt", ".tsv"))
 
 
 def _unzip_single_table(data: bytes, limits: ReadLimits) -> bytes:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        member = archive.infolist()[-1]
+        member = _table_members(archive)[0]
         if member.file_size > limits.max_bytes:
             raise FileTooLargeError(
                 f"The CSV inside the zip is {member.file_size // 1_048_576} MB, over the "

@@ -1,0 +1,106 @@
+"""Daily stock prices: the classic Google course files, Yahoo CSVs, yfinance, and plotly's sample."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from rnnkit.data.reading import RawTable, read_table
+from rnnkit.datasets.download import cache_dir, data_dir, offline
+from rnnkit.errors import DatasetUnavailableError
+
+CLASSIC_TICKER = "GOOG"
+CLASSIC_FILES = ("Google_Stock_Price_Train.csv", "Google_Stock_Price_Test.csv")
+#: Local Yahoo-style files by ticker, looked up in RNNKIT_DATA_DIR.
+LOCAL_TICKER_FILES = {"^GSPC": ("GSPC.csv", "^GSPC.csv")}
+PLOTLY_NOTICE = (
+    "No network and no local price file, so this is plotly's bundled sample: weekly closing "
+    "prices of six tech stocks in 2018–2019, each divided by its first value. It is not daily "
+    "OHLCV data. Set RNNKIT_DATA_DIR to a folder with price files, connect to the internet, "
+    "or upload a CSV for real prices."
+)
+
+
+def normalise_ticker(ticker: str | None) -> str:
+    ticker = (ticker or CLASSIC_TICKER).strip().upper()
+    return "^GSPC" if ticker in {"GSPC", "SP500", "S&P500"} else ticker
+
+
+def read_tables(paths: list[Path]) -> RawTable:
+    """Read one or more CSVs of the same layout (train + test files) as one table."""
+    tables = []
+    for path in paths:
+        with path.open("rb") as handle:
+            tables.append(read_table(handle, name=path.name))
+    frame = pd.concat([t.frame for t in tables], ignore_index=True)
+    unparsable: dict[str, int] = {}
+    for table in tables:
+        for column, count in table.unparsable_cells.items():
+            unparsable[column] = unparsable.get(column, 0) + count
+    return RawTable(frame, tables[0].text_format, unparsable)
+
+
+def local_price_files(ticker: str) -> list[Path] | None:
+    """Local files for ``ticker``: the classic pair for GOOG, a Yahoo CSV otherwise, or the cache."""
+    folder = data_dir()
+    if folder is not None:
+        if ticker == CLASSIC_TICKER and all((folder / f).is_file() for f in CLASSIC_FILES):
+            return [folder / f for f in CLASSIC_FILES]
+        for name in LOCAL_TICKER_FILES.get(ticker, (f"{ticker}.csv",)):
+            if (folder / name).is_file():
+                return [folder / name]
+    cached = cache_dir() / cache_name(ticker)
+    return [cached] if cached.is_file() else None
+
+
+def cache_name(ticker: str) -> str:
+    safe = "".join(ch if ch.isalnum() else "_" for ch in ticker)
+    return f"prices_{safe}.csv"
+
+
+def download_prices(ticker: str) -> Path:
+    """Fetch daily OHLCV for ``ticker`` with yfinance and cache it as a Yahoo-style CSV."""
+    if offline():
+        raise DatasetUnavailableError(
+            f"Downloads are switched off (RNNKIT_OFFLINE is set), and {ticker} has no local copy.",
+            "Upload a CSV of daily prices instead.",
+        )
+    import yfinance  # imported here: it is slow to import and only needed to download
+
+    logging.getLogger("yfinance").setLevel(logging.CRITICAL)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            frame = yfinance.download(
+                ticker, period="max", interval="1d", auto_adjust=False, progress=False,
+                multi_level_index=False, threads=False,
+            )
+        except Exception as error:  # yfinance wraps network failures in many types
+            frame, reason = None, type(error).__name__
+        else:
+            reason = "no rows returned"
+    if frame is None or frame.empty:
+        raise DatasetUnavailableError(
+            f"Could not download daily prices for {ticker} from Yahoo Finance ({reason}).",
+            "Check the ticker and your connection, or upload a CSV of daily prices.",
+        )
+    frame = frame.reset_index()
+    frame.columns = [str(c) for c in frame.columns]
+    path = cache_dir() / cache_name(ticker)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    frame.to_csv(tmp, index=False, date_format="%Y-%m-%d")
+    tmp.replace(path)
+    return path
+
+
+def plotly_sample() -> RawTable:
+    """plotly's bundled weekly stocks sample: always available, clearly not daily OHLCV."""
+    import plotly.data
+
+    frame = plotly.data.stocks()
+    frame["date"] = frame["date"].astype(str)
+    return RawTable(frame, None, {})
