@@ -86,6 +86,7 @@ class CleaningLog:
     gaps_filled: bool = False
     missing_values: dict[str, int] = field(default_factory=dict)
     values_filled: int = 0
+    missing_policy: str = "interpolate"
     rows_dropped_missing: int = 0
     resampled_from: str | None = None
 
@@ -98,7 +99,7 @@ def clean_frame(
     ``frame`` has a ``DatetimeIndex`` and float columns. ``required`` names the
     columns the model will use: the ``"drop"`` policy only looks at those.
     """
-    log = CleaningLog()
+    log = CleaningLog(missing_policy=options.missing)
     frame = _replace_sentinels(frame, options.sentinels, log)
     log.was_sorted = bool(frame.index.is_monotonic_increasing)
     if not log.was_sorted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,11 +43,13 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
     if len(index) < 3:
         return None
     try:
-        exact = pd.infer_freq(index)
+        with warnings.catch_warnings():  # pandas 3 warns that infer_freq will return an offset
+            warnings.simplefilter("ignore")
+            exact = pd.infer_freq(index)
     except (TypeError, ValueError):
         exact = None
     if exact:
-        return _normalise_alias(exact)
+        return _normalise_alias(exact if isinstance(exact, str) else exact.freqstr)
     steps = pd.Series(np.diff(index.as_unit("ns").asi8)).mode()
     if steps.empty or steps.iloc[0] <= 0:
         return None
@@ -61,11 +64,14 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
         return "QS"
     if dates_only and pd.Timedelta(days=365) <= step <= pd.Timedelta(days=366):
         return "YS" if ((index.month == 1) & (index.day == 1)).all() else "YE"
-    if dates_only and step == _DAY and (index.dayofweek < 5).all() and len(index) > 10:
+    if dates_only and step == _DAY and (index.day_of_week < 5).all() and len(index) > 10:
         return "B"
     if dates_only and step == pd.Timedelta(days=7):
-        weekday = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[int(pd.Series(index.dayofweek).mode()[0])]
+        weekday = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")[int(pd.Series(index.day_of_week).mode()[0])]
         return f"W-{weekday}"
+    if step % _DAY == pd.Timedelta(0):
+        days = step // _DAY
+        return "D" if days == 1 else f"{days}D"
     return pd.tseries.frequencies.to_offset(step).freqstr
 
 
@@ -87,7 +93,7 @@ def frequency_label(alias: str | None) -> str:
         return f"weekly ({alias[2:].title()})"
     offset = pd.tseries.frequencies.to_offset(alias)
     units = {"min": "minutes", "h": "hours", "D": "days", "s": "seconds"}
-    base = offset.name if hasattr(offset, "name") else alias
+    base = offset.rule_code
     if offset.n > 1 and base in units:
         return f"every {offset.n} {units[base]}"
     return _LABELS.get(base, alias)

@@ -82,7 +82,7 @@ def read_table(
             "The file is empty.", "Choose a CSV file with a header row and at least one data row."
         )
     if data.startswith(_XLSX_MAGIC) and not _is_zip_of_one_table(data):
-        return _check_shape(_read_excel(data), None, limits)
+        return RawTable(_check_shape(_read_excel(data), None, limits), None, {})
     if data.startswith(_XLSX_MAGIC):
         data = _unzip_single_table(data, limits)
     elif data.startswith(_XLS_MAGIC):
@@ -255,7 +255,9 @@ def _convert_numbers(
     for name in frame.columns:
         column = frame[name]
         numbers, bad, present = parse_numbers(column, decimal, thousands)
-        if present and bad <= 0.02 * present and bad < present:
+        if present == 0:  # every cell is a missing-value token: an empty numeric column
+            out[name] = numbers
+        elif bad <= 0.02 * present and bad < present:
             out[name] = numbers
             if bad:
                 unparsable[name] = bad

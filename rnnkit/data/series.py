@@ -54,33 +54,34 @@ class DataReport:
         log = self.cleaning
         lines: list[str] = []
         if self.unparsable_times:
-            lines.append(f"{self.unparsable_times} rows had an unreadable time and were dropped.")
+            lines.append(f"{_plural(self.unparsable_times, 'row')} with an unreadable time dropped.")
         if not log.was_sorted:
             lines.append("Rows were not in time order; they were sorted.")
         if log.exact_duplicates:
-            lines.append(f"{log.exact_duplicates} exact duplicate rows were dropped.")
+            lines.append(f"{_plural(log.exact_duplicates, 'exact duplicate row')} dropped.")
         if log.duplicate_timestamps:
             lines.append(
-                f"{log.duplicate_timestamps} rows repeated an earlier timestamp with other values; merged."
+                f"{_plural(log.duplicate_timestamps, 'row')} repeated an earlier timestamp with other "
+                "values; merged."
             )
         for column, count in log.sentinels.items():
-            lines.append(f"{count} values of -9999 (no reading) in {column!r} were treated as missing.")
+            lines.append(f"{_plural(count, 'value')} of -9999 (no reading) in {column!r} treated as missing.")
         for column, count in self.unparsable_cells.items():
-            lines.append(f"{count} cells of {column!r} were not numbers and were treated as missing.")
+            lines.append(f"{_plural(count, 'cell')} of {column!r} not numbers, treated as missing.")
         if log.gaps:
             action = "rows inserted and filled" if log.gaps_filled else "left as they are"
             if log.frequency == "B" and not log.gaps_filled:
                 action += " (market holidays are expected in daily prices)"
             lines.append(
-                f"{_plural(len(log.gaps), 'gap')} in the {self.frequency_label} grid, "
-                f"{_plural(log.missing_steps, 'missing step')}; {action}."
+                f"{_plural(len(log.gaps), 'gap')} with {_plural(log.missing_steps, 'missing step')} "
+                f"(frequency: {frequency_label(log.resampled_from or log.frequency)}); {action}."
             )
         if log.resampled_from is not None:
             lines.append(f"Resampled from {frequency_label(log.resampled_from)} to {self.frequency_label}.")
         if log.values_filled:
-            lines.append(f"{log.values_filled} missing values were filled.")
+            lines.append(f"{_plural(log.values_filled, 'missing value')} filled ({log.missing_policy}).")
         if log.rows_dropped_missing:
-            lines.append(f"{log.rows_dropped_missing} rows with missing values were dropped.")
+            lines.append(f"{_plural(log.rows_dropped_missing, 'row')} with missing values dropped.")
         if self.ignored_columns:
             names = ", ".join(repr(c) for c in self.ignored_columns)
             lines.append(f"Columns that are not numeric and cannot be model inputs: {names}.")

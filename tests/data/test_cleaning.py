@@ -1,0 +1,133 @@
+"""Cleaning: order, duplicates, frequency, gaps, missing values, sentinels and resampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import csv_bytes, synthetic_frame
+from rnnkit.data.cleaning import CleaningOptions
+from rnnkit.data.frequency import frequency_label, infer_frequency
+from rnnkit.data.series import load_series
+from rnnkit.errors import DataError
+
+
+def _hourly(rows: int = 48) -> pd.DataFrame:
+    return synthetic_frame(rows, freq="h")
+
+
+def test_rows_are_sorted_and_exact_duplicates_dropped() -> None:
+    frame = _hourly(24)
+    shuffled = pd.concat([frame.iloc[::-1], frame.iloc[[3]]])
+    series = load_series(csv_bytes(shuffled), target="value")
+    assert series.frame.index.is_monotonic_increasing
+    assert len(series) == 24
+    assert series.report.cleaning.was_sorted is False
+    assert series.report.cleaning.exact_duplicates == 1
+
+
+@pytest.mark.parametrize(("policy", "expected"), [("mean", 2.0), ("first", 1.0), ("last", 3.0)])
+def test_duplicated_timestamps_are_merged(policy: str, expected: float) -> None:
+    text = "date,value\n2020-01-01 00:00,0\n2020-01-01 01:00,1\n2020-01-01 01:00,3\n2020-01-01 02:00,4\n"
+    series = load_series(text.encode(), options=CleaningOptions(duplicate_timestamps=policy))
+    assert series.report.cleaning.duplicate_timestamps == 1
+    assert series.frame.loc["2020-01-01 01:00", "value"] == expected
+    assert any("repeated an earlier timestamp" in line for line in series.report.summary_lines())
+
+
+@pytest.mark.parametrize(
+    ("dates", "alias"),
+    [
+        (pd.date_range("2000-01-01", periods=30, freq="MS"), "MS"),
+        (pd.date_range("2000-01-31", periods=30, freq="ME"), "ME"),
+        (pd.date_range("2000-01-01", periods=30, freq="10min"), "10min"),
+        (pd.date_range("2000-01-03", periods=30, freq="B").delete([7, 12]), "B"),
+        (pd.date_range("2000-01-01", periods=30, freq="D").delete([4, 5, 6]), "D"),
+        (pd.date_range("2000-01-02", periods=30, freq="W-SUN"), "W-SUN"),
+        (pd.date_range("1700-01-01", periods=30, freq="YS"), "YS"),
+    ],
+)
+def test_frequency_inference_tolerates_gaps(dates: pd.DatetimeIndex, alias: str) -> None:
+    assert infer_frequency(dates) == alias
+
+
+def test_frequency_labels() -> None:
+    assert frequency_label("10min") == "every 10 minutes"
+    assert frequency_label("MS") == "monthly (month start)"
+    assert frequency_label(None) == "irregular"
+
+
+def test_gaps_are_reported_and_filled_by_interpolation() -> None:
+    frame = _hourly(48)
+    frame["value"] = np.arange(48, dtype=float)
+    holed = frame.drop(index=[10, 11, 12, 30])
+    series = load_series(csv_bytes(holed), target="value")
+    log = series.report.cleaning
+    assert log.frequency == "h"
+    assert [g.missing_steps for g in log.gaps] == [3, 1]
+    assert log.gaps[0].after == pd.Timestamp("2020-01-01 09:00")
+    assert log.gaps[0].before == pd.Timestamp("2020-01-01 13:00")
+    assert len(series) == 48
+    np.testing.assert_allclose(series.frame["value"].to_numpy(), np.arange(48.0))
+
+
+def test_business_day_gaps_are_kept_as_holidays() -> None:
+    dates = pd.date_range("2021-01-04", periods=40, freq="B").delete([10])
+    text = "Date,Open\n" + "\n".join(f"{d:%Y-%m-%d},{i}" for i, d in enumerate(dates))
+    series = load_series(text.encode())
+    assert series.report.cleaning.frequency == "B"
+    assert len(series.report.cleaning.gaps) == 1
+    assert len(series) == 39
+
+
+@pytest.mark.parametrize(("policy", "value"), [("interpolate", 2.0), ("ffill", 1.0), ("zero", 0.0)])
+def test_missing_value_policies(policy: str, value: float) -> None:
+    text = "date,v\n2020-01-01,0\n2020-01-02,1\n2020-01-03,\n2020-01-04,3\n"
+    series = load_series(text.encode(), options=CleaningOptions(missing=policy))
+    assert series.frame.loc["2020-01-03", "v"] == value
+    assert series.report.cleaning.missing_values == {"v": 1}
+    assert series.report.cleaning.values_filled == 1
+
+
+def test_drop_policy_only_looks_at_model_columns() -> None:
+    text = "date,v,w\n2020-01-01,0,\n2020-01-02,1,5\n2020-01-03,,6\n2020-01-04,3,7\n"
+    series = load_series(text.encode(), target="v", options=CleaningOptions(missing="drop"))
+    assert len(series) == 3
+    assert series.report.cleaning.rows_dropped_missing == 1
+
+
+def test_sentinel_minus_9999_becomes_missing() -> None:
+    frame = _hourly(24)
+    frame.loc[5, "value"] = -9999
+    series = load_series(csv_bytes(frame), target="value")
+    assert series.report.cleaning.sentinels == {"value": 1}
+    assert series.frame["value"].min() > 0
+
+
+def test_resampling_ten_minutes_to_hourly() -> None:
+    frame = synthetic_frame(6 * 24, freq="10min")
+    series = load_series(csv_bytes(frame), target="value", options=CleaningOptions(resample="1h"))
+    assert len(series) == 24
+    assert series.report.cleaning.frequency == "h"
+    assert series.report.cleaning.resampled_from == "10min"
+    np.testing.assert_allclose(series.frame["value"].iloc[0], frame["value"].iloc[:6].mean())
+
+
+def test_bad_options_are_rejected_with_the_choices() -> None:
+    with pytest.raises(DataError, match="interpolate, ffill, drop, zero"):
+        CleaningOptions(missing="guess")
+    with pytest.raises(DataError, match="'1h'"):
+        CleaningOptions(resample="every hour")
+
+
+def test_unadjusted_split_in_close_is_rescaled() -> None:
+    dates = pd.date_range("2014-01-02", periods=60, freq="B")
+    open_ = np.linspace(500, 560, 60)
+    close = open_ + 1.0
+    close[:25] *= 2
+    frame = pd.DataFrame({"Date": dates.strftime("%m/%d/%Y"), "Open": open_, "High": open_ + 3,
+                          "Low": open_ - 3, "Close": close})
+    series = load_series(csv_bytes(frame))
+    np.testing.assert_allclose(series.frame["Close"].to_numpy(), open_ + 1.0)
+    assert any("not split-adjusted in the first 25 rows" in n for n in series.report.notes)
