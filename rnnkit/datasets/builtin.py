@@ -7,6 +7,7 @@ otherwise a :class:`DatasetUnavailableError` that says what to download and wher
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def load_dataset(
     loaded = loader(info, ticker, allow_download, progress, options)
     if target is not None or features is not None:
         series = loaded.series.with_columns(target or loaded.series.target, tuple(features or ()))
-        loaded = LoadedDataset(**{**loaded.__dict__, "series": series})
+        loaded = dataclasses.replace(loaded, series=series)
     return loaded
 
 
@@ -119,7 +120,7 @@ def _load_electric(info, ticker, allow_download, progress, options) -> LoadedDat
     # Both the classic file (DATE,IPG2211A2N) and FRED's current one (observation_date,...)
     # have the values in the second column; older copies call it "Value" or "EP".
     value_column = table.frame.columns[-1]
-    table.frame.rename(columns={value_column: info.default_target}, inplace=True)
+    table = dataclasses.replace(table, frame=table.frame.rename(columns={value_column: info.default_target}))
     series = _series(info, table, info.title, options, info.default_features)
     return LoadedDataset(info, series, info.title, origin, (path,), info.window, info.split)
 
