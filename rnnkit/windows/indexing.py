@@ -40,3 +40,36 @@ def gather_targets(target: np.ndarray, anchors: np.ndarray, spec: WindowSpec) ->
     """Targets of shape ``(len(anchors), horizon)`` from a 1-D array."""
     rows = anchors[:, None] + target_offsets(spec)[None, :]
     return np.take(target, rows, axis=0)
+
+
+class StridedWindows:
+    """Every input window of a series as one read-only strided view: gathers copy whole windows.
+
+    With ``step > 1`` the rows of one window all share ``row % step``, so the
+    series is stored once more in phase order (rows 0, step, 2·step, ..., then
+    1, 1+step, ...). In that layout each window is a contiguous block of
+    ``n_steps`` rows and a batch is one fancy-index copy of whole blocks, instead
+    of ``n_steps`` small row copies per window. The extra memory is one copy of
+    the series, whatever the number of windows.
+    """
+
+    def __init__(self, data: np.ndarray, spec: WindowSpec) -> None:
+        if data.ndim != 2:
+            raise ValueError(f"data must be 2-D (rows, features), got shape {data.shape}")
+        self.spec = spec
+        step = spec.step
+        phases = [data] if step == 1 else [data[p::step] for p in range(step)]
+        self._phase_start = np.cumsum([0] + [len(p) for p in phases[:-1]]).astype(np.int64)
+        stacked = np.ascontiguousarray(np.concatenate(phases) if step > 1 else data)
+        n_windows = max(len(stacked) - spec.n_steps + 1, 0)
+        self._view = np.lib.stride_tricks.as_strided(
+            stacked,
+            shape=(n_windows, spec.n_steps, stacked.shape[1]),
+            strides=(stacked.strides[0], stacked.strides[0], stacked.strides[1]),
+            writeable=False,
+        )
+
+    def gather(self, anchors: np.ndarray) -> np.ndarray:
+        """Input windows of shape ``(len(anchors), n_steps, n_features)``, as :func:`gather_inputs`."""
+        first = np.asarray(anchors, dtype=np.int64) - self.spec.lookback
+        return self._view[self._phase_start[first % self.spec.step] + first // self.spec.step]

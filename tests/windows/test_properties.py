@@ -12,7 +12,7 @@ from rnnkit.data.series import DataReport, TimeSeries
 from rnnkit.prepare import prepare, window_counts
 from rnnkit.splits import SPLIT_NAMES, SplitSpec
 from rnnkit.windows.batches import WindowBatches
-from rnnkit.windows.indexing import anchors_for_targets, gather_inputs, gather_targets
+from rnnkit.windows.indexing import StridedWindows, anchors_for_targets, gather_inputs, gather_targets
 from rnnkit.windows.spec import WindowSpec
 
 specs = st.builds(
@@ -122,3 +122,11 @@ def test_shuffled_batches_cover_every_window_once_per_epoch(n_windows: int, batc
         seen = np.concatenate([y[:, 0] for _, y in batches])
         assert sorted(seen.tolist()) == sorted(data[anchors, 0].tolist())
         batches.on_epoch_end()
+
+
+@given(spec=specs, n_rows=st.integers(0, 200), features=st.integers(1, 3), seed=st.integers(0, 5))
+def test_strided_windows_equal_the_plain_gather(spec: WindowSpec, n_rows: int, features: int, seed: int) -> None:
+    data = np.random.default_rng(seed).normal(size=(n_rows, features)).astype(np.float32)
+    anchors = anchors_for_targets(spec, 0, n_rows)
+    shuffled = np.random.default_rng(seed).permutation(anchors)
+    np.testing.assert_array_equal(StridedWindows(data, spec).gather(shuffled), gather_inputs(data, shuffled, spec))

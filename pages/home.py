@@ -1,0 +1,34 @@
+"""Landing page: what rnnkit does, the built-in datasets, and how to start."""
+
+import streamlit as st
+
+from rnnkit.datasets.builtin import availability
+from rnnkit.datasets.registry import DATASETS
+
+st.title("rnnkit")
+st.markdown(
+    "Forecast a time series with recurrent neural networks (SimpleRNN, LSTM, GRU) and find out, "
+    "honestly, whether they beat a naive forecast, and by how much."
+)
+
+st.subheader("Built-in datasets")
+for column, (key, info) in zip(st.columns(len(DATASETS)), DATASETS.items()):
+    state = availability(key)
+    with column.container(border=True):
+        st.markdown(f"**{info.title}**")
+        st.caption(f"{info.frequency} · {info.size}")
+        st.write(info.description)
+        st.caption(f"Source: {info.source}")
+        if state.offline:
+            st.success(f"Available offline: {state.where}", icon="✅")
+        else:
+            st.info(f"Needs a download: {info.url}", icon="⬇️")
+
+st.subheader("Quick start")
+st.markdown(
+    "1. Pick a built-in dataset or upload a CSV with a time column and numeric columns.\n"
+    "2. Choose the target, the window (lookback, step, delay, horizon) and the models.\n"
+    "3. Train them side by side and compare them with naive baselines, in the series' own units.\n\n"
+    "The same steps work without the app: `python -m rnnkit inspect FILE` describes a file exactly "
+    "as the app will read it, and `python -m rnnkit datasets` lists the built-in datasets."
+)
