@@ -18,7 +18,7 @@ from rnnkit.errors import SeriesTooShortError
 from rnnkit.scaling import ScalerKind, SeriesScaler
 from rnnkit.splits import SPLIT_NAMES, SplitBounds, SplitSpec
 from rnnkit.windows.batches import MATERIALISE_LIMIT_BYTES, WindowBatches, materialise, window_bytes
-from rnnkit.windows.indexing import anchors_for_targets, gather_inputs
+from rnnkit.windows.indexing import anchors_for_targets, gather_inputs, gather_targets
 from rnnkit.windows.spec import WindowSpec
 
 
@@ -45,13 +45,19 @@ class WindowSet:
     def fits_in_memory(self) -> bool:
         return window_bytes(len(self), self.spec, self.inputs.shape[1]) <= MATERIALISE_LIMIT_BYTES
 
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+    def arrays(self, sequence_targets: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """All windows: ``X`` ``(n, n_steps, features)`` float32, ``y`` ``(n, horizon)`` scaled."""
-        return materialise(self.inputs, self.target, self.anchors, self.spec)
+        return materialise(self.inputs, self.target, self.anchors, self.spec, sequence_targets)
 
-    def batches(self, batch_size: int = 128, shuffle: bool = False, seed: int | None = None) -> WindowBatches:
+    def batches(self, batch_size: int = 128, shuffle: bool = False, seed: int | None = None,
+                sequence_targets: bool = False) -> WindowBatches:
         """Batches gathered on demand; memory independent of the number of windows."""
-        return WindowBatches(self.inputs, self.target, self.anchors, self.spec, batch_size, shuffle, seed)
+        return WindowBatches(self.inputs, self.target, self.anchors, self.spec, batch_size, shuffle, seed,
+                             sequence_targets)
+
+    def targets(self) -> np.ndarray:
+        """The scaled targets alone, ``(n, horizon)``: cheap, no input windows."""
+        return gather_targets(self.target, self.anchors, self.spec)
 
 
 @dataclass(frozen=True)

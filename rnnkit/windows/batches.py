@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.windows.indexing import StridedWindows, gather_targets
+from rnnkit.windows.indexing import StridedWindows, gather_sequence_targets, gather_targets
 from rnnkit.windows.spec import WindowSpec
 
 #: Above this many bytes of input windows, stream batches instead of materialising.
@@ -34,6 +34,7 @@ class WindowBatches:
         batch_size: int = 128,
         shuffle: bool = False,
         seed: int | None = None,
+        sequence_targets: bool = False,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -44,6 +45,7 @@ class WindowBatches:
         self.spec = spec
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self._gather_targets = gather_sequence_targets if sequence_targets else gather_targets
         self._rng = np.random.default_rng(seed)
         # Positions into ``anchors``, shuffled in place each epoch: 4 bytes per window, no new allocation.
         index_type = np.int32 if len(self.anchors) < 2**31 else np.int64
@@ -63,7 +65,7 @@ class WindowBatches:
             raise IndexError(f"batch {index} out of range for {len(self)} batches")
         index %= len(self)
         rows = self.anchors[self._order[index * self.batch_size : (index + 1) * self.batch_size]]
-        return self._windows.gather(rows), gather_targets(self.target, rows, self.spec)
+        return self._windows.gather(rows), self._gather_targets(self.target, rows, self.spec)
 
     def __iter__(self):
         for index in range(len(self)):
@@ -80,7 +82,11 @@ def window_bytes(n_windows: int, spec: WindowSpec, n_features: int, itemsize: in
 
 
 def materialise(
-    inputs: np.ndarray, target: np.ndarray, anchors: np.ndarray, spec: WindowSpec
+    inputs: np.ndarray, target: np.ndarray, anchors: np.ndarray, spec: WindowSpec, sequence_targets: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """All windows at once: ``X`` of shape ``(n, n_steps, features)`` and ``y`` of ``(n, horizon)``."""
-    return StridedWindows(inputs, spec).gather(anchors), gather_targets(np.ascontiguousarray(target), anchors, spec)
+    """All windows at once: ``X`` of shape ``(n, n_steps, features)`` and ``y`` of ``(n, horizon)``.
+
+    With ``sequence_targets``, ``y`` is ``(n, n_steps, 1)`` for time-distributed heads.
+    """
+    gather = gather_sequence_targets if sequence_targets else gather_targets
+    return StridedWindows(inputs, spec).gather(anchors), gather(np.ascontiguousarray(target), anchors, spec)

@@ -73,3 +73,18 @@ class StridedWindows:
         """Input windows of shape ``(len(anchors), n_steps, n_features)``, as :func:`gather_inputs`."""
         first = np.asarray(anchors, dtype=np.int64) - self.spec.lookback
         return self._view[self._phase_start[first % self.spec.step] + first // self.spec.step]
+
+
+def sequence_target_offsets(spec: WindowSpec) -> np.ndarray:
+    """Offsets (from the anchor) of a per-step target sequence for time-distributed heads.
+
+    Input step ``k`` is paired with the row as far ahead of it as the window's
+    target is ahead of its last input, so the last pair is the usual target.
+    """
+    return spec.delay + spec.step * (np.arange(spec.n_steps, dtype=np.int64) - (spec.n_steps - 1))
+
+
+def gather_sequence_targets(target: np.ndarray, anchors: np.ndarray, spec: WindowSpec) -> np.ndarray:
+    """Per-step targets of shape ``(len(anchors), n_steps, 1)``; the last step is the usual target."""
+    rows = anchors[:, None] + sequence_target_offsets(spec)[None, :]
+    return np.take(target, rows, axis=0)[:, :, None]

@@ -1,0 +1,113 @@
+"""Validated model specs: plain data that describe a recurrent network, with no TensorFlow import."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from rnnkit.errors import RnnkitError
+
+CELLS: dict[str, str] = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
+HEADS: tuple[str, ...] = ("dense", "time_distributed")
+ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "sigmoid", "linear")
+MAX_UNITS = 1024
+MAX_LAYERS = 8
+
+
+class ModelSpecError(RnnkitError):
+    """A model spec with impossible settings."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A recurrent network, layer by layer.
+
+    Args:
+        name: a unique label in a comparison (letters, digits, ``_`` and ``-``).
+        cell: ``"simple_rnn"``, ``"lstm"`` or ``"gru"``.
+        units: units of each stacked recurrent layer, first to last.
+        activation: the cells' activation.
+        dropout: rate of a ``Dropout`` layer after each recurrent layer (the classic configs).
+        input_dropout: the cells' own ``dropout`` argument (on their inputs).
+        recurrent_dropout: the cells' ``recurrent_dropout`` argument.
+        bidirectional: wrap each recurrent layer in ``Bidirectional``.
+        conv_filters: when > 0, a causal ``Conv1D`` front end with this many filters.
+        conv_kernel_size: that front end's kernel size.
+        head: ``"dense"``: ``Dense(horizon)`` on the last state (next-step when the
+            horizon is 1, direct multi-step otherwise); ``"time_distributed"``: every
+            layer returns sequences and ``TimeDistributed(Dense(1))`` predicts each step.
+        horizon: a horizon this model is built for (the 14-step classic), or ``None``
+            to follow the window's horizon.
+        description: what the configuration is and where it comes from.
+    """
+
+    name: str
+    cell: str = "lstm"
+    units: tuple[int, ...] = (32,)
+    activation: str = "tanh"
+    dropout: float = 0.0
+    input_dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+    bidirectional: bool = False
+    conv_filters: int = 0
+    conv_kernel_size: int = 3
+    head: str = "dense"
+    horizon: int | None = None
+    description: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "units", tuple(int(u) for u in self.units))
+        if not self.name or not all(ch.isalnum() or ch in "_-" for ch in self.name):
+            raise ModelSpecError(f"Model name {self.name!r} is not usable as a label.",
+                                 "Use letters, digits, '_' and '-' only, for example 'gru_64'.")
+        _choice("cell", self.cell, tuple(CELLS))
+        _choice("head", self.head, HEADS)
+        _choice("activation", self.activation, ACTIVATIONS)
+        if not 1 <= len(self.units) <= MAX_LAYERS or not all(1 <= u <= MAX_UNITS for u in self.units):
+            raise ModelSpecError(
+                f"Model {self.name!r} has layers {list(self.units)}.",
+                f"Give 1 to {MAX_LAYERS} recurrent layers of 1 to {MAX_UNITS} units each.",
+            )
+        for rate_name in ("dropout", "input_dropout", "recurrent_dropout"):
+            rate = getattr(self, rate_name)
+            if not 0.0 <= rate < 1.0:
+                raise ModelSpecError(f"{rate_name} of model {self.name!r} is {rate}.",
+                                     f"Use a {rate_name} rate from 0 up to (not including) 1, for example 0.2.")
+        if self.conv_filters < 0 or self.conv_kernel_size < 1:
+            raise ModelSpecError(f"Conv1D front end of {self.name!r}: {self.conv_filters} filters, "
+                                 f"kernel {self.conv_kernel_size}.",
+                                 "Use 0 filters for no front end, or a positive number and a kernel size of 1 or more.")
+        if self.horizon is not None and self.horizon < 1:
+            raise ModelSpecError(f"Model {self.name!r} has horizon {self.horizon}.",
+                                 "Leave the horizon unset to follow the window, or set it to 1 or more.")
+        if self.head == "time_distributed" and self.horizon not in (None, 1):
+            raise ModelSpecError(f"Model {self.name!r} has a time-distributed head and horizon {self.horizon}.",
+                                 "A time-distributed head predicts one step per input step: use horizon 1.")
+
+    @property
+    def layer_summary(self) -> str:
+        """Short text such as ``"2×LSTM(45) + Dropout 0.2 → Dense(1)"``."""
+        cell = CELLS[self.cell]
+        sizes = sorted(set(self.units))
+        layers = (f"{len(self.units)}×{cell}({self.units[0]})" if len(sizes) == 1 and len(self.units) > 1
+                  else " → ".join(f"{cell}({u})" for u in self.units))
+        if self.bidirectional:
+            layers = f"Bidirectional {layers}"
+        if self.conv_filters:
+            layers = f"Conv1D({self.conv_filters}, {self.conv_kernel_size}) → {layers}"
+        if self.dropout:
+            layers += f" + Dropout {self.dropout:g}"
+        head = "TimeDistributed(Dense(1))" if self.head == "time_distributed" else f"Dense({self.horizon or 'horizon'})"
+        return f"{layers} → {head}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ModelSpec:
+        return cls(**{**values, "units": tuple(values.get("units", (32,)))})
+
+
+def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ModelSpecError(f"Unknown {name} {value!r}.", f"Use one of: {', '.join(allowed)}.")

@@ -1,0 +1,197 @@
+"""Train one model spec on prepared windows: seeded, early-stopped, observable and cancellable.
+
+Progress reaches callers through a plain callback (no Streamlit); a
+:class:`CancelToken` set from any thread stops training after the current batch
+and keeps the epochs that finished.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rnnkit.errors import RnnkitError
+from rnnkit.models.spec import ModelSpec
+from rnnkit.prepare import PreparedData, WindowSet
+
+# Quiet TensorFlow's C++ start-up logs; must be set before TensorFlow is first imported.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+OPTIMIZERS: tuple[str, ...] = ("adam", "rmsprop", "sgd")
+LOSSES: tuple[str, ...] = ("mse", "mae", "huber")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to fit every model in a comparison."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    optimizer: str = "adam"
+    loss: str = "mse"
+    early_stopping: bool = True
+    patience: int = 5
+    seed: int = 42
+    deterministic: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.epochs <= 10_000:
+            raise RnnkitError(f"epochs is {self.epochs}.", "Use 1 to 10,000 epochs.")
+        if not 1 <= self.batch_size <= 65_536:
+            raise RnnkitError(f"batch size is {self.batch_size}.", "Use a batch size from 1 to 65,536.")
+        if not 0 < self.learning_rate < 10:
+            raise RnnkitError(f"learning rate is {self.learning_rate}.", "Use a small positive rate such as 0.001.")
+        if self.optimizer not in OPTIMIZERS:
+            raise RnnkitError(f"Unknown optimizer {self.optimizer!r}.", f"Use one of: {', '.join(OPTIMIZERS)}.")
+        if self.loss not in LOSSES:
+            raise RnnkitError(f"Unknown loss {self.loss!r}.", f"Use one of: {', '.join(LOSSES)}.")
+        if self.patience < 1:
+            raise RnnkitError(f"patience is {self.patience}.", "Use a patience of 1 epoch or more.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of a comparison's progress: ``kind`` is started, epoch, finished or cancelled."""
+
+    kind: str
+    model: str
+    model_index: int
+    n_models: int
+    epoch: int
+    epochs: int
+    elapsed_s: float
+    logs: dict[str, float] = field(default_factory=dict)
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class CancelToken:
+    """Thread-safe cancellation flag shared by a caller and a running comparison."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+@dataclass
+class TrainedModel:
+    """A fitted model and what happened while fitting it."""
+
+    spec: ModelSpec
+    model: Any
+    history: dict[str, list[float]]
+    train_seconds: float
+    params: int
+    epochs_run: int
+    best_epoch: int | None
+    status: str  # "finished", "stopped early" or "cancelled"
+
+
+def configure_tensorflow(seed: int, deterministic: bool) -> None:
+    """Seed Python, NumPy and TensorFlow, and make TensorFlow ops deterministic."""
+    import keras
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+def train_model(
+    spec: ModelSpec,
+    prepared: PreparedData,
+    config: TrainingConfig,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    model_index: int = 0,
+    n_models: int = 1,
+) -> TrainedModel:
+    """Build, compile and fit ``spec`` on ``prepared``'s train windows, validating on its val windows."""
+    import keras
+
+    from rnnkit.models.build import build_model
+    from rnnkit.models.callbacks import ProgressReporter
+
+    keras.backend.clear_session()  # free the previous model's graph: memory stays flat across trainings
+    configure_tensorflow(config.seed, config.deterministic)
+    sequence = spec.head == "time_distributed"
+    model = build_model(spec, prepared.input_shape, prepared.spec.horizon)
+    model.compile(optimizer=_optimizer(config), loss=_loss(config))
+    reporter = ProgressReporter(spec.name, model_index, n_models, config.epochs, progress, cancel)
+    callbacks: list[keras.callbacks.Callback] = [reporter]
+    has_val = len(prepared.val) > 0
+    if config.early_stopping and has_val:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=config.patience, restore_best_weights=True))
+    train_data, fit_kwargs = _fit_inputs(prepared.train, config, sequence, shuffle=True)
+    if has_val:
+        fit_kwargs["validation_data"] = _fit_inputs(prepared.val, config, sequence, shuffle=False)[0]
+    start = time.perf_counter()
+    if isinstance(train_data, tuple):
+        history = model.fit(*train_data, epochs=config.epochs, callbacks=callbacks, verbose=0, **fit_kwargs)
+    else:
+        history = model.fit(train_data, epochs=config.epochs, callbacks=callbacks, verbose=0, **fit_kwargs)
+    seconds = time.perf_counter() - start
+    losses = {k: [float(v) for v in values] for k, values in history.history.items()}
+    epochs_run = len(losses.get("loss", []))
+    best_epoch = int(np.argmin(losses["val_loss"])) + 1 if losses.get("val_loss") else None
+    status = ("cancelled" if reporter.cancelled else
+              "stopped early" if epochs_run < config.epochs else "finished")
+    return TrainedModel(spec, model, losses, seconds, int(model.count_params()), epochs_run, best_epoch, status)
+
+
+def predict(trained: TrainedModel, windows: WindowSet, batch_size: int = 256) -> np.ndarray:
+    """Scaled predictions ``(n, horizon)``; a time-distributed head gives its last step."""
+    if len(windows) == 0:
+        return np.empty((0, windows.spec.horizon), dtype=np.float32)
+    if windows.fits_in_memory:
+        x, _ = windows.arrays()
+        output = trained.model.predict(x, batch_size=batch_size, verbose=0)
+    else:
+        from rnnkit.windows.keras_adapter import KerasWindowBatches
+
+        output = trained.model.predict(KerasWindowBatches(windows.batches(batch_size)), verbose=0)
+    output = np.asarray(output)
+    return output[:, -1, :] if output.ndim == 3 else output
+
+
+def _fit_inputs(windows: WindowSet, config: TrainingConfig, sequence: bool, shuffle: bool) -> tuple[Any, dict[str, Any]]:
+    """Arrays for small window sets, a streamed PyDataset for large ones."""
+    batch, seed = config.batch_size, config.seed
+    if windows.fits_in_memory:
+        x, y = windows.arrays(sequence_targets=sequence)
+        return (x, y), {"batch_size": batch, "shuffle": shuffle}
+    from rnnkit.windows.keras_adapter import KerasWindowBatches
+
+    return KerasWindowBatches(windows.batches(batch, shuffle=shuffle, seed=seed, sequence_targets=sequence)), {}
+
+
+def _optimizer(config: TrainingConfig):
+    import keras
+
+    classes = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+    return classes[config.optimizer](learning_rate=config.learning_rate)
+
+
+def _loss(config: TrainingConfig):
+    import keras
+
+    return {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}[config.loss]
