@@ -1,0 +1,87 @@
+"""Naive baselines on exactly the test windows the models see, in the series' own units.
+
+At a window's anchor ``t`` every row before ``t`` is known, so each baseline may
+use the whole past: naive repeats row ``t-1``, seasonal naive repeats the same
+season of the last known cycle, drift extends the line from the first row to
+row ``t-1``, and the linear baseline is a ridge regression on the same scaled
+input windows the networks get.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import RidgeCV
+
+from rnnkit.prepare import PreparedData, WindowSet
+from rnnkit.windows.indexing import target_offsets
+
+#: Seasonal period (in rows) implied by a frequency alias.
+SEASONAL_PERIODS: dict[str, int] = {
+    "MS": 12, "ME": 12, "QS": 4, "D": 7, "B": 5, "h": 24, "30min": 48, "15min": 96, "10min": 144,
+    "5min": 288, "min": 1440,
+}
+#: Training windows used to fit the ridge baseline (evenly spaced), to bound its memory.
+RIDGE_MAX_WINDOWS = 20_000
+
+
+def seasonal_period(frequency: str | None) -> int | None:
+    """The natural cycle of a frequency (12 for monthly, 24 for hourly...), or None."""
+    if frequency is None:
+        return None
+    if frequency.startswith("W-"):
+        return 52
+    return SEASONAL_PERIODS.get(frequency)
+
+
+def _target_rows(windows: WindowSet) -> np.ndarray:
+    return windows.anchors[:, None] + target_offsets(windows.spec)[None, :]
+
+
+def naive(values: np.ndarray, windows: WindowSet) -> np.ndarray:
+    last = values[windows.anchors - 1]
+    return np.repeat(last[:, None], windows.spec.horizon, axis=1)
+
+
+def seasonal_naive(values: np.ndarray, windows: WindowSet, period: int) -> np.ndarray:
+    rows = _target_rows(windows)
+    known = windows.anchors[:, None] - 1
+    cycles = np.ceil((rows - known) / period).astype(np.int64)
+    source = rows - cycles * period
+    return values[np.maximum(source, 0)]
+
+
+def drift(values: np.ndarray, windows: WindowSet) -> np.ndarray:
+    known = windows.anchors - 1
+    slope = (values[known] - values[0]) / np.maximum(known, 1)
+    steps = _target_rows(windows) - known[:, None]
+    return values[known][:, None] + steps * slope[:, None]
+
+
+def fit_ridge(prepared: PreparedData) -> RidgeCV:
+    """Ridge regression (alpha by efficient leave-one-out) from flattened train windows to targets."""
+    anchors = prepared.train.anchors
+    if len(anchors) > RIDGE_MAX_WINDOWS:
+        anchors = anchors[np.linspace(0, len(anchors) - 1, RIDGE_MAX_WINDOWS).astype(np.int64)]
+    subset = WindowSet("train", anchors, prepared.train.inputs, prepared.train.target, prepared.spec,
+                       prepared.train.index)
+    x, y = subset.arrays()
+    return RidgeCV(alphas=np.logspace(-4, 3, 15)).fit(x.reshape(len(x), -1), y)
+
+
+def ridge(model: RidgeCV, prepared: PreparedData, windows: WindowSet) -> np.ndarray:
+    x, _ = windows.arrays()
+    scaled = model.predict(x.reshape(len(x), -1)).reshape(len(x), windows.spec.horizon)
+    return prepared.scaler.inverse_target(scaled)
+
+
+def baseline_forecasts(prepared: PreparedData, windows: WindowSet, period: int | None) -> dict[str, np.ndarray]:
+    """Every baseline's ``(n, horizon)`` forecasts for ``windows``, in original units."""
+    if len(windows) == 0:
+        return {}
+    values = prepared.series.frame[prepared.series.target].to_numpy(dtype=np.float64)
+    forecasts = {"naive": naive(values, windows)}
+    if period and period > 1:
+        forecasts["seasonal_naive"] = seasonal_naive(values, windows, period)
+    forecasts["drift"] = drift(values, windows)
+    forecasts["linear"] = ridge(fit_ridge(prepared), prepared, windows)
+    return forecasts

@@ -1,0 +1,268 @@
+"""Train several model specs on the same windows and compare them with baselines, honestly.
+
+``compare`` is the engine behind the dashboard and ``python -m rnnkit compare``:
+every model and baseline is scored on exactly the same test targets, in the
+series' own units, with skill and a Diebold–Mariano test against the best
+baseline, plus a forecast past the end of the data with conformal intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.baselines import baseline_forecasts, seasonal_period
+from rnnkit.data.series import TimeSeries
+from rnnkit.errors import RnnkitError
+from rnnkit.metrics import mase_scale, metrics_table
+from rnnkit.models.spec import ModelSpec
+from rnnkit.prepare import PreparedData, prepare
+from rnnkit.scaling import ScalerKind
+from rnnkit.splits import SplitSpec
+from rnnkit.training import CancelToken, ProgressCallback, TrainedModel, TrainingConfig, predict, train_model
+from rnnkit.windows.indexing import StridedWindows
+from rnnkit.windows.spec import WindowSpec
+
+DEFAULT_INTERVAL = 0.9
+
+
+@dataclass
+class ModelResult:
+    """One trained model's history, cost, predictions and forecast."""
+
+    spec: ModelSpec
+    history: dict[str, list[float]]
+    train_seconds: float
+    params: int
+    epochs_run: int
+    best_epoch: int | None
+    status: str
+    test_pred: np.ndarray
+    forecast: pd.DataFrame
+    model: Any = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+@dataclass
+class ComparisonResult:
+    """Everything a comparison produced; plots and tables are built from this alone."""
+
+    series_name: str
+    target: str
+    features: tuple[str, ...]
+    window: WindowSpec
+    split: SplitSpec
+    scaling: str
+    training: TrainingConfig
+    period: int | None
+    interval: float
+    frequency: str | None
+    boundaries: dict[str, pd.Timestamp]
+    test_times: pd.DatetimeIndex
+    y_test: np.ndarray
+    models: list[ModelResult]
+    baselines: dict[str, np.ndarray]
+    metrics: pd.DataFrame
+    status: str
+    history_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def best_model(self) -> str | None:
+        models = self.metrics[self.metrics["kind"] == "model"]
+        return models["rmse"].idxmin() if len(models) else None
+
+    @property
+    def best_baseline(self) -> str | None:
+        return self.metrics.attrs.get("best_baseline")
+
+    def model(self, name: str) -> ModelResult:
+        for result in self.models:
+            if result.name == name:
+                return result
+        raise KeyError(name)
+
+    def predictions_frame(self) -> pd.DataFrame:
+        """Test predictions in long form: target time, step ahead, actual, one column per forecaster."""
+        steps = self.y_test.shape[1]
+        offsets = self.window.delay + np.arange(steps)
+        frame = pd.DataFrame({
+            "window_time": np.repeat(self.test_times.values, steps),
+            "step": np.tile(np.arange(1, steps + 1), len(self.test_times)),
+            "actual": self.y_test.ravel(),
+        })
+        frame.insert(0, "time", _shift(self.test_times, offsets - self.window.delay, self.frequency))
+        for result in self.models:
+            frame[result.name] = result.test_pred.ravel()
+        for name, pred in self.baselines.items():
+            frame[name] = pred.ravel()
+        return frame.drop(columns="window_time")
+
+    def forecast_frame(self) -> pd.DataFrame:
+        """All models' forecasts past the end of the data, stacked, with their intervals."""
+        parts = [r.forecast.assign(model=r.name) for r in self.models if len(r.forecast)]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["time", "step", "forecast", "lower", "upper", "model"])
+
+
+def _shift(times: pd.DatetimeIndex, steps: np.ndarray, frequency: str | None) -> np.ndarray:
+    """``times[i] + steps[j]`` rows ahead, flattened, for regular series (exact for calendar offsets)."""
+    if frequency is None or (steps == 0).all():
+        return np.repeat(times.values, len(steps))
+    offset = pd.tseries.frequencies.to_offset(frequency)
+    return np.array([t + int(s) * offset for t in times for s in steps], dtype="datetime64[ns]")
+
+
+def future_times(last: pd.Timestamp, rows_ahead: np.ndarray, frequency: str | None,
+                 fallback_step: pd.Timedelta) -> pd.DatetimeIndex:
+    """Timestamps ``rows_ahead`` rows after ``last`` (1 = the next row)."""
+    if frequency is not None:
+        offset = pd.tseries.frequencies.to_offset(frequency)
+        return pd.DatetimeIndex([last + int(k) * offset for k in rows_ahead])
+    return pd.DatetimeIndex([last + int(k) * fallback_step for k in rows_ahead])
+
+
+def compare(
+    series: TimeSeries,
+    window: WindowSpec,
+    specs: list[ModelSpec],
+    split: SplitSpec = SplitSpec(),
+    training: TrainingConfig = TrainingConfig(),
+    scaling: ScalerKind = "minmax",
+    period: int | None = None,
+    interval: float = DEFAULT_INTERVAL,
+    forecast_steps: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> ComparisonResult:
+    """Train ``specs`` one after another on the same windows and score them with the baselines.
+
+    ``period`` overrides the seasonal period that the series' frequency implies.
+    On cancellation the models that finished (and the one that was stopped) are kept.
+    """
+    if not specs:
+        raise RnnkitError("No models to compare.", "Choose at least one model.")
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise RnnkitError(f"Two models share a name in {names}.", "Give every model its own name.")
+    for spec in specs:
+        if spec.horizon is not None and spec.horizon != window.horizon:
+            raise RnnkitError(
+                f"Model {spec.name!r} predicts {spec.horizon} steps, but the window's horizon is {window.horizon}.",
+                f"Set the window horizon to {spec.horizon} to compare it, or drop it from this comparison.",
+            )
+        if spec.head == "time_distributed" and window.horizon != 1:
+            raise RnnkitError(f"Model {spec.name!r} has a time-distributed head, which predicts one step.",
+                              "Use horizon 1 for it, or choose a model with a dense head.")
+    if not 0 < interval < 1:
+        raise RnnkitError(f"Interval level {interval} is not a probability.", "Use a level such as 0.9 for 90%.")
+    prepared = prepare(series, window, split, scaling)
+    if len(prepared.test) == 0:
+        raise RnnkitError("The split leaves no test windows, so nothing can be scored.",
+                          "Give the test part a share of the series (for example 15%).")
+    frequency = series.report.frequency
+    period = period if period is not None else seasonal_period(frequency)
+    y_test = prepared.scaler.inverse_target(prepared.test.targets())
+    baselines = baseline_forecasts(prepared, prepared.test, period)
+    results: list[ModelResult] = []
+    status = "finished"
+    for index, spec in enumerate(specs):
+        if cancel is not None and cancel.cancelled:
+            status = "cancelled"
+            break
+        trained = train_model(spec, prepared, training, progress, cancel, index, len(specs))
+        if trained.epochs_run == 0:
+            status = "cancelled"
+            break
+        results.append(_score(trained, prepared, interval, forecast_steps, period))
+        if trained.status == "cancelled":
+            status = "cancelled"
+            break
+    forecasts = {r.name: r.test_pred for r in results} | baselines
+    kinds = {r.name: "model" for r in results} | {name: "baseline" for name in baselines}
+    train_values = series.frame[series.target].to_numpy(dtype=np.float64)[: prepared.bounds.train_stop]
+    table = metrics_table(y_test, forecasts, kinds, mase_scale(train_values, period), window.horizon)
+    index = series.frame.index
+    boundaries = {"train_end": index[prepared.bounds.train_stop - 1],
+                  "val_end": index[max(prepared.bounds.val_stop - 1, 0)], "end": index[-1]}
+    return ComparisonResult(
+        series_name=series.name, target=series.target, features=series.features, window=window,
+        split=split, scaling=scaling, training=training, period=period, interval=interval,
+        frequency=frequency, boundaries=boundaries, test_times=prepared.test.target_times,
+        y_test=y_test, models=results, baselines=baselines, metrics=table, status=status,
+    )
+
+
+def _score(trained: TrainedModel, prepared: PreparedData, interval: float, forecast_steps: int | None,
+           period: int | None) -> ModelResult:
+    test_pred = prepared.scaler.inverse_target(predict(trained, prepared.test))
+    return ModelResult(
+        spec=trained.spec, history=trained.history, train_seconds=trained.train_seconds,
+        params=trained.params, epochs_run=trained.epochs_run, best_epoch=trained.best_epoch,
+        status=trained.status, test_pred=test_pred,
+        forecast=forecast_beyond(trained, prepared, interval, forecast_steps or period or 12),
+        model=trained.model,
+    )
+
+
+def conformal_quantiles(residuals: np.ndarray, level: float) -> np.ndarray:
+    """Split-conformal half-widths per horizon step from absolute residuals ``(n, horizon)``."""
+    n = len(residuals)
+    if n == 0:
+        return np.full(residuals.shape[1], np.nan)
+    rank = min(np.ceil((n + 1) * level) / n, 1.0)
+    return np.quantile(np.abs(residuals), rank, axis=0, method="higher")
+
+
+def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float, steps: int) -> pd.DataFrame:
+    """Forecast past the last row, with conformal intervals from validation residuals.
+
+    Direct when the model predicts several steps at once. With one step, it is
+    recursive (each prediction fed back as the newest input) when the target is
+    the only input and the delay is 0; otherwise the single step the window
+    defines. Recursive interval widths grow with ``sqrt(k)``, an approximation.
+    """
+    spec, series = prepared.spec, prepared.series
+    calibration = prepared.val if len(prepared.val) else prepared.train
+    residuals = prepared.scaler.inverse_target(predict(trained, calibration)) - \
+        prepared.scaler.inverse_target(calibration.targets())
+    half_width = conformal_quantiles(residuals, level)
+    index = series.frame.index
+    fallback = (index[-1] - index[0]) / max(len(index) - 1, 1)
+    recursive = spec.horizon == 1 and spec.delay == 0 and series.inputs == [series.target] and steps > 1
+    if recursive:
+        values = _recursive(trained, prepared, steps)
+        rows_ahead = np.arange(1, steps + 1)
+        widths = half_width[0] * np.sqrt(rows_ahead)
+    else:
+        latest = prepared.latest_window()
+        output = np.asarray(trained.model.predict(latest, verbose=0))
+        output = output[:, -1, :] if output.ndim == 3 else output
+        values = prepared.scaler.inverse_target(output)[0]
+        rows_ahead = spec.delay + 1 + np.arange(len(values))
+        widths = half_width
+    return pd.DataFrame({
+        "time": future_times(index[-1], rows_ahead, series.report.frequency, fallback),
+        "step": np.arange(1, len(values) + 1),
+        "forecast": values,
+        "lower": values - widths,
+        "upper": values + widths,
+    })
+
+
+def _recursive(trained: TrainedModel, prepared: PreparedData, steps: int) -> np.ndarray:
+    spec = prepared.spec
+    history = prepared.train.inputs  # scaled, (rows, 1): the target is the only input
+    buffer = np.concatenate([history, np.zeros((steps, history.shape[1]), dtype=history.dtype)])
+    start = len(history)
+    for k in range(steps):
+        window = StridedWindows(buffer[: start + k], spec).gather(np.array([start + k]))
+        output = np.asarray(trained.model.predict(window, verbose=0))
+        output = output[:, -1, :] if output.ndim == 3 else output
+        buffer[start + k, 0] = output[0, 0]
+    return prepared.scaler.inverse_target(buffer[start:, 0])

@@ -1,0 +1,107 @@
+"""Forecast accuracy in the series' own units, skill against baselines, and the Diebold–Mariano test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ZERO_GUARD = 1e-8
+
+
+def mae(y: np.ndarray, pred: np.ndarray) -> float:
+    return float(np.mean(np.abs(y - pred)))
+
+
+def rmse(y: np.ndarray, pred: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((y - pred) ** 2)))
+
+
+def mape(y: np.ndarray, pred: np.ndarray) -> float:
+    """Mean absolute percentage error over targets that are not (near) zero; NaN if all are."""
+    keep = np.abs(y) > ZERO_GUARD
+    if not keep.any():
+        return float("nan")
+    return float(100 * np.mean(np.abs((y[keep] - pred[keep]) / y[keep])))
+
+
+def smape(y: np.ndarray, pred: np.ndarray) -> float:
+    """Symmetric MAPE in percent (0–200); pairs where both values are zero count as exact."""
+    denominator = np.abs(y) + np.abs(pred)
+    ratio = np.divide(2 * np.abs(y - pred), denominator, out=np.zeros_like(denominator, dtype=float),
+                      where=denominator > ZERO_GUARD)
+    return float(100 * np.mean(ratio))
+
+
+def mase_scale(train_target: np.ndarray, period: int | None) -> float:
+    """In-sample MAE of the (seasonal) naive forecast on the training rows: MASE's denominator."""
+    m = period if period and period < len(train_target) else 1
+    diffs = np.abs(train_target[m:] - train_target[:-m])
+    return float(np.mean(diffs)) if len(diffs) else float("nan")
+
+
+def mase(y: np.ndarray, pred: np.ndarray, scale: float) -> float:
+    return mae(y, pred) / scale if scale and scale > ZERO_GUARD else float("nan")
+
+
+def diebold_mariano(errors_a: np.ndarray, errors_b: np.ndarray, horizon: int = 1) -> tuple[float, float]:
+    """Diebold–Mariano test of equal squared-error accuracy, with Harvey et al.'s small-sample correction.
+
+    ``errors_*`` are ``(n, horizon)`` forecast errors on the same targets. A
+    negative statistic means ``a`` is more accurate. Returns ``(statistic, two-sided p-value)``.
+    """
+    loss_a = np.mean(np.square(errors_a), axis=1)
+    loss_b = np.mean(np.square(errors_b), axis=1)
+    d = loss_a - loss_b
+    n = len(d)
+    if n < 3:
+        return float("nan"), float("nan")
+    mean = d.mean()
+    centred = d - mean
+    lags = min(horizon - 1, n - 1)
+    variance = centred @ centred / n
+    for k in range(1, lags + 1):
+        variance += 2 * (centred[k:] @ centred[:-k]) / n
+    if variance <= 0:
+        return (0.0, 1.0) if mean == 0 else (float(np.sign(mean) * np.inf), 0.0)
+    statistic = mean / np.sqrt(variance / n)
+    correction = np.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
+    statistic *= correction
+    p_value = 2 * stats.t.sf(abs(statistic), df=n - 1)
+    return float(statistic), float(p_value)
+
+
+def metrics_table(
+    y_true: np.ndarray,
+    forecasts: dict[str, np.ndarray],
+    kinds: dict[str, str],
+    scale: float,
+    horizon: int = 1,
+) -> pd.DataFrame:
+    """One row per forecaster: MAE, RMSE, MAPE, sMAPE, MASE, skill and DM test against the best baseline.
+
+    ``kinds`` maps each name to ``"model"`` or ``"baseline"``. Skill is
+    ``100 × (1 − RMSE / RMSE of the best baseline)``; positive means better.
+    """
+    rows = []
+    for name, pred in forecasts.items():
+        rows.append({"name": name, "kind": kinds[name], "mae": mae(y_true, pred), "rmse": rmse(y_true, pred),
+                     "mape": mape(y_true, pred), "smape": smape(y_true, pred), "mase": mase(y_true, pred, scale)})
+    table = pd.DataFrame(rows).set_index("name")
+    baselines = table[table["kind"] == "baseline"]
+    best_baseline = baselines["rmse"].idxmin() if len(baselines) else None
+    table["skill_pct"] = np.nan
+    table["skill_vs_naive_pct"] = np.nan
+    table["dm_stat"] = np.nan
+    table["dm_p"] = np.nan
+    if best_baseline is not None:
+        table["skill_pct"] = 100 * (1 - table["rmse"] / table.loc[best_baseline, "rmse"])
+        if "naive" in table.index:
+            table["skill_vs_naive_pct"] = 100 * (1 - table["rmse"] / table.loc["naive", "rmse"])
+        base_errors = forecasts[best_baseline] - y_true
+        for name in table.index:
+            if name != best_baseline:
+                stat, p = diebold_mariano(forecasts[name] - y_true, base_errors, horizon)
+                table.loc[name, ["dm_stat", "dm_p"]] = stat, p
+    table.attrs["best_baseline"] = best_baseline
+    return table
