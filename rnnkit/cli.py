@@ -32,7 +32,43 @@ def build_parser() -> argparse.ArgumentParser:
                          help="how to fill missing values (default: interpolate)")
     inspect.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h or D")
     commands.add_parser("datasets", help="list the built-in datasets and whether each works offline")
+    _add_compare_parser(commands)
+    runs = commands.add_parser("runs", help="list stored runs (or delete one)")
+    runs.add_argument("--delete", metavar="RUN_ID", help="delete this run and its files")
+    runs.add_argument("--json", action="store_true", help="print the runs as JSON")
+    runs.add_argument("--runs-dir", help="where runs are stored (default: RNNKIT_RUNS_DIR or the user data folder)")
     return parser
+
+
+def _add_compare_parser(commands: argparse._SubParsersAction) -> None:
+    compare = commands.add_parser("compare", help="train models side by side and compare them with baselines")
+    source = compare.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="a built-in dataset: electric, jena or stocks")
+    source.add_argument("--csv", help="a CSV (or .xlsx) file of your own")
+    compare.add_argument("--ticker", help="stock ticker for --dataset stocks (default GOOG)")
+    compare.add_argument("--target", help="target column")
+    compare.add_argument("--features", default="", help="extra input columns, comma-separated")
+    compare.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
+    compare.add_argument("--models", default="jena_gru,tuned_lstm",
+                         help="comma-separated presets (see --list-models)")
+    compare.add_argument("--lookback", type=int, help="rows of history per window (default: the dataset's)")
+    compare.add_argument("--step", type=int, help="sampling step inside the window")
+    compare.add_argument("--delay", type=int, help="rows between the window's end and the first target")
+    compare.add_argument("--horizon", type=int, help="steps predicted at once")
+    compare.add_argument("--train", type=float, help="training fraction (default: the dataset's split or 0.7)")
+    compare.add_argument("--val", type=float, help="validation fraction (default 0.15)")
+    compare.add_argument("--test-start", help="first date of the test part (YYYY-MM-DD), instead of fractions")
+    compare.add_argument("--scaler", choices=("minmax", "standard", "none"), default="minmax")
+    compare.add_argument("--epochs", type=int, default=20)
+    compare.add_argument("--batch-size", type=int, default=32)
+    compare.add_argument("--learning-rate", type=float, default=1e-3)
+    compare.add_argument("--patience", type=int, default=5)
+    compare.add_argument("--no-early-stopping", action="store_true")
+    compare.add_argument("--seed", type=int, default=42)
+    compare.add_argument("--period", type=int, help="seasonal period in rows (default: from the frequency)")
+    compare.add_argument("--json", action="store_true", help="print the result as JSON")
+    compare.add_argument("--no-save", action="store_true", help="do not store the run")
+    compare.add_argument("--runs-dir", help="where runs are stored")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,6 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "inspect":
             return _inspect(args)
+        if args.command == "compare":
+            from rnnkit.cli_compare import run_compare
+
+            return run_compare(args)
+        if args.command == "runs":
+            from rnnkit.cli_compare import run_runs
+
+            return run_runs(args)
         return _datasets()
     except RnnkitError as error:
         print(f"error: {error}", file=sys.stderr)

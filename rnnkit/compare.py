@@ -216,7 +216,7 @@ def conformal_quantiles(residuals: np.ndarray, level: float) -> np.ndarray:
     if n == 0:
         return np.full(residuals.shape[1], np.nan)
     rank = min(np.ceil((n + 1) * level) / n, 1.0)
-    return np.quantile(np.abs(residuals), rank, axis=0, method="higher")
+    return np.quantile(np.abs(residuals), rank, axis=0, method="inverted_cdf")
 
 
 def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float, steps: int) -> pd.DataFrame:

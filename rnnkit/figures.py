@@ -1,0 +1,155 @@
+"""Plotly figures for series, training and results. No Streamlit: the pages only display them."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from rnnkit.compare import ComparisonResult
+
+MODEL_COLOURS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d")
+BASELINE_COLOUR = "#6b7280"
+SPLIT_SHADES = {"train": "rgba(37,99,235,0.06)", "val": "rgba(217,119,6,0.10)", "test": "rgba(5,150,105,0.10)"}
+
+
+def _colour(i: int) -> str:
+    return MODEL_COLOURS[i % len(MODEL_COLOURS)]
+
+
+def series_overview(frame: pd.DataFrame, columns: list[str] | None = None, title: str = "") -> go.Figure:
+    """Line chart of one or more columns with zoom and a range slider."""
+    figure = go.Figure()
+    for i, column in enumerate(columns or list(frame.columns)[:1]):
+        figure.add_trace(go.Scattergl(x=frame.index, y=frame[column], name=str(column), mode="lines",
+                                      line=dict(width=1.2, color=_colour(i))))
+    figure.update_layout(title=title, hovermode="x unified", margin=dict(l=10, r=10, t=40, b=10),
+                         legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    figure.update_xaxes(rangeslider=dict(visible=True))
+    return figure
+
+
+def loss_panels(result: ComparisonResult) -> go.Figure:
+    """One panel per model, shared axes: training and validation loss per epoch."""
+    models = [m for m in result.models if m.history.get("loss")]
+    cols = min(3, max(len(models), 1))
+    rows = max(math.ceil(len(models) / cols), 1)
+    figure = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes=True,
+                           subplot_titles=[m.name for m in models] or ["no model trained"])
+    for i, model in enumerate(models):
+        row, col = i // cols + 1, i % cols + 1
+        epochs = np.arange(1, len(model.history["loss"]) + 1)
+        figure.add_trace(go.Scatter(x=epochs, y=model.history["loss"], name="training loss", mode="lines",
+                                    line=dict(color=_colour(0)), legendgroup="loss", showlegend=i == 0),
+                         row=row, col=col)
+        if model.history.get("val_loss"):
+            figure.add_trace(go.Scatter(x=epochs, y=model.history["val_loss"], name="validation loss",
+                                        mode="lines", line=dict(color=_colour(1)), legendgroup="val",
+                                        showlegend=i == 0), row=row, col=col)
+        if model.best_epoch:
+            figure.add_vline(x=model.best_epoch, line=dict(dash="dot", color=BASELINE_COLOUR), row=row, col=col)
+    figure.update_yaxes(type="log", title_text="loss (scaled)", col=1)
+    figure.update_xaxes(title_text="epoch", row=rows)
+    figure.update_layout(height=260 * rows + 60, margin=dict(l=10, r=10, t=50, b=10),
+                         legend=dict(orientation="h", y=1.05, yanchor="bottom"))
+    return figure
+
+
+def loss_overlay(result: ComparisonResult, key: str = "val_loss") -> go.Figure:
+    """All models' validation (or training) loss on one chart."""
+    figure = go.Figure()
+    for i, model in enumerate(result.models):
+        values = model.history.get(key) or model.history.get("loss", [])
+        figure.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, name=model.name, mode="lines",
+                                    line=dict(color=_colour(i))))
+    figure.update_layout(title="Validation loss" if key == "val_loss" else "Training loss",
+                         xaxis_title="epoch", yaxis_title="loss (scaled)", yaxis_type="log",
+                         margin=dict(l=10, r=10, t=40, b=10))
+    return figure
+
+
+def _shade_splits(figure: go.Figure, result: ComparisonResult, start: pd.Timestamp) -> None:
+    edges = [("train", start, result.boundaries["train_end"]),
+             ("val", result.boundaries["train_end"], result.boundaries["val_end"]),
+             ("test", result.boundaries["val_end"], result.boundaries["end"])]
+    for name, left, right in edges:
+        if right > left:
+            figure.add_vrect(x0=left, x1=right, fillcolor=SPLIT_SHADES[name], line_width=0, layer="below",
+                             annotation_text=name, annotation_position="top left")
+
+
+def predictions_figure(result: ComparisonResult, history: pd.Series | None = None,
+                       models: list[str] | None = None, step: int = 1, baselines: bool = True) -> go.Figure:
+    """Test predictions ``step`` rows ahead against the real data, with train/val/test shading."""
+    frame = result.predictions_frame()
+    frame = frame[frame["step"] == step]
+    figure = go.Figure()
+    if history is not None:
+        figure.add_trace(go.Scattergl(x=history.index, y=history.values, name="actual", mode="lines",
+                                      line=dict(color="#111827", width=1.2)))
+        _shade_splits(figure, result, history.index[0])
+    else:
+        figure.add_trace(go.Scattergl(x=frame["time"], y=frame["actual"], name="actual", mode="lines",
+                                      line=dict(color="#111827", width=1.2)))
+    chosen = models if models is not None else [m.name for m in result.models]
+    for i, name in enumerate(chosen):
+        width = 2.4 if name == result.best_model else 1.4
+        figure.add_trace(go.Scattergl(x=frame["time"], y=frame[name], name=name, mode="lines",
+                                      line=dict(color=_colour(i), width=width)))
+    if baselines and result.best_baseline:
+        figure.add_trace(go.Scattergl(x=frame["time"], y=frame[result.best_baseline],
+                                      name=f"{result.best_baseline} (best baseline)", mode="lines",
+                                      line=dict(color=BASELINE_COLOUR, dash="dash")))
+    figure.update_layout(title=f"{result.target}: test predictions, {step} step(s) ahead",
+                         hovermode="x unified", margin=dict(l=10, r=10, t=40, b=10),
+                         legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    figure.update_xaxes(rangeslider=dict(visible=True))
+    return figure
+
+
+def residuals_figure(result: ComparisonResult, models: list[str] | None = None, step: int = 1) -> go.Figure:
+    """Prediction errors (predicted − actual) over time."""
+    frame = result.predictions_frame()
+    frame = frame[frame["step"] == step]
+    figure = go.Figure()
+    for i, name in enumerate(models or [m.name for m in result.models]):
+        figure.add_trace(go.Scattergl(x=frame["time"], y=frame[name] - frame["actual"], name=name,
+                                      mode="markers", marker=dict(size=4, color=_colour(i))))
+    figure.add_hline(y=0, line=dict(color=BASELINE_COLOUR))
+    figure.update_layout(title="Residuals (predicted − actual)", yaxis_title=result.target,
+                         margin=dict(l=10, r=10, t=40, b=10))
+    return figure
+
+
+def forecast_figure(result: ComparisonResult, history: pd.Series, model: str, tail: int = 200) -> go.Figure:
+    """The last ``tail`` rows of the data and ``model``'s forecast past the end, with its interval band."""
+    forecast = result.model(model).forecast
+    recent = history.iloc[-tail:]
+    level = int(round(result.interval * 100))
+    figure = go.Figure([
+        go.Scatter(x=recent.index, y=recent.values, name="actual", mode="lines", line=dict(color="#111827")),
+        go.Scatter(x=forecast["time"], y=forecast["upper"], mode="lines", line=dict(width=0),
+                   showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=forecast["time"], y=forecast["lower"], mode="lines", line=dict(width=0), fill="tonexty",
+                   fillcolor="rgba(37,99,235,0.18)", name=f"{level}% interval"),
+        go.Scatter(x=forecast["time"], y=forecast["forecast"], name=f"{model} forecast", mode="lines+markers",
+                   line=dict(color=_colour(0), width=2)),
+    ])
+    figure.update_layout(title=f"Forecast past the end of the data: {model}", hovermode="x unified",
+                         margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    return figure
+
+
+def metrics_bar(result: ComparisonResult, metric: str = "rmse") -> go.Figure:
+    """Models and baselines side by side on one metric; the best model is outlined."""
+    table = result.metrics.sort_values(metric)
+    colours = [(_colour(0) if kind == "model" else BASELINE_COLOUR) for kind in table["kind"]]
+    widths = [3 if name == result.best_model else 0 for name in table.index]
+    figure = go.Figure(go.Bar(x=table.index, y=table[metric], marker=dict(color=colours, line=dict(
+        width=widths, color="#111827")), text=[f"{v:.3g}" for v in table[metric]], textposition="outside"))
+    figure.update_layout(title=f"Test {metric.upper()} in {result.target} units (lower is better)",
+                         yaxis_title=metric.upper(), margin=dict(l=10, r=10, t=40, b=10))
+    return figure

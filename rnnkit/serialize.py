@@ -1,0 +1,117 @@
+"""A :class:`ComparisonResult` to and from a folder of JSON and CSV files (never pickle).
+
+Keras models are saved as ``.keras`` files beside them and are loaded only on
+request, with ``safe_mode=True``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.compare import ComparisonResult, ModelResult
+from rnnkit.models.spec import ModelSpec
+from rnnkit.splits import SplitSpec
+from rnnkit.training import TrainingConfig
+from rnnkit.windows.spec import WindowSpec
+
+CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.csv"
+PREDICTIONS_FILE = "predictions.csv"
+FORECAST_FILE = "forecast.csv"
+HISTORY_FILE = "histories.json"
+MODELS_DIR = "models"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def config_dict(result: ComparisonResult) -> dict[str, Any]:
+    """The run's settings and per-model facts: what ``config.json`` holds and the UI downloads."""
+    return {
+        "series_name": result.series_name,
+        "target": result.target,
+        "features": list(result.features),
+        "window": asdict(result.window),
+        "split": {k: (str(v) if isinstance(v, pd.Timestamp) else v) for k, v in asdict(result.split).items()},
+        "scaling": result.scaling,
+        "training": result.training.to_dict(),
+        "period": result.period,
+        "interval": result.interval,
+        "frequency": result.frequency,
+        "boundaries": {k: v.isoformat() for k, v in result.boundaries.items()},
+        "test_times": [t.isoformat() for t in result.test_times],
+        "status": result.status,
+        "best_model": result.best_model,
+        "best_baseline": result.best_baseline,
+        "models": [
+            {"spec": m.spec.to_dict(), "train_seconds": m.train_seconds, "params": m.params,
+             "epochs_run": m.epochs_run, "best_epoch": m.best_epoch, "status": m.status}
+            for m in result.models
+        ],
+        "baselines": list(result.baselines),
+    }
+
+
+def write_result(result: ComparisonResult, folder: Path, save_models: bool = True) -> None:
+    """Write every part of ``result`` into ``folder`` (which must exist)."""
+    (folder / CONFIG_FILE).write_text(json.dumps(config_dict(result), indent=2, default=_jsonable))
+    result.metrics.to_csv(folder / METRICS_FILE, index_label="name")
+    result.predictions_frame().to_csv(folder / PREDICTIONS_FILE, index=False)
+    result.forecast_frame().to_csv(folder / FORECAST_FILE, index=False)
+    histories = {m.name: m.history for m in result.models}
+    (folder / HISTORY_FILE).write_text(json.dumps(histories, default=_jsonable))
+    if save_models:
+        (folder / MODELS_DIR).mkdir(exist_ok=True)
+        for m in result.models:
+            if m.model is not None:
+                m.model.save(folder / MODELS_DIR / f"{m.name}.keras")
+
+
+def read_result(folder: Path) -> ComparisonResult:
+    """Rebuild a result (without Keras models) from a folder written by :func:`write_result`."""
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    metrics = pd.read_csv(folder / METRICS_FILE, index_col="name")
+    metrics.attrs["best_baseline"] = config["best_baseline"]
+    predictions = pd.read_csv(folder / PREDICTIONS_FILE, parse_dates=["time"])
+    forecast = pd.read_csv(folder / FORECAST_FILE, parse_dates=["time"])
+    histories = json.loads((folder / HISTORY_FILE).read_text())
+    window = WindowSpec(**config["window"])
+    steps = int(predictions["step"].max()) if len(predictions) else window.horizon
+
+    def column(name: str) -> np.ndarray:
+        return predictions[name].to_numpy(dtype=np.float64).reshape(-1, steps)
+
+    models = [
+        ModelResult(
+            spec=ModelSpec.from_dict(m["spec"]), history=histories.get(m["spec"]["name"], {}),
+            train_seconds=m["train_seconds"], params=m["params"], epochs_run=m["epochs_run"],
+            best_epoch=m["best_epoch"], status=m["status"], test_pred=column(m["spec"]["name"]),
+            forecast=forecast[forecast["model"] == m["spec"]["name"]].drop(columns="model").reset_index(drop=True),
+        )
+        for m in config["models"]
+    ]
+    return ComparisonResult(
+        series_name=config["series_name"], target=config["target"], features=tuple(config["features"]),
+        window=window, split=SplitSpec(**config["split"]), scaling=config["scaling"],
+        training=TrainingConfig(**config["training"]), period=config["period"], interval=config["interval"],
+        frequency=config["frequency"],
+        boundaries={k: pd.Timestamp(v) for k, v in config["boundaries"].items()},
+        test_times=pd.DatetimeIndex(pd.to_datetime(config["test_times"])), y_test=column("actual"),
+        models=models, baselines={name: column(name) for name in config["baselines"]},
+        metrics=metrics, status=config["status"],
+    )

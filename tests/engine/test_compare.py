@@ -1,0 +1,70 @@
+"""compare(): same test targets for every model and baseline, and a forecast past the end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.compare import compare, conformal_quantiles
+from rnnkit.errors import RnnkitError
+from rnnkit.models.presets import PRESETS
+from rnnkit.models.spec import ModelSpec
+from rnnkit.splits import SplitSpec
+from rnnkit.windows.spec import WindowSpec
+
+from conftest import TINY_TRAINING
+
+
+def test_result_holds_models_and_baselines_on_the_same_targets(tiny_result, tiny_series) -> None:
+    metrics = tiny_result.metrics
+    assert list(metrics.index) == ["tiny_gru", "tiny_rnn", "naive", "seasonal_naive", "drift", "linear"]
+    assert tiny_result.period == 12
+    n = len(tiny_result.test_times)
+    assert tiny_result.y_test.shape == (n, 1)
+    for model in tiny_result.models:
+        assert model.test_pred.shape == (n, 1)
+        assert len(model.history["loss"]) == 2 and model.train_seconds > 0 and model.params > 0
+    actual = tiny_series.frame["value"].reindex(tiny_result.test_times).to_numpy()
+    np.testing.assert_allclose(tiny_result.y_test[:, 0], actual, rtol=1e-6)
+    assert tiny_result.best_model in {"tiny_gru", "tiny_rnn"}
+    assert tiny_result.best_baseline in {"naive", "seasonal_naive", "drift", "linear"}
+    frame = tiny_result.predictions_frame()
+    assert list(frame.columns) == ["time", "step", "actual", "tiny_gru", "tiny_rnn", "naive",
+                                   "seasonal_naive", "drift", "linear"]
+    assert (frame["time"] == tiny_result.test_times).all()
+
+
+def test_recursive_forecast_continues_the_calendar(tiny_result, tiny_series) -> None:
+    forecast = tiny_result.model("tiny_gru").forecast
+    assert len(forecast) == 12  # one seasonal period, recursively
+    last = tiny_series.frame.index[-1]
+    assert forecast["time"].iloc[0] == last + pd.offsets.MonthBegin(1)
+    assert forecast["time"].iloc[-1] == last + pd.offsets.MonthBegin(12)
+    widths = (forecast["upper"] - forecast["lower"]).to_numpy()
+    assert (widths > 0).all() and (np.diff(widths) > 0).all()
+    assert ((forecast["lower"] <= forecast["forecast"]) & (forecast["forecast"] <= forecast["upper"])).all()
+
+
+def test_direct_multi_step_forecast(tiny_series) -> None:
+    result = compare(tiny_series, WindowSpec(lookback=12, horizon=3), [ModelSpec("d", cell="gru", units=(4,))],
+                     SplitSpec(train=0.6, val=0.2), TINY_TRAINING)
+    assert result.y_test.shape[1] == 3 and result.models[0].test_pred.shape[1] == 3
+    assert result.model("d").forecast["step"].tolist() == [1, 2, 3]
+    assert result.predictions_frame()["step"].max() == 3
+
+
+def test_time_distributed_preset_is_scored_on_its_last_step(tiny_series) -> None:
+    small_td = ModelSpec("td", cell="lstm", units=(4,), head="time_distributed")
+    result = compare(tiny_series, WindowSpec(lookback=12), [small_td], SplitSpec(train=0.6, val=0.2), TINY_TRAINING)
+    assert result.models[0].test_pred.shape == result.y_test.shape
+
+
+def test_incompatible_horizon_is_refused(tiny_series) -> None:
+    with pytest.raises(RnnkitError, match="Set the window horizon to 14"):
+        compare(tiny_series, WindowSpec(lookback=12), [PRESETS["lstm_14"]], SplitSpec(train=0.6, val=0.2))
+
+
+def test_conformal_quantile() -> None:
+    residuals = np.arange(1, 20, dtype=float)[:, None]  # 19 residuals
+    assert conformal_quantiles(residuals, 0.9)[0] == 18.0  # ceil(20 × 0.9) = 18th smallest

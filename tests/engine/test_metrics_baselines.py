@@ -1,0 +1,101 @@
+"""Metrics on hand-checked numbers; baselines on a series whose right answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnnkit.baselines import baseline_forecasts, drift, naive, seasonal_naive, seasonal_period
+from rnnkit.data.cleaning import CleaningLog
+from rnnkit.data.series import DataReport, TimeSeries
+from rnnkit.metrics import diebold_mariano, mae, mape, mase, mase_scale, metrics_table, rmse, smape
+from rnnkit.prepare import prepare
+from rnnkit.splits import SplitSpec
+from rnnkit.windows.spec import WindowSpec
+
+
+def test_point_metrics() -> None:
+    y = np.array([[1.0], [2.0], [4.0]])
+    p = np.array([[2.0], [2.0], [1.0]])
+    assert mae(y, p) == pytest.approx(4 / 3)
+    assert rmse(y, p) == pytest.approx(np.sqrt(10 / 3))
+    assert mape(y, p) == pytest.approx(100 * (1 + 0 + 0.75) / 3)
+    assert smape(y, p) == pytest.approx(100 * (2 / 3 + 0 + 6 / 5) / 3)
+    assert mase(y, p, scale=2.0) == pytest.approx(2 / 3)
+
+
+def test_mape_ignores_zero_targets_and_smape_handles_double_zero() -> None:
+    y = np.array([0.0, 0.0, 2.0])
+    p = np.array([0.0, 1.0, 1.0])
+    assert mape(y, p) == pytest.approx(50.0)
+    assert np.isnan(mape(np.zeros(3), p))
+    assert smape(np.zeros(2), np.zeros(2)) == 0.0
+
+
+def test_mase_scale_is_in_sample_seasonal_naive_error() -> None:
+    train = np.array([1.0, 2.0, 3.0, 5.0, 6.0, 7.0])
+    assert mase_scale(train, None) == pytest.approx(np.mean([1, 1, 2, 1, 1]))
+    assert mase_scale(train, 3) == pytest.approx(np.mean([4, 4, 4]))
+
+
+def test_diebold_mariano_sign_and_significance() -> None:
+    rng = np.random.default_rng(0)
+    big = rng.normal(0, 2.0, (300, 1))
+    small = rng.normal(0, 1.0, (300, 1))
+    stat, p = diebold_mariano(small, big)
+    assert stat < 0 and p < 0.001
+    same_stat, same_p = diebold_mariano(small, small.copy())
+    assert same_stat == 0.0 and same_p == 1.0
+    noise_stat, noise_p = diebold_mariano(rng.normal(0, 1, (300, 1)), rng.normal(0, 1, (300, 1)))
+    assert noise_p > 0.01
+
+
+def _series(values: np.ndarray, freq: str = "MS") -> TimeSeries:
+    frame = pd.DataFrame({"y": values}, index=pd.date_range("2000-01-01", periods=len(values), freq=freq, name="time"))
+    log = CleaningLog(frequency=freq)
+    report = DataReport("t", len(values), "time", "ISO 8601", 0, None, {}, (), log)
+    return TimeSeries(frame=frame, target="y", features=(), report=report)
+
+
+def test_baselines_know_the_right_answers() -> None:
+    t = np.arange(60, dtype=float)
+    values = 10 + 0.5 * t + np.tile([0.0, 3.0, -3.0, 1.0], 15)
+    prepared = prepare(_series(values), WindowSpec(lookback=8, delay=1, horizon=2), SplitSpec(train=0.6, val=0.2))
+    windows = prepared.test
+    t0 = windows.anchors[0]
+    assert naive(values, windows)[0].tolist() == [values[t0 - 1]] * 2
+    season = seasonal_naive(values, windows, 4)[0]
+    assert season.tolist() == [values[t0 + 1 - 4], values[t0 + 2 - 4]]
+    slope = (values[t0 - 1] - values[0]) / (t0 - 1)
+    np.testing.assert_allclose(drift(values, windows)[0], values[t0 - 1] + slope * np.array([2, 3]))
+
+
+def test_linear_baseline_is_exact_on_a_linear_series() -> None:
+    values = 3.0 + 0.25 * np.arange(120)
+    prepared = prepare(_series(values, "D"), WindowSpec(lookback=5), SplitSpec(train=0.6, val=0.2))
+    forecasts = baseline_forecasts(prepared, prepared.test, period=7)
+    truth = prepared.scaler.inverse_target(prepared.test.targets())
+    assert set(forecasts) == {"naive", "seasonal_naive", "drift", "linear"}
+    np.testing.assert_allclose(forecasts["linear"], truth, atol=0.05)
+    np.testing.assert_allclose(forecasts["drift"], truth, atol=1e-9)
+    assert rmse(truth, forecasts["naive"]) == pytest.approx(0.25)
+
+
+def test_seasonal_period_from_frequency() -> None:
+    assert seasonal_period("MS") == 12 and seasonal_period("h") == 24 and seasonal_period("10min") == 144
+    assert seasonal_period("W-SUN") == 52 and seasonal_period(None) is None
+
+
+def test_metrics_table_ranks_against_the_best_baseline() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=(200, 1))
+    forecasts = {"good": y + rng.normal(0, 0.1, y.shape), "naive": y + rng.normal(0, 1.0, y.shape),
+                 "seasonal_naive": y + rng.normal(0, 0.5, y.shape)}
+    kinds = {"good": "model", "naive": "baseline", "seasonal_naive": "baseline"}
+    table = metrics_table(y, forecasts, kinds, scale=1.0)
+    assert table.attrs["best_baseline"] == "seasonal_naive"
+    assert table.loc["good", "skill_pct"] == pytest.approx(100 * (1 - table.loc["good", "rmse"] / table.loc["seasonal_naive", "rmse"]))
+    assert table.loc["good", "skill_pct"] > 50 and table.loc["good", "dm_p"] < 1e-6
+    assert table.loc["good", "skill_vs_naive_pct"] > table.loc["good", "skill_pct"]
+    assert np.isnan(table.loc["seasonal_naive", "dm_p"])
