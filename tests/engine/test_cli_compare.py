@@ -1,0 +1,70 @@
+"""``python -m rnnkit compare`` and ``runs`` on a CSV and on the built-in datasets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import seasonal_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def rnnkit(*args: str, runs: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rnnkit", *args, "--runs-dir", str(runs)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+def test_compare_a_csv_then_list_and_delete_the_run(tmp_path: Path) -> None:
+    csv = tmp_path / "mine.csv"
+    csv.write_bytes(seasonal_csv())
+    runs = tmp_path / "runs"
+    result = rnnkit("compare", "--csv", str(csv), "--target", "value", "--models", "jena_gru,simple_rnn",
+                    "--epochs", "2", "--lookback", "12", "--json", runs=runs)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert set(payload["metrics"]) == {"jena_gru", "simple_rnn", "naive", "seasonal_naive", "drift", "linear"}
+    assert payload["window"]["lookback"] == 12 and payload["run_id"]
+    listed = rnnkit("runs", runs=runs)
+    assert payload["run_id"] in listed.stdout and "finished" in listed.stdout and "mine.csv [value]" in listed.stdout
+    assert rnnkit("runs", "--delete", payload["run_id"], runs=runs).returncode == 0
+    assert "No stored runs" in rnnkit("runs", runs=runs).stdout
+
+
+def test_compare_prints_the_table_in_original_units(tmp_path: Path) -> None:
+    csv = tmp_path / "mine.csv"
+    csv.write_bytes(seasonal_csv())
+    result = rnnkit("compare", "--csv", str(csv), "--target", "value", "--models", "jena_gru", "--epochs", "1",
+                    "--no-save", runs=tmp_path / "runs")
+    assert result.returncode == 0, result.stderr
+    assert "Test metrics for 'value' in its own units" in result.stdout
+    assert "← best baseline" in result.stdout and "Diebold–Mariano p =" in result.stdout
+    assert "[1/1] jena_gru epoch 1/1" in result.stderr
+
+
+def test_compare_errors_are_one_line(tmp_path: Path) -> None:
+    csv = tmp_path / "mine.csv"
+    csv.write_bytes(seasonal_csv(30))
+    result = rnnkit("compare", "--csv", str(csv), "--models", "jena_gru", "--lookback", "40", runs=tmp_path / "r")
+    assert result.returncode == 2 and result.stderr.startswith("error: The series 'mine.csv' has 30 rows")
+    assert "Traceback" not in result.stderr
+    bad = rnnkit("compare", "--csv", str(csv), "--models", "transformer", runs=tmp_path / "r")
+    assert bad.returncode == 2 and "no model preset called 'transformer'" in bad.stderr
+
+
+@pytest.mark.parametrize(("dataset", "extra"), [
+    ("electric", ["--models", "simple_rnn,jena_gru"]),
+    ("stocks", ["--models", "lstm,gru"]),
+    ("jena", ["--models", "jena_gru,jena_lstm", "--resample", "1h", "--lookback", "120", "--step", "1",
+              "--delay", "23"]),
+])
+def test_classic_presets_on_each_built_in_dataset(shared_data: Path, tmp_path: Path, dataset: str, extra: list[str]) -> None:
+    result = rnnkit("compare", "--dataset", dataset, *extra, "--epochs", "1", "--json", runs=tmp_path / "runs")
+    assert result.returncode == 0, result.stderr[-2000:]
+    payload = json.loads(result.stdout)
+    assert payload["status"] == "finished"
+    assert {"naive", "drift", "linear"} <= set(payload["metrics"])
