@@ -134,7 +134,8 @@ def train_model(
     configure_tensorflow(config.seed, config.deterministic)
     sequence = spec.head == "time_distributed"
     model = build_model(spec, prepared.input_shape, prepared.spec.horizon)
-    model.compile(optimizer=_optimizer(config), loss=_loss(config))
+    # XLA measured slower than plain graph execution for recurrent layers on CPU (bench/training.py).
+    model.compile(optimizer=_optimizer(config), loss=_loss(config), jit_compile=False)
     reporter = ProgressReporter(spec.name, model_index, n_models, config.epochs, progress, cancel)
     callbacks: list[keras.callbacks.Callback] = [reporter]
     has_val = len(prepared.val) > 0
