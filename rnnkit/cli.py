@@ -49,6 +49,8 @@ def _add_compare_parser(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--target", help="target column")
     compare.add_argument("--features", default="", help="extra input columns, comma-separated")
     compare.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
+    compare.add_argument("--calendar", action="store_true",
+                         help="add calendar features (month, weekday or hour, as sine and cosine) as inputs")
     compare.add_argument("--models", default="jena_gru,tuned_lstm",
                          help="comma-separated presets (see --list-models)")
     compare.add_argument("--lookback", type=int, help="rows of history per window (default: the dataset's)")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from rnnkit.compare import ComparisonResult, compare
+from rnnkit.data.calendar import with_calendar_features
 from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.series import TimeSeries, load_series
 from rnnkit.errors import RnnkitError
@@ -96,6 +97,8 @@ def verdict(model: str, baseline: str, skill_pct: float, p_value: float) -> str:
 
 def run_compare(args: argparse.Namespace) -> int:
     series, default_window, default_split, label = _load(args)
+    if args.calendar:
+        series = with_calendar_features(series)
     specs = parse_model_list(args.models)
     window, split = _window(args, default_window), _split(args, default_split)
     training = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,

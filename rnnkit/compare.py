@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.baselines import baseline_forecasts, seasonal_period
+from rnnkit.data.calendar import calendar_frame, calendar_names
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
 from rnnkit.metrics import mase_scale, metrics_table
@@ -234,10 +235,13 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
     half_width = conformal_quantiles(residuals, level)
     index = series.frame.index
     fallback = (index[-1] - index[0]) / max(len(index) - 1, 1)
-    recursive = spec.horizon == 1 and spec.delay == 0 and series.inputs == [series.target] and steps > 1
+    calendar = tuple(series.extras.get("calendar", ()))
+    known_future = [series.target, *calendar_names(calendar)]
+    recursive = spec.horizon == 1 and spec.delay == 0 and sorted(series.inputs) == sorted(known_future) and steps > 1
     if recursive:
-        values = _recursive(trained, prepared, steps)
         rows_ahead = np.arange(1, steps + 1)
+        future = future_times(index[-1], rows_ahead, series.report.frequency, fallback)
+        values = _recursive(trained, prepared, future, calendar)
         widths = half_width[0] * np.sqrt(rows_ahead)
     else:
         latest = prepared.latest_window()
@@ -255,10 +259,17 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
     })
 
 
-def _recursive(trained: TrainedModel, prepared: PreparedData, steps: int) -> np.ndarray:
-    spec = prepared.spec
-    history = prepared.train.inputs  # scaled, (rows, 1): the target is the only input
-    buffer = np.concatenate([history, np.zeros((steps, history.shape[1]), dtype=history.dtype)])
+def _recursive(trained: TrainedModel, prepared: PreparedData, future: pd.DatetimeIndex,
+               calendar: tuple[str, ...]) -> np.ndarray:
+    """Feed each prediction back as the newest target value; calendar inputs are computed ahead."""
+    spec, series = prepared.spec, prepared.series
+    steps = len(future)
+    history = prepared.train.inputs  # scaled; column 0 is the target, the others calendar encodings
+    ahead = pd.DataFrame(0.0, index=future, columns=series.inputs)
+    if calendar:
+        ahead.update(calendar_frame(future, calendar))
+    scaled_ahead = prepared.scaler.transform_inputs(ahead.to_numpy())
+    buffer = np.concatenate([history, scaled_ahead.astype(history.dtype)])
     start = len(history)
     for k in range(steps):
         window = StridedWindows(buffer[: start + k], spec).gather(np.array([start + k]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 
+from rnnkit.models.layers import LastValue
 from rnnkit.models.spec import CELLS, ModelSpec
 
 
@@ -36,5 +37,8 @@ def build_model(spec: ModelSpec, input_shape: tuple[int, int], horizon: int) -> 
     if spec.head == "time_distributed":
         outputs = keras.layers.TimeDistributed(keras.layers.Dense(1), name="per_step")(x)
     else:
-        outputs = keras.layers.Dense(spec.horizon or horizon, name="forecast")(x)
+        width = spec.horizon or horizon
+        outputs = keras.layers.Dense(width, name="forecast")(x)
+        if spec.residual:  # the target is always input channel 0
+            outputs = keras.layers.Add(name="plus_last_value")([outputs, LastValue(0, width, name="last_value")(inputs)])
     return keras.Model(inputs, outputs, name=spec.name)

@@ -28,10 +28,12 @@ PRESETS: dict[str, ModelSpec] = {
                   description="Chollet's Jena model: LSTM(32, dropout=0.2, recurrent_dropout=0.2) → Dense(1)."),
         ModelSpec("jena_gru", cell="gru", units=(32,),
                   description="Chollet's first recurrent Jena baseline: GRU(32) → Dense(1)."),
-        ModelSpec("tuned_gru", cell="gru", units=(64,),
-                  description="rnnkit's tuned GRU: GRU(64) → Dense(horizon), trained with early stopping."),
-        ModelSpec("tuned_lstm", cell="lstm", units=(64,),
-                  description="rnnkit's tuned LSTM: LSTM(64) → Dense(horizon), trained with early stopping."),
+        ModelSpec("tuned_gru", cell="gru", units=(64,), residual=True,
+                  description="rnnkit's tuned GRU: GRU(64) → Dense(horizon) plus the last input value, so "
+                              "it learns the change; best with calendar features and early stopping."),
+        ModelSpec("tuned_lstm", cell="lstm", units=(64,), residual=True,
+                  description="rnnkit's tuned LSTM: LSTM(64) → Dense(horizon) plus the last input value, so "
+                              "it learns the change; best with calendar features and early stopping."),
     )
 }
 

@@ -38,6 +38,8 @@ class ModelSpec:
             layer returns sequences and ``TimeDistributed(Dense(1))`` predicts each step.
         horizon: a horizon this model is built for (the 14-step classic), or ``None``
             to follow the window's horizon.
+        residual: add the last input value of the target to the dense head, so the
+            network learns the change from it (helps trending series).
         description: what the configuration is and where it comes from.
     """
 
@@ -53,6 +55,7 @@ class ModelSpec:
     conv_kernel_size: int = 3
     head: str = "dense"
     horizon: int | None = None
+    residual: bool = False
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -80,6 +83,9 @@ class ModelSpec:
         if self.horizon is not None and self.horizon < 1:
             raise ModelSpecError(f"Model {self.name!r} has horizon {self.horizon}.",
                                  "Leave the horizon unset to follow the window, or set it to 1 or more.")
+        if self.residual and self.head == "time_distributed":
+            raise ModelSpecError(f"Model {self.name!r} combines a residual connection with a time-distributed head.",
+                                 "Use the residual connection with the dense head only.")
         if self.head == "time_distributed" and self.horizon not in (None, 1):
             raise ModelSpecError(f"Model {self.name!r} has a time-distributed head and horizon {self.horizon}.",
                                  "A time-distributed head predicts one step per input step: use horizon 1.")
@@ -98,6 +104,8 @@ class ModelSpec:
         if self.dropout:
             layers += f" + Dropout {self.dropout:g}"
         head = "TimeDistributed(Dense(1))" if self.head == "time_distributed" else f"Dense({self.horizon or 'horizon'})"
+        if self.residual:
+            head += " + last value"
         return f"{layers} → {head}"
 
     def to_dict(self) -> dict[str, Any]:
