@@ -2,9 +2,17 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="rnnkit", page_icon="📈", layout="wide")
+from pages._shared import owner, sidebar
 
-navigation = st.navigation(
-    [st.Page("pages/home.py", title="Home", icon="🏠", default=True)],
-)
+st.set_page_config(page_title="rnnkit", page_icon="📈", layout="wide")
+owner()
+
+navigation = st.navigation([
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/data.py", title="Data", icon="📄"),
+    st.Page("pages/train.py", title="Train & compare", icon="🏋️"),
+    st.Page("pages/predictions.py", title="Predictions", icon="🔮"),
+    st.Page("pages/runs.py", title="Runs", icon="🗂️"),
+])
+sidebar()
 navigation.run()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnkit.compare import ComparisonResult, compare
+from rnnkit.compare import ComparisonResult, compare, verdict
 from rnnkit.data.calendar import with_calendar_features
 from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.series import TimeSeries, load_series
@@ -83,16 +83,6 @@ def format_metrics(result: ComparisonResult) -> str:
     units = f"Test metrics for {result.target!r} in its own units on {len(result.y_test)} windows"
     return f"{units} (MAPE and sMAPE in %, skill in % of RMSE against the best baseline, dm_p: " \
            f"Diebold–Mariano p-value against it):\n{text}"
-
-
-def verdict(model: str, baseline: str, skill_pct: float, p_value: float) -> str:
-    """One sentence on whether the best model beats the best baseline, and whether that is noise."""
-    significance = "a real difference" if p_value < 0.05 else "within noise"
-    if skill_pct > 0:
-        return (f"{model} beats {baseline} by {skill_pct:.1f}% RMSE "
-                f"(Diebold–Mariano p = {p_value:.3g}: {significance} at the 5% level).")
-    return (f"{model} does not beat {baseline}: its RMSE is {-skill_pct:.1f}% higher "
-            f"(Diebold–Mariano p = {p_value:.3g}: {significance} at the 5% level).")
 
 
 def run_compare(args: argparse.Namespace) -> int:

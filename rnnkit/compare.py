@@ -111,6 +111,16 @@ class ComparisonResult:
             columns=["time", "step", "forecast", "lower", "upper", "model"])
 
 
+def verdict(model: str, baseline: str, skill_pct: float, p_value: float) -> str:
+    """One sentence on whether the best model beats the best baseline, and whether that is noise."""
+    significance = "a real difference" if p_value < 0.05 else "within noise"
+    if skill_pct > 0:
+        return (f"{model} beats {baseline} by {skill_pct:.1f}% RMSE "
+                f"(Diebold–Mariano p = {p_value:.3g}: {significance} at the 5% level).")
+    return (f"{model} does not beat {baseline}: its RMSE is {-skill_pct:.1f}% higher "
+            f"(Diebold–Mariano p = {p_value:.3g}: {significance} at the 5% level).")
+
+
 def _shift(times: pd.DatetimeIndex, steps: np.ndarray, frequency: str | None) -> np.ndarray:
     """``times[i] + steps[j]`` rows ahead, flattened, for regular series (exact for calendar offsets)."""
     if frequency is None or (steps == 0).all():

@@ -153,3 +153,42 @@ def metrics_bar(result: ComparisonResult, metric: str = "rmse") -> go.Figure:
     figure.update_layout(title=f"Test {metric.upper()} in {result.target} units (lower is better)",
                          yaxis_title=metric.upper(), margin=dict(l=10, r=10, t=40, b=10))
     return figure
+
+
+def window_sketch(frame: pd.DataFrame, target: str, spec, anchor: int | None = None) -> go.Figure:
+    """One window drawn on the series: its input rows, the anchor, and its target rows."""
+    from rnnkit.windows.indexing import input_offsets, target_offsets
+
+    n = len(frame)
+    anchor = min(max(anchor if anchor is not None else n // 2, spec.lookback), n - spec.delay - spec.horizon)
+    inputs = anchor + input_offsets(spec)
+    targets = anchor + target_offsets(spec)
+    lo, hi = max(inputs[0] - spec.lookback // 2, 0), min(targets[-1] + spec.lookback // 2 + 1, n)
+    view = frame[target].iloc[lo:hi]
+    figure = go.Figure([
+        go.Scatter(x=view.index, y=view.values, name=target, mode="lines", line=dict(color="#9ca3af")),
+        go.Scatter(x=frame.index[inputs], y=frame[target].iloc[inputs], name=f"inputs ({spec.n_steps} steps)",
+                   mode="markers", marker=dict(color=_colour(0), size=6)),
+        go.Scatter(x=frame.index[targets], y=frame[target].iloc[targets], name=f"target ({spec.horizon})",
+                   mode="markers", marker=dict(color=_colour(1), size=9, symbol="diamond")),
+    ])
+    figure.add_vrect(x0=frame.index[inputs[0]], x1=frame.index[inputs[-1]], fillcolor=SPLIT_SHADES["train"],
+                     line_width=0, layer="below")
+    figure.update_layout(title="One window", height=260, margin=dict(l=10, r=10, t=40, b=10),
+                         legend=dict(orientation="h", y=1.02, yanchor="bottom"))
+    return figure
+
+
+def live_losses(histories: dict[str, tuple[list[float], list[float]]]) -> go.Figure:
+    """Loss curves while training runs: solid training loss, dashed validation loss, per model."""
+    figure = go.Figure()
+    for i, (name, (loss, val_loss)) in enumerate(histories.items()):
+        epochs = np.arange(1, len(loss) + 1)
+        figure.add_trace(go.Scatter(x=epochs, y=loss, name=f"{name} loss", mode="lines+markers",
+                                    line=dict(color=_colour(i))))
+        if val_loss:
+            figure.add_trace(go.Scatter(x=epochs[: len(val_loss)], y=val_loss, name=f"{name} val_loss",
+                                        mode="lines", line=dict(color=_colour(i), dash="dash")))
+    figure.update_layout(height=300, xaxis_title="epoch", yaxis_title="loss (scaled)", yaxis_type="log",
+                         margin=dict(l=10, r=10, t=30, b=10))
+    return figure

@@ -1,30 +1,135 @@
-"""The dashboard runs: AppTest drives the real script; the landing page does not import TensorFlow."""
+"""Every dashboard page, driven through the real scripts with streamlit's AppTest."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from helpers import csv_bytes, synthetic_frame
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def fresh_app_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test gets its own run store and an empty resource cache."""
+    monkeypatch.setenv("RNNKIT_RUNS_DIR", str(tmp_path / "runs"))
+    st.cache_resource.clear()
+
+
+def app(page: str | None = None) -> AppTest:
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    if page is not None:
+        test.switch_page(page).run()
+    assert not test.exception, test.exception
+    return test
+
+
+def text_of(test: AppTest) -> str:
+    parts = [m.value for m in test.markdown] + [c.value for c in test.caption]
+    parts += [e.value for kind in (test.error, test.info, test.warning, test.success) for e in kind]
+    return "\n".join(str(p) for p in parts)
+
+
+def wait_for_job(test: AppTest, timeout: float = 120):
+    from pages._shared import job_manager
+
+    owner = test.query_params["u"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = job_manager().latest(owner)
+        if job is not None and job.done:
+            return job
+        time.sleep(0.5)
+    raise AssertionError("the training job did not finish in time")
 
 
 def test_landing_page_renders_the_three_datasets() -> None:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
-    assert not app.exception
-    assert app.title[0].value == "rnnkit"
-    text = " ".join(m.value for m in app.markdown)
+    test = app()
+    assert test.title[0].value == "rnnkit"
     for title in ("US electric production", "Jena climate 2009–2016", "Stock prices"):
-        assert title in text
+        assert title in text_of(test)
+    assert "None yet: choose one on the Data page." in text_of(test)
 
 
-def test_landing_page_does_not_import_tensorflow() -> None:
+def test_landing_and_data_pages_do_not_import_tensorflow() -> None:
     code = (
         "import sys; from streamlit.testing.v1 import AppTest;"
-        f"AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=30).run();"
+        f"t = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run();"
+        "t.switch_page('pages/data.py').run();"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_data_page_builtin_dataset(shared_data: Path) -> None:
+    test = app("pages/data.py")
+    assert "Ready: target `IPG2211A2N`" in text_of(test)
+    assert test.metric[0].value == "397"
+    assert len(test.get("plotly_chart")) == 1
+
+
+def test_data_page_offline_without_copy_explains_the_fix(no_data_dir, monkeypatch) -> None:
+    monkeypatch.setenv("RNNKIT_OFFLINE", "1")
+    test = app("pages/data.py")
+    assert any("no local copy" in e.value for e in test.error)
+    assert any("RNNKIT_DATA_DIR" in i.value for i in test.info)
+
+
+def test_data_page_upload_and_bad_upload() -> None:
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload("mine.csv", csv_bytes(synthetic_frame(200)), "text/csv")
+    test.run()
+    assert not test.exception
+    assert "Ready: target `value`" in text_of(test)
+    test.get("file_uploader")[0].clear()
+    test.get("file_uploader")[0].upload("bad.csv", b"date,city\n2020-01-01,Paris\n", "text/csv")
+    test.run()
+    assert any("no numeric column" in e.value for e in test.error)
+    assert any("Add at least one column of numbers" in i.value for i in test.info)
+
+
+def test_train_page_needs_data_first() -> None:
+    test = app("pages/train.py")
+    assert "Choose a dataset or upload a file first." in text_of(test)
+
+
+def test_train_page_trains_in_the_background_and_compares() -> None:
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload("mine.csv", csv_bytes(synthetic_frame(240)), "text/csv")
+    test.run().switch_page("pages/train.py").run()
+    assert not test.exception
+    assert [m.label for m in test.metric][:3] == ["Train windows", "Validation windows", "Test windows"]
+    test.number_input(key="lookback").set_value(500).run()
+    assert any("one window needs lookback 500" in e.value for e in test.error)
+    test.number_input(key="lookback").set_value(12).run()
+    test.multiselect(key="presets").set_value(["jena_gru"])
+    test.checkbox(key="add_custom").check()
+    test.number_input(key="custom_units").set_value(3)
+    test.number_input(key="epochs").set_value(2)
+    test.button[0].click().run()  # the form's submit button
+    job = wait_for_job(test)
+    assert job.status == "finished", job.error
+    assert [m.epoch for m in job.models.values()] == [2, 2]
+    test.run()
+    assert not test.exception
+    assert any("beats" in s.value or "does not beat" in s.value for s in test.success)
+    table = test.dataframe[0].value
+    assert {"jena_gru", "custom_simple_rnn", "naive", "linear"} <= set(table.index)
+
+
+def test_predictions_and_runs_pages_after_a_run() -> None:
+    test = app("pages/predictions.py")
+    assert "Train models on the Train & compare page" in text_of(test)
+    test = app("pages/runs.py")
+    assert "No stored runs yet" in text_of(test)

@@ -1,0 +1,67 @@
+"""What every page shares: the owner token, the active series, the job manager and the sidebar.
+
+Layout helpers only; all logic is in rnnkit.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from rnnkit.data.series import TimeSeries
+from rnnkit.errors import RnnkitError
+from rnnkit.jobs import JobManager
+from rnnkit.store import RunStore
+
+
+@st.cache_resource
+def run_store() -> RunStore:
+    return RunStore()
+
+
+@st.cache_resource
+def job_manager() -> JobManager:
+    return JobManager(run_store())
+
+
+def owner() -> str:
+    """A token in the URL that ties this browser tab's jobs and runs together across reloads."""
+    token = st.query_params.get("u")
+    if not token:
+        token = uuid.uuid4().hex[:16]
+        st.query_params["u"] = token
+    return token
+
+
+def active_series() -> TimeSeries | None:
+    return st.session_state.get("series")
+
+
+def show_error(error: RnnkitError) -> None:
+    """An rnnkit error inline: the problem, then how to fix it."""
+    st.error(error.problem, icon="⚠️")
+    st.info(error.fix, icon="🛠️")
+
+
+def sidebar() -> None:
+    """The active dataset and the state of this user's latest run, on every page."""
+    with st.sidebar:
+        st.markdown("### Active data")
+        series = active_series()
+        if series is None:
+            st.caption("None yet: choose one on the Data page.")
+        else:
+            st.markdown(f"**{st.session_state.get('dataset_label', series.name)}**")
+            st.caption(f"{len(series):,} rows · {series.report.frequency_label} · target `{series.target}`")
+        st.markdown("### Latest run")
+        job = job_manager().latest(owner())
+        if job is None:
+            st.caption("No run in this session yet.")
+        else:
+            done = sum(m.status in {"done", "cancelled"} for m in job.models.values())
+            st.markdown(f"**{job.status}** · {done}/{len(job.models)} models")
+            if job.result is not None and job.result.best_model:
+                st.caption(f"best: {job.result.best_model}")
+            if job.error:
+                st.caption(job.error)

@@ -1,0 +1,113 @@
+"""Data page: pick a built-in dataset or upload a file, look at it, and assign column roles."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import show_error
+from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
+from rnnkit.data.limits import DEFAULT_LIMITS
+from rnnkit.data.series import TimeSeries, load_series
+from rnnkit.datasets.builtin import LoadedDataset, availability, load_dataset
+from rnnkit.datasets.registry import DATASETS
+from rnnkit.errors import RnnkitError
+from rnnkit.figures import series_overview
+
+RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly": "W", "monthly": "MS"}
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cached_dataset(key: str, ticker: str | None, options: CleaningOptions) -> LoadedDataset:
+    return load_dataset(key, ticker=ticker, options=options)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def cached_upload(data: bytes, name: str, options: CleaningOptions, time_column: str | None) -> TimeSeries:
+    return load_series(data, name=name, options=options, time_column=time_column)
+
+
+st.title("Data")
+source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source")
+
+with st.expander("Cleaning", expanded=False):
+    c1, c2 = st.columns(2)
+    missing = c1.selectbox("Fill missing values", MISSING_POLICIES, key="missing_policy",
+                           help="interpolate: along time; ffill: carry the last value; drop: drop rows; zero")
+    resample_label = c2.selectbox("Resample", list(RESAMPLE_CHOICES), key="resample",
+                                  help="Aggregate (mean) to a coarser frequency, e.g. 10-minute Jena to hourly")
+options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_label])
+
+series: TimeSeries | None = None
+label = ""
+if source == "Built-in dataset":
+    cards = st.columns(len(DATASETS))
+    for column, (key, info) in zip(cards, DATASETS.items()):
+        with column.container(border=True):
+            st.markdown(f"**{info.title}**")
+            st.caption(f"{info.frequency} · {info.size}")
+            st.caption(f"Source: {info.source}")
+            state = availability(key)
+            st.caption(("✅ offline: " if state.offline else "⬇️ ") + state.where)
+    key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title, key="dataset_key")
+    ticker = st.text_input("Ticker", value="GOOG", key="ticker") if key == "stocks" else None
+    try:
+        if availability(key, ticker).offline:
+            loaded = cached_dataset(key, ticker, options)
+        else:
+            bar = st.progress(0.0, text=f"Downloading {DATASETS[key].title}…")
+            loaded = load_dataset(key, ticker=ticker, options=options,
+                                  progress=lambda done, total: bar.progress(min(done / total, 1.0) if total else 0.0,
+                                                                            text=f"Downloading… {done / 1e6:.1f} MB"))
+            bar.empty()
+    except RnnkitError as error:
+        show_error(error)
+    else:
+        series, label = loaded.series, loaded.label
+        if loaded.notice:
+            st.warning(loaded.notice, icon="ℹ️")
+        st.session_state["defaults"] = {"window": loaded.window, "split": loaded.split}
+else:
+    upload = st.file_uploader("CSV, TSV, .xlsx or a zip holding one CSV",
+                              type=["csv", "tsv", "txt", "xlsx", "zip"], key="upload",
+                              help=f"Up to {DEFAULT_LIMITS.max_megabytes} MB, {DEFAULT_LIMITS.max_rows:,} rows "
+                                   f"and {DEFAULT_LIMITS.max_columns} columns.")
+    if upload is None:
+        st.info("Upload a file with a time column and at least one numeric column.")
+    else:
+        try:
+            series = cached_upload(upload.getvalue(), upload.name, options, None)
+        except RnnkitError as error:
+            show_error(error)
+        else:
+            label = upload.name
+            st.session_state.pop("defaults", None)
+
+if series is not None:
+    numeric = series.numeric_columns
+    c1, c2 = st.columns([1, 2])
+    target = c1.selectbox("Target (what to forecast)", numeric, index=numeric.index(series.target), key="target")
+    default_features = [f for f in series.features if f in numeric and f != target]
+    features = c2.multiselect("Extra input features", [c for c in numeric if c != target],
+                              default=default_features, key=f"features_{label}")
+    try:
+        series = series.with_columns(target, tuple(features))
+    except RnnkitError as error:
+        show_error(error)
+    else:
+        st.session_state["series"] = series
+        st.session_state["dataset_label"] = label
+        report = series.report
+        m = st.columns(4)
+        m[0].metric("Rows", f"{len(series):,}")
+        m[1].metric("Frequency", report.frequency_label)
+        m[2].metric("Missing values filled", f"{report.cleaning.values_filled:,}")
+        m[3].metric("Gaps", f"{len(report.cleaning.gaps):,}")
+        st.caption(f"{series.frame.index[0]} → {series.frame.index[-1]} · time column `{report.time_column}` "
+                   f"({report.time_layout})")
+        for line in report.summary_lines():
+            st.markdown(f"- {line}")
+        st.plotly_chart(series_overview(series.frame, series.inputs[:4], title=label), width="stretch")
+        st.dataframe(pd.concat([series.frame.head(5), series.frame.tail(5)]), width="stretch")
+        st.success(f"Ready: target `{target}` with {len(series.features)} extra feature(s). "
+                   "Go to **Train & compare**.")

@@ -1,0 +1,63 @@
+"""Predictions: test predictions against the real data, residuals, the forecast, and downloads."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._shared import active_series, run_store, show_error
+from rnnkit.errors import RnnkitError
+from rnnkit.export import config_json, forecast_csv, predictions_csv
+from rnnkit.figures import forecast_figure, predictions_figure, residuals_figure
+
+st.title("Predictions")
+result = st.session_state.get("result")
+if result is None:
+    st.info("Train models on the Train & compare page, or open a stored run on the Runs page.")
+    st.stop()
+run_id = st.session_state.get("result_run_id")
+st.caption(f"{result.series_name} · target `{result.target}`" + (f" · run `{run_id}`" if run_id else ""))
+
+series = active_series()
+history = None
+if series is not None and series.target == result.target and series.name == result.series_name:
+    history = series.frame[result.target]
+
+names = [m.name for m in result.models]
+steps = result.y_test.shape[1]
+c1, c2 = st.columns([3, 1])
+chosen = c1.multiselect("Models", names, default=names, key="prediction_models")
+step = c2.number_input("Steps ahead", 1, steps, 1, key="prediction_step") if steps > 1 else 1
+
+overlay, per_model, residuals, forecast = st.tabs(["Overlay", "Per model", "Residuals", "Forecast"])
+with overlay:
+    st.plotly_chart(predictions_figure(result, history, chosen, step), width="stretch")
+with per_model:
+    for name in chosen:
+        st.plotly_chart(predictions_figure(result, history, [name], step, baselines=True),
+                        width="stretch", key=f"per_{name}")
+with residuals:
+    st.plotly_chart(residuals_figure(result, chosen, step), width="stretch")
+with forecast:
+    model = st.selectbox("Model", names, index=names.index(result.best_model) if result.best_model in names else 0,
+                         key="forecast_model")
+    recent = history if history is not None else result.predictions_frame().query("step == 1").set_index("time")["actual"]
+    st.plotly_chart(forecast_figure(result, recent, model), width="stretch")
+    st.dataframe(result.model(model).forecast, width="stretch", hide_index=True)
+    st.caption(f"{int(result.interval * 100)}% intervals are split-conformal, from validation residuals; "
+               "for recursive forecasts they widen with the square root of the steps ahead (an approximation).")
+
+st.subheader("Downloads")
+d = st.columns(4)
+d[0].download_button("Predictions (CSV)", predictions_csv(result), "predictions.csv", "text/csv",
+                     key="download_predictions")
+d[1].download_button("Forecast (CSV)", forecast_csv(result), "forecast.csv", "text/csv", key="download_forecast")
+d[2].download_button("Run configuration (JSON)", config_json(result), "run.json", "application/json",
+                     key="download_config")
+if run_id:
+    try:
+        model_name = d[3].selectbox("Model file", names, key="download_model_name", label_visibility="collapsed")
+        path = run_store().model_path(run_id, model_name)
+        d[3].download_button(f"{model_name}.keras", path.read_bytes(), path.name, "application/octet-stream",
+                             key="download_model")
+    except RnnkitError as error:
+        show_error(error)

@@ -1,0 +1,63 @@
+"""Runs: the comparisons stored from this browser, to reopen, compare or delete."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages._shared import owner, run_store, show_error
+from rnnkit.errors import RnnkitError
+
+st.title("Runs")
+store = run_store()
+records = store.list(owner=owner())
+if not records:
+    st.info("No stored runs yet: runs you train are saved here automatically.")
+    st.stop()
+
+
+def best_rmse(record) -> float | None:
+    return record.metrics.get(record.best_model, {}).get("rmse") if record.best_model else None
+
+
+table = pd.DataFrame([{
+    "run": r.id, "date": r.created_at.replace("T", " ")[:16], "status": r.status, "dataset": r.dataset,
+    "target": r.target, "models": ", ".join(r.models), "best model": r.best_model,
+    "best RMSE": best_rmse(r), "best baseline": r.best_baseline,
+} for r in records])
+st.dataframe(table, width="stretch", hide_index=True)
+
+ids = [r.id for r in records]
+labels = {r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.dataset} · {r.status}" for r in records}
+st.subheader("Open a run")
+chosen = st.selectbox("Run", ids, format_func=labels.get, key="open_run")
+c1, c2 = st.columns(2)
+if c1.button("Open", key="open_button", type="primary"):
+    try:
+        st.session_state["result"] = store.load(chosen)
+        st.session_state["result_run_id"] = chosen
+    except RnnkitError as error:
+        show_error(error)
+    else:
+        st.switch_page("pages/predictions.py")
+with c2.popover("Delete"):
+    st.write(f"Delete run `{chosen}` and its saved models?")
+    if st.button("Delete for good", key="delete_button"):
+        store.delete(chosen)
+        if st.session_state.get("result_run_id") == chosen:
+            st.session_state.pop("result", None)
+            st.session_state.pop("result_run_id", None)
+        st.rerun()
+
+finished = [r.id for r in records if r.status in {"finished", "cancelled"}]
+if len(finished) >= 2:
+    st.subheader("Compare two runs")
+    a, b = st.columns(2)
+    first = a.selectbox("First", finished, format_func=labels.get, key="compare_a")
+    second = b.selectbox("Second", finished, index=1, format_func=labels.get, key="compare_b")
+    parts = []
+    for run_id in dict.fromkeys([first, second]):
+        record = store.record(run_id)
+        metrics = pd.DataFrame(record.metrics).T[["mae", "rmse", "mase", "skill_pct"]]
+        parts.append(metrics.assign(run=labels[run_id]).set_index("run", append=True))
+    st.dataframe(pd.concat(parts).swaplevel().sort_index(), width="stretch")

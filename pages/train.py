@@ -1,0 +1,171 @@
+"""Train & compare: window, split, models and training settings; a background job; the comparison."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._shared import active_series, job_manager, owner, show_error
+from rnnkit.compare import verdict
+from rnnkit.data.calendar import with_calendar_features
+from rnnkit.errors import RnnkitError
+from rnnkit.figures import live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
+from rnnkit.models.presets import PRESETS
+from rnnkit.models.spec import CELLS, ModelSpec
+from rnnkit.prepare import window_counts
+from rnnkit.scaling import SCALER_KINDS
+from rnnkit.splits import SplitSpec
+from rnnkit.training import TrainingConfig
+from rnnkit.windows.spec import WindowSpec
+
+st.title("Train & compare")
+series = active_series()
+if series is None:
+    st.info("Choose a dataset or upload a file first.")
+    st.page_link("pages/data.py", label="Go to the Data page", icon="📄")
+    st.stop()
+
+defaults = st.session_state.get("defaults") or {"window": WindowSpec(min(12, max(len(series) // 10, 1))),
+                                                 "split": SplitSpec()}
+default_window: WindowSpec = defaults["window"]
+
+st.subheader("Window")
+c = st.columns(4)
+lookback = c[0].number_input("Lookback (rows)", 1, 100_000, default_window.lookback, key="lookback",
+                             help="How many past rows each input window covers.")
+step = c[1].number_input("Step", 1, 1_000, default_window.step, key="step", help="Keep every step-th row.")
+delay = c[2].number_input("Delay", 0, 100_000, default_window.delay, key="delay",
+                          help="Rows between the window's end and the first target (0 = the next row).")
+horizon = c[3].number_input("Horizon", 1, 1_000, default_window.horizon, key="horizon",
+                            help="Rows predicted at once (direct multi-step).")
+use_default_split = st.toggle("Dataset's own split" if st.session_state.get("defaults") else "Fractions",
+                              value=bool(st.session_state.get("defaults")), key="use_default_split",
+                              disabled=not st.session_state.get("defaults"))
+if use_default_split:
+    split = defaults["split"]
+else:
+    s1, s2 = st.columns(2)
+    train_pct = s1.slider("Training share (%)", 10, 90, 70, key="train_pct")
+    val_pct = s2.slider("Validation share (%)", 0, 50, 15, key="val_pct")
+    split = SplitSpec(train=train_pct / 100, val=val_pct / 100) if train_pct + val_pct < 100 else None
+
+try:
+    if split is None:
+        raise RnnkitError("Training and validation take the whole series, leaving nothing to test.",
+                          "Lower the training or validation share.")
+    window = WindowSpec(int(lookback), int(step), int(delay), int(horizon))
+    window.require_rows(len(series), f"The series {series.name!r}")
+    bounds = split.bounds(series.frame.index)
+    counts = window_counts(len(series), window, bounds)
+except RnnkitError as error:
+    show_error(error)
+    st.stop()
+
+m = st.columns(4)
+m[0].metric("Train windows", f"{counts['train']:,}")
+m[1].metric("Validation windows", f"{counts['val']:,}")
+m[2].metric("Test windows", f"{counts['test']:,}")
+m[3].metric("Input shape", f"{window.n_steps} × {len(series.inputs)}")
+if counts["train"] == 0 or counts["test"] == 0:
+    st.warning("These settings leave no training or no test windows: shorten the window or change the split.")
+st.plotly_chart(window_sketch(series.frame, series.target, window), width="stretch")
+
+with st.form("train_form"):
+    st.subheader("Models")
+    chosen = st.multiselect("Presets", list(PRESETS), default=["jena_gru", "tuned_lstm"], key="presets",
+                            format_func=lambda n: f"{n}: {PRESETS[n].layer_summary}")
+    with st.expander("Custom model"):
+        add_custom = st.checkbox("Add a custom model", key="add_custom")
+        k = st.columns(5)
+        cell = k[0].selectbox("Type", list(CELLS), format_func=CELLS.get, key="custom_cell")
+        layers = k[1].number_input("Layers", 1, 8, 1, key="custom_layers")
+        units = k[2].number_input("Units per layer", 1, 1024, 32, key="custom_units")
+        dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
+        bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
+    st.subheader("Training")
+    t = st.columns(4)
+    epochs = t[0].number_input("Epochs", 1, 10_000, 20, key="epochs")
+    batch_size = t[1].number_input("Batch size", 1, 8192, 32, key="batch_size")
+    learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, 1e-3, format="%.4f", key="learning_rate")
+    seed = t[3].number_input("Seed", 0, 2**31 - 1, 42, key="seed")
+    u = st.columns(4)
+    scaler = u[0].selectbox("Scaler", SCALER_KINDS, key="scaler", help="Fitted on the training rows only.")
+    early_stopping = u[1].checkbox("Early stopping", value=True, key="early_stopping",
+                                   help="Stop when validation loss stops improving; keep the best weights.")
+    patience = u[2].number_input("Patience", 1, 1000, 5, key="patience")
+    calendar = u[3].checkbox("Calendar features", key="calendar",
+                             help="Add month / weekday / hour as sine and cosine inputs.")
+    submitted = st.form_submit_button("Train and compare", type="primary")
+
+jobs = job_manager()
+if submitted:
+    try:
+        specs = [PRESETS[n] for n in chosen]
+        if add_custom:
+            specs.append(ModelSpec(f"custom_{cell}", cell=cell, units=(int(units),) * int(layers),
+                                   dropout=float(dropout), bidirectional=bidirectional))
+        training = TrainingConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                                  early_stopping=early_stopping, patience=int(patience), seed=int(seed))
+        data = with_calendar_features(series) if calendar else series
+        job = jobs.start(owner(), st.session_state.get("dataset_label", series.name), data, window, specs, split,
+                         training, scaler)
+        st.session_state["job_id"] = job.id
+    except RnnkitError as error:
+        show_error(error)
+
+
+@st.fragment(run_every=1.0)
+def job_panel() -> None:
+    job = jobs.latest(owner())
+    if job is None:
+        return
+    st.subheader(f"Run: {job.status}")
+    for progress in job.models.values():
+        fraction = progress.epoch / progress.epochs if progress.epochs else 0.0
+        eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
+        text = f"{progress.name}: epoch {progress.epoch} of {progress.epochs} · {progress.elapsed_s:.0f} s{eta}"
+        if progress.status == "done":
+            fraction, text = 1.0, f"{progress.name}: done in {progress.elapsed_s:.0f} s ({progress.epoch} epochs)"
+        st.progress(min(fraction, 1.0), text=text)
+    if not job.done:
+        st.plotly_chart(live_losses({n: (p.loss, p.val_loss) for n, p in job.models.items() if p.loss}),
+                        width="stretch", key=f"live_{job.id}")
+        if st.button("Cancel", key=f"cancel_{job.id}"):
+            jobs.cancel(job.id, owner())
+        return
+    if job.error:
+        st.error(job.error)
+        return
+    if job.result is not None and st.session_state.get("shown_job") != job.id:
+        st.session_state["shown_job"] = job.id
+        st.rerun(scope="app")
+
+
+job_panel()
+job = jobs.latest(owner())
+if job is not None and job.done and job.result is not None and job.result.models:
+    result = job.result
+    st.session_state["result"] = result
+    st.session_state["result_run_id"] = job.run_id
+    if result.status == "cancelled":
+        st.warning("The run was cancelled; the models that finished are compared below.")
+    metrics = result.metrics
+    best, base = result.best_model, result.best_baseline
+    if best and base:
+        st.success(verdict(best, base, metrics.loc[best, "skill_pct"], metrics.loc[best, "dm_p"]), icon="🏆")
+    st.subheader("Test metrics, in the series' own units")
+    shown = metrics[["kind", "mae", "rmse", "mape", "smape", "mase", "skill_pct", "skill_vs_naive_pct", "dm_p"]]
+    st.dataframe(
+        shown.style.format(precision=4, na_rep="").apply(
+            lambda row: ["background-color: #dcfce7; font-weight: 600" if row.name == best else "" for _ in row],
+            axis=1),
+        width="stretch",
+        column_config={"skill_pct": "skill vs best baseline (%)", "skill_vs_naive_pct": "skill vs naive (%)",
+                       "dm_p": "Diebold–Mariano p", "mape": "MAPE (%)", "smape": "sMAPE (%)"},
+    )
+    st.caption("Skill: % lower RMSE than the baseline. Diebold–Mariano p < 0.05: the difference from the best "
+               "baseline is unlikely to be noise.")
+    st.plotly_chart(metrics_bar(result), width="stretch")
+    st.subheader("Loss curves")
+    st.plotly_chart(loss_panels(result), width="stretch")
+    st.plotly_chart(loss_overlay(result), width="stretch")
+    st.page_link("pages/predictions.py", label="See the predictions and the forecast", icon="🔮")

@@ -1,0 +1,146 @@
+"""Comparisons as background jobs: they outlive page changes and reloads, one owner each.
+
+A process-wide :class:`JobManager` (the dashboard keeps one per server) runs
+jobs on worker threads, one at a time because TensorFlow's seeding and session
+state are global. Each job belongs to an owner token, and owners only see
+their own jobs. Progress events are kept so any page can draw bars and live
+loss curves; results are saved to the :class:`~rnnkit.store.RunStore`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from rnnkit.compare import ComparisonResult, compare
+from rnnkit.data.series import TimeSeries
+from rnnkit.errors import RnnkitError
+from rnnkit.models.spec import ModelSpec
+from rnnkit.splits import SplitSpec
+from rnnkit.store import RunStore
+from rnnkit.training import CancelToken, ProgressEvent, TrainingConfig
+from rnnkit.windows.spec import WindowSpec
+
+
+@dataclass
+class ModelProgress:
+    """Live state of one model in a job."""
+
+    name: str
+    epochs: int
+    epoch: int = 0
+    elapsed_s: float = 0.0
+    status: str = "waiting"
+    loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the current pace, assuming every remaining epoch runs."""
+        if self.epoch == 0 or self.status != "training":
+            return None
+        return self.elapsed_s / self.epoch * (self.epochs - self.epoch)
+
+
+@dataclass
+class Job:
+    """One comparison run in the background."""
+
+    id: str
+    owner: str
+    label: str
+    models: dict[str, ModelProgress]
+    status: str = "queued"
+    started_at: float = field(default_factory=time.time)
+    result: ComparisonResult | None = None
+    error: str | None = None
+    run_id: str | None = None
+    cancel: CancelToken = field(default_factory=CancelToken)
+    thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def done(self) -> bool:
+        return self.status in {"finished", "cancelled", "failed"}
+
+    def on_progress(self, event: ProgressEvent) -> None:
+        model = self.models[event.model]
+        model.epoch, model.elapsed_s = event.epoch, event.elapsed_s
+        if event.kind == "started":
+            model.status = "training"
+        elif event.kind == "epoch":
+            model.loss.append(event.logs.get("loss", float("nan")))
+            if "val_loss" in event.logs:
+                model.val_loss.append(event.logs["val_loss"])
+        else:
+            model.status = "cancelled" if event.kind == "cancelled" else "done"
+
+
+class JobManager:
+    """Starts, tracks and cancels jobs; thread-safe."""
+
+    def __init__(self, store: RunStore | None = None) -> None:
+        self.store = store
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._training = threading.Lock()  # one comparison trains at a time
+
+    def start(self, owner: str, label: str, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec],
+              split: SplitSpec, training: TrainingConfig, scaling: str = "minmax",
+              period: int | None = None) -> Job:
+        """Queue a comparison for ``owner`` and return its job at once."""
+        if not specs:
+            raise RnnkitError("No models were chosen.", "Tick at least one model to train.")
+        job = Job(uuid.uuid4().hex[:12], owner, label,
+                  {s.name: ModelProgress(s.name, training.epochs) for s in specs})
+        args = (job, series, window, specs, split, training, scaling, period)
+        job.thread = threading.Thread(target=self._run, args=args, name=f"rnnkit-job-{job.id}", daemon=True)
+        with self._lock:
+            self._jobs[job.id] = job
+        job.thread.start()
+        return job
+
+    def _run(self, job: Job, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], split: SplitSpec,
+             training: TrainingConfig, scaling: str, period: int | None) -> None:
+        with self._training:
+            if job.cancel.cancelled:
+                job.status = "cancelled"
+                return
+            job.status = "running"
+            params: dict[str, Any] = {"window": window.__dict__, "training": training.to_dict(), "scaler": scaling,
+                                      "features": list(series.features)}
+            if self.store is not None:
+                job.run_id = self.store.start(job.label, series.target, [s.name for s in specs], params, job.owner)
+            try:
+                job.result = compare(series, window, specs, split, training, scaling, period=period,
+                                     progress=job.on_progress, cancel=job.cancel)
+                if self.store is not None and job.run_id is not None:
+                    self.store.finish(job.run_id, job.result)
+                job.status = job.result.status
+            except Exception as error:  # reported to the user; the server keeps running
+                job.error = str(error) if isinstance(error, RnnkitError) else f"{type(error).__name__}: {error}"
+                job.status = "failed"
+                if self.store is not None and job.run_id is not None:
+                    self.store.fail(job.run_id, job.error)
+
+    def get(self, job_id: str, owner: str) -> Job | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        return job if job is not None and job.owner == owner else None
+
+    def jobs_for(self, owner: str) -> list[Job]:
+        with self._lock:
+            return sorted((j for j in self._jobs.values() if j.owner == owner), key=lambda j: j.started_at)
+
+    def latest(self, owner: str) -> Job | None:
+        jobs = self.jobs_for(owner)
+        return jobs[-1] if jobs else None
+
+    def cancel(self, job_id: str, owner: str) -> bool:
+        job = self.get(job_id, owner)
+        if job is None or job.done:
+            return False
+        job.cancel.cancel()
+        return True
