@@ -26,10 +26,14 @@ def job_manager() -> JobManager:
 
 
 def owner() -> str:
-    """A token in the URL that ties this browser tab's jobs and runs together across reloads."""
-    token = st.query_params.get("u")
-    if not token:
-        token = uuid.uuid4().hex[:16]
+    """A token that ties this browser tab's jobs and runs together across pages and reloads.
+
+    It lives in the session and in the URL (``?u=``): page switches clear query
+    parameters, so it is written back on every run; a reload keeps the URL.
+    """
+    token = st.session_state.get("owner") or st.query_params.get("u") or uuid.uuid4().hex[:16]
+    st.session_state["owner"] = token
+    if st.query_params.get("u") != token:
         st.query_params["u"] = token
     return token
 

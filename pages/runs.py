@@ -40,9 +40,9 @@ if c1.button("Open", key="open_button", type="primary"):
         show_error(error)
     else:
         st.switch_page("pages/predictions.py")
-with c2.popover("Delete"):
-    st.write(f"Delete run `{chosen}` and its saved models?")
-    if st.button("Delete for good", key="delete_button"):
+with c2:
+    confirm = st.checkbox("Yes, delete this run and its saved models", key="confirm_delete")
+    if st.button("Delete", key="delete_button", disabled=not confirm):
         store.delete(chosen)
         if st.session_state.get("result_run_id") == chosen:
             st.session_state.pop("result", None)

@@ -10,6 +10,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import pytest
 
+from helpers import TINY_SPECS, TINY_TRAINING, seasonal_csv
+from rnnkit.compare import ComparisonResult, compare
+from rnnkit.data.series import TimeSeries, load_series
+from rnnkit.splits import SplitSpec
+from rnnkit.windows.spec import WindowSpec
+
 SHARED_DATA = os.environ.get("RNNKIT_DATA_DIR")
 
 
@@ -33,3 +39,13 @@ def shared_data() -> Path:
 def no_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     """Pretend no local copies exist."""
     monkeypatch.delenv("RNNKIT_DATA_DIR", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_series() -> TimeSeries:
+    return load_series(seasonal_csv(), name="tiny", target="value")
+
+
+@pytest.fixture(scope="session")
+def tiny_result(tiny_series: TimeSeries) -> ComparisonResult:
+    return compare(tiny_series, WindowSpec(lookback=12), TINY_SPECS, SplitSpec(train=0.6, val=0.2), TINY_TRAINING)

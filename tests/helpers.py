@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rnnkit.models.spec import ModelSpec
+from rnnkit.training import TrainingConfig
+
+TINY_TRAINING = TrainingConfig(epochs=2, batch_size=16, seed=3)
+TINY_SPECS = [ModelSpec("tiny_gru", cell="gru", units=(4,)), ModelSpec("tiny_rnn", cell="simple_rnn", units=(3,))]
+
 
 def synthetic_frame(rows: int = 120, freq: str = "D", seed: int = 0) -> pd.DataFrame:
     """A small seasonal series with a second feature and a text time column."""
@@ -22,3 +28,12 @@ def synthetic_frame(rows: int = 120, freq: str = "D", seed: int = 0) -> pd.DataF
 def csv_bytes(frame: pd.DataFrame, sep: str = ",", encoding: str = "utf-8", line_end: str = "\n") -> bytes:
     """A frame as the bytes of a CSV file, the way an upload arrives."""
     return frame.to_csv(index=False, sep=sep, lineterminator=line_end).encode(encoding)
+
+
+def seasonal_csv(rows: int = 160) -> bytes:
+    t = np.arange(rows)
+    values = 50 + 0.05 * t + 5 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 0.3, rows)
+    dates = pd.date_range("2000-01-01", periods=rows, freq="MS")
+    frame = pd.DataFrame({"month": dates.strftime("%Y-%m-%d"), "value": values.round(4),
+                          "other": np.cos(t / 5).round(4)})
+    return frame.to_csv(index=False).encode()

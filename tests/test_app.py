@@ -133,3 +133,44 @@ def test_predictions_and_runs_pages_after_a_run() -> None:
     assert "Train models on the Train & compare page" in text_of(test)
     test = app("pages/runs.py")
     assert "No stored runs yet" in text_of(test)
+
+
+def _store_two_runs(tiny_result) -> list[str]:
+    from pages._shared import run_store
+
+    ids = []
+    for _ in range(2):
+        run_id = run_store().start("tiny", "value", ["tiny_gru", "tiny_rnn"], {}, owner="tester")
+        run_store().finish(run_id, tiny_result)
+        ids.append(run_id)
+    return ids
+
+
+def test_runs_page_opens_compares_and_deletes(tiny_result) -> None:
+    ids = _store_two_runs(tiny_result)
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = "tester"
+    test.run().switch_page("pages/runs.py").run()
+    assert not test.exception
+    assert set(test.dataframe[0].value["run"]) == set(ids)
+    assert len(test.dataframe) == 2  # the list and the two-run comparison
+    test.button(key="open_button").click().run()
+    assert not test.exception
+    assert test.session_state["result_run_id"] in ids
+    test.switch_page("pages/runs.py").run()
+    test.checkbox(key="confirm_delete").check().run()
+    test.button(key="delete_button").click().run()
+    assert len(test.dataframe[0].value) == 1
+
+
+def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
+    run_id = _store_two_runs(tiny_result)[0]
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = "tester"
+    test.session_state["result"] = tiny_result
+    test.session_state["result_run_id"] = run_id
+    test.run().switch_page("pages/predictions.py").run()
+    assert not test.exception
+    assert len(test.get("plotly_chart")) >= 4  # overlay, one per model, residuals, forecast
+    labels = [b.proto.label for b in test.get("download_button")]
+    assert labels == ["Predictions (CSV)", "Forecast (CSV)", "Run configuration (JSON)", "tiny_gru.keras"]

@@ -13,7 +13,7 @@ from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec
 from rnnkit.windows.spec import WindowSpec
 
-from conftest import TINY_TRAINING
+from helpers import TINY_TRAINING
 
 
 def test_encodings_are_exact() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import seasonal_csv
+from helpers import seasonal_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec
 from rnnkit.windows.spec import WindowSpec
 
-from conftest import TINY_TRAINING
+from helpers import TINY_TRAINING
 
 
 def test_result_holds_models_and_baselines_on_the_same_targets(tiny_result, tiny_series) -> None:

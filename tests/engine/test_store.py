@@ -16,7 +16,7 @@ import pytest
 
 from rnnkit.store import RunNotFoundError, RunStore
 
-from conftest import seasonal_csv
+from helpers import seasonal_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from rnnkit.splits import SplitSpec
 from rnnkit.training import CancelToken, ProgressEvent, TrainingConfig, train_model
 from rnnkit.windows.spec import WindowSpec
 
-from conftest import TINY_SPECS, TINY_TRAINING
+from helpers import TINY_SPECS, TINY_TRAINING
 
 
 def test_same_seed_same_losses(tiny_series) -> None:

@@ -1,0 +1,50 @@
+"""Background jobs: they finish on their own, are owned, cancellable, and saved to the store."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from helpers import TINY_SPECS, TINY_TRAINING
+from rnnkit.jobs import JobManager
+from rnnkit.splits import SplitSpec
+from rnnkit.store import RunStore
+from rnnkit.training import TrainingConfig
+from rnnkit.windows.spec import WindowSpec
+
+
+def wait(job, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.done
+
+
+def test_two_owners_train_at_once_without_seeing_each_other(tmp_path: Path, tiny_series) -> None:
+    store = RunStore(tmp_path)
+    manager = JobManager(store)
+    split = SplitSpec(train=0.6, val=0.2)
+    alice = manager.start("alice", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[:1], split, TINY_TRAINING)
+    bob = manager.start("bob", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[1:], split, TINY_TRAINING)
+    wait(alice), wait(bob)
+    assert alice.status == bob.status == "finished"
+    assert manager.jobs_for("alice") == [alice] and manager.get(bob.id, "alice") is None
+    assert [r.id for r in store.list(owner="alice")] == [alice.run_id]
+    assert [r.id for r in store.list(owner="bob")] == [bob.run_id]
+    progress = alice.models["tiny_gru"]
+    assert progress.status == "done" and progress.epoch == 2 and len(progress.loss) == len(progress.val_loss) == 2
+
+
+def test_cancel_a_running_job(tmp_path: Path, tiny_series) -> None:
+    manager = JobManager(RunStore(tmp_path))
+    job = manager.start("carol", "tiny", tiny_series, WindowSpec(12), TINY_SPECS, SplitSpec(train=0.6, val=0.2),
+                        TrainingConfig(epochs=500, batch_size=8, early_stopping=False, seed=0))
+    deadline = time.monotonic() + 60
+    while job.models["tiny_gru"].epoch < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert manager.cancel(job.id, "dave") is False  # not dave's job
+    assert manager.cancel(job.id, "carol") is True
+    wait(job)
+    assert job.status == "cancelled"
+    assert job.models["tiny_gru"].status == "cancelled" and job.models["tiny_rnn"].status == "waiting"
+    assert RunStore(tmp_path).record(job.run_id).status == "cancelled"
