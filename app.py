@@ -4,15 +4,15 @@ import streamlit as st
 
 from pages._shared import owner, sidebar
 
-st.set_page_config(page_title="rnnkit", page_icon="📈", layout="wide")
+st.set_page_config(page_title="rnnkit", page_icon=":material/timeline:", layout="wide")
 owner()
 
 navigation = st.navigation([
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/data.py", title="Data", icon="📄"),
-    st.Page("pages/train.py", title="Train & compare", icon="🏋️"),
-    st.Page("pages/predictions.py", title="Predictions", icon="🔮"),
-    st.Page("pages/runs.py", title="Runs", icon="🗂️"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/table_chart:"),
+    st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
+    st.Page("pages/predictions.py", title="Predictions", icon=":material/show_chart:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ])
 sidebar()
 navigation.run()

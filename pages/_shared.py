@@ -44,8 +44,8 @@ def active_series() -> TimeSeries | None:
 
 def show_error(error: RnnkitError) -> None:
     """An rnnkit error inline: the problem, then how to fix it."""
-    st.error(error.problem, icon="⚠️")
-    st.info(error.fix, icon="🛠️")
+    st.error(error.problem, icon=":material/error:")
+    st.info(error.fix, icon=":material/build:")
 
 
 def sidebar() -> None:

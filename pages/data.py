@@ -48,7 +48,7 @@ if source == "Built-in dataset":
             st.caption(f"{info.frequency} · {info.size}")
             st.caption(f"Source: {info.source}")
             state = availability(key)
-            st.caption(("✅ offline: " if state.offline else "⬇️ ") + state.where)
+            st.caption(("Offline: " if state.offline else "Download: ") + state.where)
     key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title, key="dataset_key")
     ticker = st.text_input("Ticker", value="GOOG", key="ticker") if key == "stocks" else None
     try:
@@ -65,7 +65,7 @@ if source == "Built-in dataset":
     else:
         series, label = loaded.series, loaded.label
         if loaded.notice:
-            st.warning(loaded.notice, icon="ℹ️")
+            st.warning(loaded.notice, icon=":material/info:")
         st.session_state["defaults"] = {"window": loaded.window, "split": loaded.split}
 else:
     upload = st.file_uploader("CSV, TSV, .xlsx or a zip holding one CSV",

@@ -21,7 +21,7 @@ st.title("Train & compare")
 series = active_series()
 if series is None:
     st.info("Choose a dataset or upload a file first.")
-    st.page_link("pages/data.py", label="Go to the Data page", icon="📄")
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/table_chart:")
     st.stop()
 
 defaults = st.session_state.get("defaults") or {"window": WindowSpec(min(12, max(len(series) // 10, 1))),
@@ -113,7 +113,6 @@ if submitted:
         show_error(error)
 
 
-@st.fragment(run_every=1.0)
 def job_panel() -> None:
     job = jobs.latest(owner())
     if job is None:
@@ -140,7 +139,9 @@ def job_panel() -> None:
         st.rerun(scope="app")
 
 
-job_panel()
+running = jobs.latest(owner())
+# Poll once a second while a job runs; once it is done the panel is drawn once, without polling.
+st.fragment(run_every=1.0 if running is not None and not running.done else None)(job_panel)()
 job = jobs.latest(owner())
 if job is not None and job.done and job.result is not None and job.result.models:
     result = job.result
@@ -151,7 +152,12 @@ if job is not None and job.done and job.result is not None and job.result.models
     metrics = result.metrics
     best, base = result.best_model, result.best_baseline
     if best and base:
-        st.success(verdict(best, base, metrics.loc[best, "skill_pct"], metrics.loc[best, "dm_p"]), icon="🏆")
+        skill = metrics.loc[best, "skill_pct"]
+        message = verdict(best, base, skill, metrics.loc[best, "dm_p"])
+        if skill > 0:
+            st.success(message, icon=":material/emoji_events:")
+        else:
+            st.warning(message, icon=":material/info:")
     st.subheader("Test metrics, in the series' own units")
     shown = metrics[["kind", "mae", "rmse", "mape", "smape", "mase", "skill_pct", "skill_vs_naive_pct", "dm_p"]]
     st.dataframe(
@@ -168,4 +174,4 @@ if job is not None and job.done and job.result is not None and job.result.models
     st.subheader("Loss curves")
     st.plotly_chart(loss_panels(result), width="stretch")
     st.plotly_chart(loss_overlay(result), width="stretch")
-    st.page_link("pages/predictions.py", label="See the predictions and the forecast", icon="🔮")
+    st.page_link("pages/predictions.py", label="See the predictions and the forecast", icon=":material/show_chart:")

@@ -16,20 +16,37 @@ BASELINE_COLOUR = "#6b7280"
 SPLIT_SHADES = {"train": "rgba(37,99,235,0.06)", "val": "rgba(217,119,6,0.10)", "test": "rgba(5,150,105,0.10)"}
 
 
+#: Above this many points a line is drawn with WebGL, which plotly's range slider cannot show.
+WEBGL_POINTS = 20_000
+
+
 def _colour(i: int) -> str:
     return MODEL_COLOURS[i % len(MODEL_COLOURS)]
+
+
+def _line(x, y, **kwargs) -> go.Scatter | go.Scattergl:
+    """An SVG line for ordinary series, a WebGL one for long series."""
+    trace = go.Scattergl if len(x) > WEBGL_POINTS else go.Scatter
+    return trace(x=x, y=y, **kwargs)
+
+
+def _layout(figure: go.Figure, title: str, height: int | None = None, slider: bool = False) -> go.Figure:
+    """Title above the legend, legend above the plot; a range slider when every trace can show in it."""
+    figure.update_layout(title=dict(text=title, y=0.98, yanchor="top", x=0.01), height=height,
+                         margin=dict(l=10, r=10, t=80, b=10), hovermode="x unified",
+                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0.01))
+    if slider and not any(isinstance(t, go.Scattergl) for t in figure.data):
+        figure.update_xaxes(rangeslider=dict(visible=True, thickness=0.08))
+    return figure
 
 
 def series_overview(frame: pd.DataFrame, columns: list[str] | None = None, title: str = "") -> go.Figure:
     """Line chart of one or more columns with zoom and a range slider."""
     figure = go.Figure()
     for i, column in enumerate(columns or list(frame.columns)[:1]):
-        figure.add_trace(go.Scattergl(x=frame.index, y=frame[column], name=str(column), mode="lines",
-                                      line=dict(width=1.2, color=_colour(i))))
-    figure.update_layout(title=title, hovermode="x unified", margin=dict(l=10, r=10, t=40, b=10),
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    figure.update_xaxes(rangeslider=dict(visible=True))
-    return figure
+        figure.add_trace(_line(frame.index, frame[column], name=str(column), mode="lines",
+                                line=dict(width=1.2, color=_colour(i))))
+    return _layout(figure, title, slider=True)
 
 
 def loss_panels(result: ComparisonResult) -> go.Figure:
@@ -65,10 +82,8 @@ def loss_overlay(result: ComparisonResult, key: str = "val_loss") -> go.Figure:
         values = model.history.get(key) or model.history.get("loss", [])
         figure.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, name=model.name, mode="lines",
                                     line=dict(color=_colour(i))))
-    figure.update_layout(title="Validation loss" if key == "val_loss" else "Training loss",
-                         xaxis_title="epoch", yaxis_title="loss (scaled)", yaxis_type="log",
-                         margin=dict(l=10, r=10, t=40, b=10))
-    return figure
+    figure.update_layout(xaxis_title="epoch", yaxis_title="loss (scaled)", yaxis_type="log")
+    return _layout(figure, "All models, validation loss" if key == "val_loss" else "All models, training loss")
 
 
 def _shade_splits(figure: go.Figure, result: ComparisonResult, start: pd.Timestamp) -> None:
@@ -88,26 +103,22 @@ def predictions_figure(result: ComparisonResult, history: pd.Series | None = Non
     frame = frame[frame["step"] == step]
     figure = go.Figure()
     if history is not None:
-        figure.add_trace(go.Scattergl(x=history.index, y=history.values, name="actual", mode="lines",
+        figure.add_trace(_line(x=history.index, y=history.values, name="actual", mode="lines",
                                       line=dict(color="#111827", width=1.2)))
         _shade_splits(figure, result, history.index[0])
     else:
-        figure.add_trace(go.Scattergl(x=frame["time"], y=frame["actual"], name="actual", mode="lines",
+        figure.add_trace(_line(x=frame["time"], y=frame["actual"], name="actual", mode="lines",
                                       line=dict(color="#111827", width=1.2)))
     chosen = models if models is not None else [m.name for m in result.models]
     for i, name in enumerate(chosen):
         width = 2.4 if name == result.best_model else 1.4
-        figure.add_trace(go.Scattergl(x=frame["time"], y=frame[name], name=name, mode="lines",
+        figure.add_trace(_line(x=frame["time"], y=frame[name], name=name, mode="lines",
                                       line=dict(color=_colour(i), width=width)))
     if baselines and result.best_baseline:
-        figure.add_trace(go.Scattergl(x=frame["time"], y=frame[result.best_baseline],
+        figure.add_trace(_line(x=frame["time"], y=frame[result.best_baseline],
                                       name=f"{result.best_baseline} (best baseline)", mode="lines",
                                       line=dict(color=BASELINE_COLOUR, dash="dash")))
-    figure.update_layout(title=f"{result.target}: test predictions, {step} step(s) ahead",
-                         hovermode="x unified", margin=dict(l=10, r=10, t=40, b=10),
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    figure.update_xaxes(rangeslider=dict(visible=True))
-    return figure
+    return _layout(figure, f"{result.target}: test predictions, {step} step(s) ahead", slider=True)
 
 
 def residuals_figure(result: ComparisonResult, models: list[str] | None = None, step: int = 1) -> go.Figure:
@@ -116,12 +127,11 @@ def residuals_figure(result: ComparisonResult, models: list[str] | None = None, 
     frame = frame[frame["step"] == step]
     figure = go.Figure()
     for i, name in enumerate(models or [m.name for m in result.models]):
-        figure.add_trace(go.Scattergl(x=frame["time"], y=frame[name] - frame["actual"], name=name,
+        figure.add_trace(_line(x=frame["time"], y=frame[name] - frame["actual"], name=name,
                                       mode="markers", marker=dict(size=4, color=_colour(i))))
     figure.add_hline(y=0, line=dict(color=BASELINE_COLOUR))
-    figure.update_layout(title="Residuals (predicted − actual)", yaxis_title=result.target,
-                         margin=dict(l=10, r=10, t=40, b=10))
-    return figure
+    figure.update_layout(yaxis_title=result.target)
+    return _layout(figure, "Residuals (predicted − actual)")
 
 
 def forecast_figure(result: ComparisonResult, history: pd.Series, model: str, tail: int = 200) -> go.Figure:
@@ -138,9 +148,7 @@ def forecast_figure(result: ComparisonResult, history: pd.Series, model: str, ta
         go.Scatter(x=forecast["time"], y=forecast["forecast"], name=f"{model} forecast", mode="lines+markers",
                    line=dict(color=_colour(0), width=2)),
     ])
-    figure.update_layout(title=f"Forecast past the end of the data: {model}", hovermode="x unified",
-                         margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return figure
+    return _layout(figure, f"Forecast past the end of the data: {model}")
 
 
 def metrics_bar(result: ComparisonResult, metric: str = "rmse") -> go.Figure:
@@ -150,9 +158,8 @@ def metrics_bar(result: ComparisonResult, metric: str = "rmse") -> go.Figure:
     widths = [3 if name == result.best_model else 0 for name in table.index]
     figure = go.Figure(go.Bar(x=table.index, y=table[metric], marker=dict(color=colours, line=dict(
         width=widths, color="#111827")), text=[f"{v:.3g}" for v in table[metric]], textposition="outside"))
-    figure.update_layout(title=f"Test {metric.upper()} in {result.target} units (lower is better)",
-                         yaxis_title=metric.upper(), margin=dict(l=10, r=10, t=40, b=10))
-    return figure
+    figure.update_layout(yaxis_title=metric.upper(), showlegend=False)
+    return _layout(figure, f"Test {metric.upper()} in {result.target} units (lower is better)")
 
 
 def window_sketch(frame: pd.DataFrame, target: str, spec, anchor: int | None = None) -> go.Figure:
@@ -174,9 +181,7 @@ def window_sketch(frame: pd.DataFrame, target: str, spec, anchor: int | None = N
     ])
     figure.add_vrect(x0=frame.index[inputs[0]], x1=frame.index[inputs[-1]], fillcolor=SPLIT_SHADES["train"],
                      line_width=0, layer="below")
-    figure.update_layout(title="One window", height=260, margin=dict(l=10, r=10, t=40, b=10),
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom"))
-    return figure
+    return _layout(figure, "One window: inputs (blue) and target (red)", height=300)
 
 
 def live_losses(histories: dict[str, tuple[list[float], list[float]]]) -> go.Figure:

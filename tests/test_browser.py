@@ -1,0 +1,106 @@
+"""End to end in a real browser: upload, train two tiny models, compare, download predictions.
+
+Starts ``streamlit run app.py`` on a free localhost port and drives Debian's
+Chromium with Playwright. Screenshots go to ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from helpers import csv_bytes, synthetic_frame
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+sync_api = pytest.importorskip("playwright.sync_api")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    port = free_port()
+    env = {**os.environ, "RNNKIT_RUNS_DIR": str(tmp_path / "runs")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("streamlit did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    data = tmp_path / "my_series.csv"
+    data.write_bytes(csv_bytes(synthetic_frame(240)))
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+        page.goto(server)
+        page.get_by_text("Built-in datasets", exact=True).wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "1_home.png"), full_page=True)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Data", exact=True).click()
+        page.get_by_text("Upload a file").click()
+        page.locator('input[type="file"]').set_input_files(str(data))
+        page.get_by_text("Ready: target").wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "2_data.png"), full_page=True)
+
+        nav.get_by_text("Train & compare", exact=True).click()
+        page.get_by_text("Train windows").wait_for(timeout=60_000)
+        epochs = page.get_by_label("Epochs")
+        epochs.fill("2")
+        epochs.press("Tab")
+        page.get_by_role("button", name="Train and compare").click()
+        page.get_by_text("Test metrics, in the series' own units").wait_for(timeout=300_000)
+        page.locator(".js-plotly-plot").last.wait_for(timeout=60_000)
+        assert page.get_by_text("Loss curves").is_visible()
+        assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+        page.get_by_text("Test metrics, in the series' own units").scroll_into_view_if_needed()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "3_compare.png"))
+
+        nav.get_by_text("Predictions", exact=True).click()
+        button = page.get_by_role("button", name="Predictions (CSV)")
+        button.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "4_predictions.png"), full_page=True)
+        with page.expect_download() as download:
+            button.click()
+        saved = tmp_path / "predictions.csv"
+        download.value.save_as(saved)
+        browser.close()
+    header = saved.read_text().splitlines()[0].split(",")
+    assert header[:3] == ["time", "step", "actual"]
+    assert {"jena_gru", "tuned_lstm", "naive", "linear"} <= set(header)
