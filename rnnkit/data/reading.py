@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -289,3 +290,17 @@ def parse_numbers(
             cleaned = cleaned.str.replace(decimal, ".", regex=False)
         numbers.loc[failed] = pd.to_numeric(cleaned, errors="coerce")
     return numbers, int((numbers.isna() & ~missing).sum()), int((~missing).sum())
+
+
+def read_tables(paths: list[Path], limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:
+    """Read one or more CSVs of the same layout (train + test files) as one table."""
+    tables = []
+    for path in paths:
+        with path.open("rb") as handle:
+            tables.append(read_table(handle, name=path.name, limits=limits))
+    frame = pd.concat([t.frame for t in tables], ignore_index=True)
+    unparsable: dict[str, int] = {}
+    for table in tables:
+        for column, count in table.unparsable_cells.items():
+            unparsable[column] = unparsable.get(column, 0) + count
+    return RawTable(frame, tables[0].text_format, unparsable)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rnnkit.data.cleaning import CleaningOptions
-from rnnkit.data.reading import RawTable
+from rnnkit.data.reading import RawTable, read_tables
 from rnnkit.data.series import TimeSeries, series_from_table
 from rnnkit.datasets import stocks
 from rnnkit.datasets.download import ProgressCallback, cache_dir, data_dir, download, find_local
@@ -103,7 +103,7 @@ def _fetch(info: DatasetInfo, allow_download: bool, progress: ProgressCallback |
 
 
 def _read(path: Path) -> RawTable:
-    return stocks.read_tables([path])
+    return read_tables([path])
 
 
 def _series(info: DatasetInfo, table: RawTable, name: str, options: CleaningOptions,
@@ -164,7 +164,7 @@ def _load_stocks(info, ticker, allow_download, progress, options) -> LoadedDatas
                              SplitSpec(train=0.7, val=0.15), notice)
     classic = ticker == stocks.CLASSIC_TICKER and paths[0].name == stocks.CLASSIC_FILES[0]
     label = "Google (GOOG) daily prices 2012–2017" if classic else f"{ticker} daily prices"
-    series = _series(info, stocks.read_tables(paths), label, options, info.default_features)
+    series = _series(info, read_tables(paths), label, options, info.default_features)
     split = info.split if classic else SplitSpec(train=0.7, val=0.15)
     return LoadedDataset(info, series, label, origin, tuple(paths), info.window, split, notice)
 

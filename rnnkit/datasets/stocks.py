@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnkit.data.reading import RawTable, read_table
+from rnnkit.data.reading import RawTable
 from rnnkit.datasets.download import cache_dir, data_dir, offline
 from rnnkit.errors import DatasetUnavailableError
 
@@ -28,20 +28,6 @@ PLOTLY_NOTICE = (
 def normalise_ticker(ticker: str | None) -> str:
     ticker = (ticker or CLASSIC_TICKER).strip().upper()
     return "^GSPC" if ticker in {"GSPC", "SP500", "S&P500"} else ticker
-
-
-def read_tables(paths: list[Path]) -> RawTable:
-    """Read one or more CSVs of the same layout (train + test files) as one table."""
-    tables = []
-    for path in paths:
-        with path.open("rb") as handle:
-            tables.append(read_table(handle, name=path.name))
-    frame = pd.concat([t.frame for t in tables], ignore_index=True)
-    unparsable: dict[str, int] = {}
-    for table in tables:
-        for column, count in table.unparsable_cells.items():
-            unparsable[column] = unparsable.get(column, 0) + count
-    return RawTable(frame, tables[0].text_format, unparsable)
 
 
 def local_price_files(ticker: str) -> list[Path] | None:
