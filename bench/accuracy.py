@@ -56,6 +56,7 @@ class Group:
     training: TrainingConfig
     series: TimeSeries
     window: WindowSpec
+    linear_suffix: str = ""  # the ridge baseline sees the same inputs as the models: name it apart
 
 
 def run_group(group: Group, split: SplitSpec, seeds: list[int], scores: dict, baselines: dict) -> None:
@@ -65,7 +66,8 @@ def run_group(group: Group, split: SplitSpec, seeds: list[int], scores: dict, ba
                          replace(group.training, seed=seed))
         for name in result.metrics.index:
             row = result.metrics.loc[name]
-            key = name if group.window.horizon == 1 else f"{name} (h={group.window.horizon})"
+            key = f"{name}{group.linear_suffix}" if name == "linear" else name
+            key = key if group.window.horizon == 1 else f"{key} (h={group.window.horizon})"
             target = scores if row["kind"] == "model" else baselines
             target.setdefault(key, {"mae": [], "rmse": [], "epochs": []})
             target[key]["mae"].append(float(row["mae"]))
@@ -138,7 +140,7 @@ def main() -> None:
         Group("classic presets", ["simple_rnn", "lstm", "lstm_td", "gru", "jena_lstm", "jena_gru"], classic,
               electric.series, WindowSpec(15)),
         Group("tuned + calendar", ["tuned_gru", "tuned_lstm"], tuned, with_calendar_features(electric.series),
-              WindowSpec(15)),
+              WindowSpec(15), linear_suffix=" + calendar"),
         Group("14-step direct", ["lstm_14"], classic, electric.series, WindowSpec(15, horizon=14)),
     ):
         run_group(group, split, seeds, scores, baselines)

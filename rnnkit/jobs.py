@@ -13,16 +13,19 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rnnkit.compare import ComparisonResult, compare
-from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
-from rnnkit.models.spec import ModelSpec
-from rnnkit.splits import SplitSpec
-from rnnkit.store import RunStore
-from rnnkit.training import CancelToken, ProgressEvent, TrainingConfig
-from rnnkit.windows.spec import WindowSpec
+from rnnkit.progress import CancelToken, ProgressEvent
+
+if TYPE_CHECKING:  # the engine is imported when a job runs, so pages that only track jobs stay light
+    from rnnkit.compare import ComparisonResult
+    from rnnkit.data.series import TimeSeries
+    from rnnkit.models.spec import ModelSpec
+    from rnnkit.splits import SplitSpec
+    from rnnkit.store import RunStore
+    from rnnkit.training import TrainingConfig
+    from rnnkit.windows.spec import WindowSpec
 
 
 @dataclass
@@ -104,6 +107,8 @@ class JobManager:
 
     def _run(self, job: Job, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], split: SplitSpec,
              training: TrainingConfig, scaling: str, period: int | None) -> None:
+        from rnnkit.compare import compare
+
         with self._training:
             if job.cancel.cancelled:
                 job.status = "cancelled"

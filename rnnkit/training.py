@@ -8,10 +8,8 @@ and keeps the epochs that finished.
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +17,7 @@ import numpy as np
 from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, WindowSet
+from rnnkit.progress import CancelToken, ProgressCallback, ProgressEvent  # noqa: F401 - re-exported
 
 # Quiet TensorFlow's C++ start-up logs; must be set before TensorFlow is first imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -57,37 +56,6 @@ class TrainingConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-@dataclass(frozen=True)
-class ProgressEvent:
-    """One step of a comparison's progress: ``kind`` is started, epoch, finished or cancelled."""
-
-    kind: str
-    model: str
-    model_index: int
-    n_models: int
-    epoch: int
-    epochs: int
-    elapsed_s: float
-    logs: dict[str, float] = field(default_factory=dict)
-
-
-ProgressCallback = Callable[[ProgressEvent], None]
-
-
-class CancelToken:
-    """Thread-safe cancellation flag shared by a caller and a running comparison."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 @dataclass

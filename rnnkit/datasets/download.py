@@ -6,8 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import pooch
-import requests
+import platformdirs
 
 from rnnkit.errors import DatasetUnavailableError
 
@@ -32,7 +31,7 @@ def data_dir() -> Path | None:
 def cache_dir() -> Path:
     """The download cache: ``RNNKIT_CACHE_DIR`` or the user cache folder (``~/.cache/rnnkit``)."""
     value = os.environ.get(CACHE_DIR_ENV)
-    return Path(value).expanduser() if value else Path(pooch.os_cache("rnnkit"))
+    return Path(value).expanduser() if value else Path(platformdirs.user_cache_dir("rnnkit"))
 
 
 def offline() -> bool:
@@ -87,6 +86,9 @@ def download(
             f"Downloads are switched off ({OFFLINE_ENV} is set), and {title} has no local copy.",
             _manual_fix(url, filename),
         )
+    import pooch  # imported here: only downloads need it (and requests), not every page
+    import requests
+
     pooch.get_logger().setLevel("WARNING")  # we report downloads ourselves
     downloader = pooch.HTTPDownloader(
         progressbar=_PoochProgress(progress) if progress else False, timeout=DOWNLOAD_TIMEOUT_S
@@ -119,7 +121,9 @@ def _manual_fix(url: str, filename: str, capital: bool = True) -> str:
     )
 
 
-def _reason(error: requests.RequestException) -> str:
+def _reason(error: Exception) -> str:
+    import requests
+
     if isinstance(error, requests.ConnectionError):
         return "no connection to the server"
     if isinstance(error, requests.Timeout):

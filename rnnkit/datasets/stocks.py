@@ -7,7 +7,6 @@ import io
 import logging
 from pathlib import Path
 
-import pandas as pd
 
 from rnnkit.data.reading import RawTable
 from rnnkit.datasets.download import cache_dir, data_dir, offline

@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 
-from rnnkit.training import CancelToken, ProgressCallback, ProgressEvent
+from rnnkit.progress import CancelToken, ProgressCallback, ProgressEvent
 
 
 class ProgressReporter(keras.callbacks.Callback):

@@ -1,0 +1,42 @@
+"""Progress events and cancellation shared by training, comparisons and background jobs.
+
+Kept free of heavy imports so the dashboard can track jobs without loading
+scikit-learn or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One step of a comparison's progress: ``kind`` is started, epoch, finished or cancelled."""
+
+    kind: str
+    model: str
+    model_index: int
+    n_models: int
+    epoch: int
+    epochs: int
+    elapsed_s: float
+    logs: dict[str, float] = field(default_factory=dict)
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+class CancelToken:
+    """Thread-safe cancellation flag shared by a caller and a running comparison."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
