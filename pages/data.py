@@ -75,13 +75,23 @@ else:
     if upload is None:
         st.info("Upload a file with a time column and at least one numeric column.")
     else:
+        time_choice = st.session_state.get("time_column", "automatic")
         try:
-            series = cached_upload(upload.getvalue(), upload.name, options, None)
+            series = cached_upload(upload.getvalue(), upload.name, options,
+                                   None if time_choice == "automatic" else time_choice)
         except RnnkitError as error:
             show_error(error)
+            if time_choice != "automatic":
+                st.button("Detect the time column automatically",
+                          on_click=lambda: st.session_state.update(time_column="automatic"))
         else:
             label = upload.name
             st.session_state.pop("defaults", None)
+            report = series.report
+            columns = ["automatic", report.time_column, *report.ignored_columns,
+                       *[c for c in series.numeric_columns]]
+            st.selectbox("Time column", list(dict.fromkeys(columns)), key="time_column",
+                         help=f"Detected: {report.time_column!r} ({report.time_layout}).")
 
 if series is not None:
     numeric = series.numeric_columns

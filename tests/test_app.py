@@ -91,6 +91,10 @@ def test_data_page_upload_and_bad_upload() -> None:
     test.run()
     assert not test.exception
     assert "Ready: target `value`" in text_of(test)
+    test.selectbox(key="time_column").set_value("value").run()
+    assert any("Column 'value' does not hold dates or times" in e.value for e in test.error)
+    test.button[0].click().run()
+    assert "Ready: target `value`" in text_of(test)
     test.get("file_uploader")[0].clear()
     test.get("file_uploader")[0].upload("bad.csv", b"date,city\n2020-01-01,Paris\n", "text/csv")
     test.run()
@@ -174,3 +178,26 @@ def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
     assert len(test.get("plotly_chart")) >= 4  # overlay, one per model, residuals, forecast
     labels = [b.proto.label for b in test.get("download_button")]
     assert labels == ["Predictions (CSV)", "Forecast (CSV)", "Run configuration (JSON)", "tiny_gru.keras"]
+
+
+@pytest.mark.parametrize(("key", "window"), [
+    ("electric", None),
+    ("stocks", None),
+    ("jena", {"lookback": 36, "step": 6, "delay": 6}),
+])
+def test_whole_loop_on_each_built_in_dataset(shared_data: Path, key: str, window: dict | None) -> None:
+    test = app("pages/data.py")
+    test.selectbox(key="dataset_key").set_value(key).run()
+    assert not test.exception and "Ready: target" in text_of(test)
+    test.switch_page("pages/train.py").run()
+    for name, value in (window or {}).items():
+        test.number_input(key=name).set_value(value).run()
+    test.multiselect(key="presets").set_value(["jena_gru"])
+    test.number_input(key="epochs").set_value(1)
+    test.button[0].click().run()
+    job = wait_for_job(test, timeout=300)
+    assert job.status == "finished", job.error
+    test.run()
+    assert {"jena_gru", "naive", "linear"} <= set(test.dataframe[0].value.index)
+    test.switch_page("pages/predictions.py").run()
+    assert not test.exception and len(test.get("download_button")) == 4
