@@ -84,8 +84,9 @@ class Job:
 class JobManager:
     """Starts, tracks and cancels jobs; thread-safe."""
 
-    def __init__(self, store: RunStore | None = None) -> None:
+    def __init__(self, store: RunStore | None = None, keep_per_owner: int = 3) -> None:
         self.store = store
+        self.keep_per_owner = keep_per_owner
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._training = threading.Lock()  # one comparison trains at a time
@@ -101,6 +102,7 @@ class JobManager:
         args = (job, series, window, specs, split, training, scaling, period)
         job.thread = threading.Thread(target=self._run, args=args, name=f"rnnkit-job-{job.id}", daemon=True)
         with self._lock:
+            self._forget_old(owner)
             self._jobs[job.id] = job
         job.thread.start()
         return job
@@ -123,12 +125,20 @@ class JobManager:
                                      progress=job.on_progress, cancel=job.cancel)
                 if self.store is not None and job.run_id is not None:
                     self.store.finish(job.run_id, job.result)
+                    for model in job.result.models:  # saved as .keras: free the TensorFlow graphs
+                        model.model = None
                 job.status = job.result.status
             except Exception as error:  # reported to the user; the server keeps running
                 job.error = str(error) if isinstance(error, RnnkitError) else f"{type(error).__name__}: {error}"
                 job.status = "failed"
                 if self.store is not None and job.run_id is not None:
                     self.store.fail(job.run_id, job.error)
+
+    def _forget_old(self, owner: str) -> None:
+        """Keep only the newest finished jobs of an owner in memory; their runs stay in the store."""
+        finished = sorted((j for j in self._jobs.values() if j.owner == owner and j.done), key=lambda j: j.started_at)
+        for job in finished[: max(len(finished) - self.keep_per_owner + 1, 0)]:
+            del self._jobs[job.id]
 
     def get(self, job_id: str, owner: str) -> Job | None:
         with self._lock:

@@ -31,6 +31,8 @@ def test_two_owners_train_at_once_without_seeing_each_other(tmp_path: Path, tiny
     assert manager.jobs_for("alice") == [alice] and manager.get(bob.id, "alice") is None
     assert [r.id for r in store.list(owner="alice")] == [alice.run_id]
     assert [r.id for r in store.list(owner="bob")] == [bob.run_id]
+    assert alice.result.models[0].model is None  # saved as .keras, freed from memory
+    assert RunStore(tmp_path).model_path(alice.run_id, "tiny_gru").is_file()
     progress = alice.models["tiny_gru"]
     assert progress.status == "done" and progress.epoch == 2 and len(progress.loss) == len(progress.val_loss) == 2
 
@@ -48,3 +50,14 @@ def test_cancel_a_running_job(tmp_path: Path, tiny_series) -> None:
     assert job.status == "cancelled"
     assert job.models["tiny_gru"].status == "cancelled" and job.models["tiny_rnn"].status == "waiting"
     assert RunStore(tmp_path).record(job.run_id).status == "cancelled"
+
+
+def test_only_recent_finished_jobs_stay_in_memory(tmp_path: Path, tiny_series) -> None:
+    manager = JobManager(None, keep_per_owner=2)
+    one_epoch = TrainingConfig(epochs=1, batch_size=32, seed=0)
+    jobs = []
+    for _ in range(3):
+        job = manager.start("erin", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[1:], SplitSpec(0.6, 0.2), one_epoch)
+        wait(job)
+        jobs.append(job)
+    assert manager.jobs_for("erin") == jobs[1:]
