@@ -18,10 +18,81 @@ from rnnkit.training import TrainingConfig
 from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
+jobs = job_manager()
+
+
+def job_panel() -> None:
+    job = jobs.latest(owner())
+    if job is None:
+        return
+    st.subheader(f"Run: {job.status}")
+    for progress in job.models.values():
+        fraction = progress.epoch / progress.epochs if progress.epochs else 0.0
+        eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
+        text = f"{progress.name}: epoch {progress.epoch} of {progress.epochs} · {progress.elapsed_s:.0f} s{eta}"
+        if progress.status == "done":
+            fraction, text = 1.0, f"{progress.name}: done in {progress.elapsed_s:.0f} s ({progress.epoch} epochs)"
+        st.progress(min(fraction, 1.0), text=text)
+    if not job.done:
+        st.plotly_chart(live_losses({n: (p.loss, p.val_loss) for n, p in job.models.items() if p.loss}),
+                        width="stretch", key=f"live_{job.id}")
+        if st.button("Cancel", key=f"cancel_{job.id}"):
+            jobs.cancel(job.id, owner())
+        return
+    if job.error:
+        st.error(job.error)
+        return
+    if job.result is not None and st.session_state.get("shown_job") != job.id:
+        st.session_state["shown_job"] = job.id
+        st.rerun(scope="app")
+
+
+def show_latest_job() -> None:
+    """Progress of this user's latest job (polled while it runs), then its comparison."""
+    running = jobs.latest(owner())
+    # Poll once a second while a job runs; once it is done the panel is drawn once, without polling.
+    st.fragment(run_every=1.0 if running is not None and not running.done else None)(job_panel)()
+    job = jobs.latest(owner())
+    if job is None or not job.done or job.result is None or not job.result.models:
+        return
+    result = job.result
+    st.session_state["result"] = result
+    st.session_state["result_run_id"] = job.run_id
+    if result.status == "cancelled":
+        st.warning("The run was cancelled; the models that finished are compared below.")
+    metrics = result.metrics
+    best, base = result.best_model, result.best_baseline
+    if best and base:
+        skill = metrics.loc[best, "skill_pct"]
+        message = verdict(best, base, skill, metrics.loc[best, "dm_p"])
+        if skill > 0:
+            st.success(message, icon=":material/emoji_events:")
+        else:
+            st.warning(message, icon=":material/info:")
+    st.subheader("Test metrics, in the series' own units")
+    shown = metrics[["kind", "mae", "rmse", "mape", "smape", "mase", "skill_pct", "skill_vs_naive_pct", "dm_p"]]
+    st.dataframe(
+        shown.style.format(precision=4, na_rep="").apply(
+            lambda row: ["background-color: #dcfce7; font-weight: 600" if row.name == best else "" for _ in row],
+            axis=1),
+        width="stretch",
+        column_config={"skill_pct": "skill vs best baseline (%)", "skill_vs_naive_pct": "skill vs naive (%)",
+                       "dm_p": "Diebold–Mariano p", "mape": "MAPE (%)", "smape": "sMAPE (%)"},
+    )
+    st.caption("Skill: % lower RMSE than the baseline. Diebold–Mariano p < 0.05: the difference from the best "
+               "baseline is unlikely to be noise.")
+    st.plotly_chart(metrics_bar(result), width="stretch")
+    st.subheader("Loss curves")
+    st.plotly_chart(loss_panels(result), width="stretch")
+    st.plotly_chart(loss_overlay(result), width="stretch")
+    st.page_link("pages/predictions.py", label="See the predictions and the forecast", icon=":material/show_chart:")
+
+
 series = active_series()
 if series is None:
     st.info("Choose a dataset or upload a file first.")
     st.page_link("pages/data.py", label="Go to the Data page", icon=":material/table_chart:")
+    show_latest_job()
     st.stop()
 
 defaults = st.session_state.get("defaults") or {"window": WindowSpec(min(12, max(len(series) // 10, 1))),
@@ -96,7 +167,6 @@ with st.form("train_form"):
                              help="Add month / weekday / hour as sine and cosine inputs.")
     submitted = st.form_submit_button("Train and compare", type="primary")
 
-jobs = job_manager()
 if submitted:
     try:
         specs = [PRESETS[n] for n in chosen]
@@ -112,66 +182,4 @@ if submitted:
     except RnnkitError as error:
         show_error(error)
 
-
-def job_panel() -> None:
-    job = jobs.latest(owner())
-    if job is None:
-        return
-    st.subheader(f"Run: {job.status}")
-    for progress in job.models.values():
-        fraction = progress.epoch / progress.epochs if progress.epochs else 0.0
-        eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
-        text = f"{progress.name}: epoch {progress.epoch} of {progress.epochs} · {progress.elapsed_s:.0f} s{eta}"
-        if progress.status == "done":
-            fraction, text = 1.0, f"{progress.name}: done in {progress.elapsed_s:.0f} s ({progress.epoch} epochs)"
-        st.progress(min(fraction, 1.0), text=text)
-    if not job.done:
-        st.plotly_chart(live_losses({n: (p.loss, p.val_loss) for n, p in job.models.items() if p.loss}),
-                        width="stretch", key=f"live_{job.id}")
-        if st.button("Cancel", key=f"cancel_{job.id}"):
-            jobs.cancel(job.id, owner())
-        return
-    if job.error:
-        st.error(job.error)
-        return
-    if job.result is not None and st.session_state.get("shown_job") != job.id:
-        st.session_state["shown_job"] = job.id
-        st.rerun(scope="app")
-
-
-running = jobs.latest(owner())
-# Poll once a second while a job runs; once it is done the panel is drawn once, without polling.
-st.fragment(run_every=1.0 if running is not None and not running.done else None)(job_panel)()
-job = jobs.latest(owner())
-if job is not None and job.done and job.result is not None and job.result.models:
-    result = job.result
-    st.session_state["result"] = result
-    st.session_state["result_run_id"] = job.run_id
-    if result.status == "cancelled":
-        st.warning("The run was cancelled; the models that finished are compared below.")
-    metrics = result.metrics
-    best, base = result.best_model, result.best_baseline
-    if best and base:
-        skill = metrics.loc[best, "skill_pct"]
-        message = verdict(best, base, skill, metrics.loc[best, "dm_p"])
-        if skill > 0:
-            st.success(message, icon=":material/emoji_events:")
-        else:
-            st.warning(message, icon=":material/info:")
-    st.subheader("Test metrics, in the series' own units")
-    shown = metrics[["kind", "mae", "rmse", "mape", "smape", "mase", "skill_pct", "skill_vs_naive_pct", "dm_p"]]
-    st.dataframe(
-        shown.style.format(precision=4, na_rep="").apply(
-            lambda row: ["background-color: #dcfce7; font-weight: 600" if row.name == best else "" for _ in row],
-            axis=1),
-        width="stretch",
-        column_config={"skill_pct": "skill vs best baseline (%)", "skill_vs_naive_pct": "skill vs naive (%)",
-                       "dm_p": "Diebold–Mariano p", "mape": "MAPE (%)", "smape": "sMAPE (%)"},
-    )
-    st.caption("Skill: % lower RMSE than the baseline. Diebold–Mariano p < 0.05: the difference from the best "
-               "baseline is unlikely to be noise.")
-    st.plotly_chart(metrics_bar(result), width="stretch")
-    st.subheader("Loss curves")
-    st.plotly_chart(loss_panels(result), width="stretch")
-    st.plotly_chart(loss_overlay(result), width="stretch")
-    st.page_link("pages/predictions.py", label="See the predictions and the forecast", icon=":material/show_chart:")
+show_latest_job()

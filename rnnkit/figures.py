@@ -70,8 +70,8 @@ def loss_panels(result: ComparisonResult) -> go.Figure:
             figure.add_vline(x=model.best_epoch, line=dict(dash="dot", color=BASELINE_COLOUR), row=row, col=col)
     figure.update_yaxes(type="log", title_text="loss (scaled)", col=1)
     figure.update_xaxes(title_text="epoch", row=rows)
-    figure.update_layout(height=260 * rows + 60, margin=dict(l=10, r=10, t=50, b=10),
-                         legend=dict(orientation="h", y=1.05, yanchor="bottom"))
+    figure.update_layout(height=260 * rows + 90, margin=dict(l=10, r=10, t=80, b=10),
+                         legend=dict(orientation="h", x=0.01, y=1.0, yanchor="top", yref="container"))
     return figure
 
 

@@ -83,9 +83,13 @@ def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
         epochs.fill("2")
         epochs.press("Tab")
         page.get_by_role("button", name="Train and compare").click()
+        page.get_by_text("Run: running").wait_for(timeout=60_000)
+        assert "u=" in page.url
+        page.reload()  # a reload must not kill the job: the URL's token finds it again
+        nav = page.locator('[data-testid="stSidebarNav"]')
         page.get_by_text("Test metrics, in the series' own units").wait_for(timeout=300_000)
         page.locator(".js-plotly-plot").last.wait_for(timeout=60_000)
-        assert page.get_by_text("Loss curves").is_visible()
+        page.get_by_text("Loss curves", exact=True).wait_for(timeout=60_000)
         assert page.locator('[data-testid="stDataFrame"]').count() >= 1
         page.get_by_text("Test metrics, in the series' own units").scroll_into_view_if_needed()
         page.wait_for_timeout(1500)
