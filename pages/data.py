@@ -105,8 +105,12 @@ if series is not None:
     except RnnkitError as error:
         show_error(error)
     else:
+        choice = (label, target, tuple(features), options, len(series))
         st.session_state["series"] = series
         st.session_state["dataset_label"] = label
+        if st.session_state.get("series_choice") != choice:  # redraw so the sidebar shows the new data
+            st.session_state["series_choice"] = choice
+            st.rerun()
         report = series.report
         m = st.columns(4)
         m[0].metric("Rows", f"{len(series):,}")

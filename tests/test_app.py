@@ -91,6 +91,7 @@ def test_data_page_upload_and_bad_upload() -> None:
     test.run()
     assert not test.exception
     assert "Ready: target `value`" in text_of(test)
+    assert any("mine.csv" in m.value for m in test.sidebar.markdown)  # the sidebar shows the active data
     test.selectbox(key="time_column").set_value("value").run()
     assert any("Column 'value' does not hold dates or times" in e.value for e in test.error)
     test.button[0].click().run()
