@@ -48,16 +48,30 @@ def show_error(error: RnnkitError) -> None:
     st.info(error.fix, icon=":material/build:")
 
 
-def sidebar() -> None:
-    """The active dataset and the state of this user's latest run, on every page."""
-    with st.sidebar:
-        st.markdown("### Active data")
+def _draw_active_data(slot) -> None:
+    with slot.container():
         series = active_series()
         if series is None:
             st.caption("None yet: choose one on the Data page.")
         else:
             st.markdown(f"**{st.session_state.get('dataset_label', series.name)}**")
             st.caption(f"{len(series):,} rows · {series.report.frequency_label} · target `{series.target}`")
+
+
+def refresh_active_data() -> None:
+    """Redraw the sidebar's active data in place, after a page changed it during this run."""
+    slot = st.session_state.get("_active_data_slot")
+    if slot is not None:
+        _draw_active_data(slot)
+
+
+def sidebar() -> None:
+    """The active dataset and the state of this user's latest run, on every page."""
+    with st.sidebar:
+        st.markdown("### Active data")
+        slot = st.empty()
+        st.session_state["_active_data_slot"] = slot  # this run's placeholder, replaced every run
+        _draw_active_data(slot)
         st.markdown("### Latest run")
         job = job_manager().latest(owner())
         if job is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import show_error
+from pages._shared import refresh_active_data, show_error
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.limits import DEFAULT_LIMITS
 from rnnkit.data.series import TimeSeries, load_series
@@ -105,12 +105,9 @@ if series is not None:
     except RnnkitError as error:
         show_error(error)
     else:
-        choice = (label, target, tuple(features), options, len(series))
         st.session_state["series"] = series
         st.session_state["dataset_label"] = label
-        if st.session_state.get("series_choice") != choice:  # redraw so the sidebar shows the new data
-            st.session_state["series_choice"] = choice
-            st.rerun()
+        refresh_active_data()
         report = series.report
         m = st.columns(4)
         m[0].metric("Rows", f"{len(series):,}")
