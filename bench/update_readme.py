@@ -24,7 +24,7 @@ def windowing(r: dict) -> list[str]:
     mem = r["rnnkit_memory_vs_windows"]
     return [
         "### Window pipelines (`python bench/windowing.py`)", "",
-        f"Jena-sized array ({r['settings']['rows']:,} × {r['settings']['features']}, {r['settings']['data']}), "
+        f"Jena-sized array ({r['settings']['data']}), "
         "lookback 1440, step 6, delay 144, batch 128, shuffled; each pipeline in its own process, after "
         f"checking that all three yield identical windows and targets (`same_windows`: {r['same_windows']}).", "",
         "| pipeline | samples/s | rnnkit is | peak RSS | working memory |", "|---|---:|---:|---:|---:|",
@@ -61,7 +61,8 @@ def accuracy(r: dict) -> list[str]:
     md = (RESULTS / "accuracy.md").read_text().strip().splitlines()
     return (["### Accuracy (`RNNKIT_DATA_DIR=../shared/data python bench/accuracy.py`)", "",
              f"Test MAE and RMSE in each series' own units, mean ± std over seeds {r['seeds']}; "
-             f"{r['seconds'] / 60:.0f} minutes on this 2-core CPU. Jena uses {r['data']['jena']}.", ""]
+             f"{r['seconds'] / 60:.0f} minutes on this 2-core CPU. Jena uses {r['data']['jena']}. Skill is the % "
+             "lower RMSE (or MAE) than the baseline named; negative means the baseline wins.", ""]
             + md + [""])
 
 
