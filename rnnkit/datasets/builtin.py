@@ -16,7 +16,7 @@ from rnnkit.data.reading import RawTable, read_tables
 from rnnkit.data.series import TimeSeries, series_from_table
 from rnnkit.datasets import stocks
 from rnnkit.datasets.download import ProgressCallback, cache_dir, data_dir, download, find_local
-from rnnkit.datasets.registry import DATASETS, JENA_2020_FILES, DatasetInfo, get_info
+from rnnkit.datasets.registry import JENA_2020_FILES, DatasetInfo, get_info
 from rnnkit.errors import DatasetUnavailableError
 from rnnkit.splits import SplitSpec
 from rnnkit.windows.spec import WindowSpec
@@ -167,7 +167,3 @@ def _load_stocks(info, ticker, allow_download, progress, options) -> LoadedDatas
     series = _series(info, read_tables(paths), label, options, info.default_features)
     split = info.split if classic else SplitSpec(train=0.7, val=0.15)
     return LoadedDataset(info, series, label, origin, tuple(paths), info.window, split, notice)
-
-
-def dataset_keys() -> list[str]:
-    return list(DATASETS)
