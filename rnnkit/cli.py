@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import BinaryIO
 
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.series import TimeSeries, load_series
@@ -92,16 +93,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
 
 
+def open_user_file(path: str) -> BinaryIO:
+    """Open a file named on the command line, or raise an error naming it and the fix."""
+    try:
+        return open(path, "rb")
+    except OSError as error:
+        raise RnnkitError(f"Cannot open {path}: {error.strerror}.", "Check the path and try again.") from error
+
+
 def _inspect(args: argparse.Namespace) -> int:
     features = [f.strip() for f in args.features.split(",") if f.strip()]
     options = CleaningOptions(missing=args.missing, resample=args.resample)
-    try:
-        handle = open(args.file, "rb")
-    except OSError as error:
-        print(f"error: cannot open {args.file}: {error.strerror}. Check the path and try again.",
-              file=sys.stderr)
-        return EXIT_USER_ERROR
-    with handle:
+    with open_user_file(args.file) as handle:
         series = load_series(handle, name=args.file, target=args.target, features=features,
                              time_column=args.time_column, options=options)
     print(describe(series))

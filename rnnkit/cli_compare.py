@@ -13,7 +13,6 @@ from rnnkit.compare import ComparisonResult, compare, verdict
 from rnnkit.data.calendar import with_calendar_features
 from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.series import TimeSeries, load_series
-from rnnkit.errors import RnnkitError
 from rnnkit.models.presets import parse_model_list
 from rnnkit.serialize import config_dict
 from rnnkit.splits import SplitSpec
@@ -36,11 +35,9 @@ def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec, SplitSpec, 
         if loaded.notice:
             print(f"note: {loaded.notice}", file=sys.stderr)
         return loaded.series, loaded.window, loaded.split, loaded.label
-    try:
-        handle = open(args.csv, "rb")
-    except OSError as error:
-        raise RnnkitError(f"Cannot open {args.csv}: {error.strerror}.", "Check the path and try again.") from error
-    with handle:
+    from rnnkit.cli import open_user_file
+
+    with open_user_file(args.csv) as handle:
         series = load_series(handle, name=Path(args.csv).name, target=args.target, features=features,
                              options=options)
     return series, DEFAULT_WINDOW, SplitSpec(), series.name
