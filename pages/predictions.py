@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._shared import active_series, run_store, show_error
+from rnnkit.compare import interval_note
 from rnnkit.errors import RnnkitError
 from rnnkit.export import config_json, forecast_csv, predictions_csv
 from rnnkit.figures import forecast_figure, predictions_figure, residuals_figure
@@ -43,8 +44,7 @@ with forecast:
     recent = history if history is not None else result.predictions_frame().query("step == 1").set_index("time")["actual"]
     st.plotly_chart(forecast_figure(result, recent, model), width="stretch")
     st.dataframe(result.model(model).forecast, width="stretch", hide_index=True)
-    st.caption(f"{int(result.interval * 100)}% intervals are split-conformal, from validation residuals; "
-               "for recursive forecasts they widen with the square root of the steps ahead (an approximation).")
+    st.caption(interval_note(result))
 
 st.subheader("Downloads")
 d = st.columns(4)

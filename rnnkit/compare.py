@@ -197,7 +197,8 @@ def compare(
     forecasts = {r.name: r.test_pred for r in results} | baselines
     kinds = {r.name: "model" for r in results} | {name: "baseline" for name in baselines}
     train_values = series.frame[series.target].to_numpy(dtype=np.float64)[: prepared.bounds.train_stop]
-    table = metrics_table(y_test, forecasts, kinds, mase_scale(train_values, period), window.horizon)
+    table = metrics_table(y_test, forecasts, kinds, mase_scale(train_values, period),
+                          lead=window.delay + window.horizon)
     index = series.frame.index
     boundaries = {"train_end": index[prepared.bounds.train_stop - 1],
                   "val_end": index[max(prepared.bounds.val_stop - 1, 0)], "end": index[-1]}
@@ -222,16 +223,35 @@ def _score(trained: TrainedModel, prepared: PreparedData, interval: float, forec
 
 
 def conformal_quantiles(residuals: np.ndarray, level: float) -> np.ndarray:
-    """Split-conformal half-widths per horizon step from absolute residuals ``(n, horizon)``."""
+    """Split-conformal half-widths per horizon step from absolute residuals ``(n, horizon)``.
+
+    The ``ceil((n + 1) × level)``-th smallest residual; NaN when there are too
+    few residuals for that rank (for example fewer than 9 at 90%), because then
+    no finite width has the promised coverage.
+    """
     n = len(residuals)
-    if n == 0:
+    rank = int(np.ceil((n + 1) * level))
+    if n == 0 or rank > n:
         return np.full(residuals.shape[1], np.nan)
-    rank = min(np.ceil((n + 1) * level) / n, 1.0)
-    return np.quantile(np.abs(residuals), rank, axis=0, method="inverted_cdf")
+    return np.sort(np.abs(residuals), axis=0)[rank - 1]
+
+
+def interval_note(result: ComparisonResult) -> str:
+    """Where the forecast intervals come from, or why there are none: for captions and reports."""
+    level = f"{round(result.interval * 100)}%"
+    if result.boundaries["val_end"] == result.boundaries["train_end"]:  # an empty validation part
+        return (f"No {level} intervals: the split has no validation part to calibrate them on. "
+                "Give validation a share of the series to get them.")
+    widths = [r.forecast["upper"] - r.forecast["lower"] for r in result.models if len(r.forecast)]
+    if widths and all(w.isna().all() for w in widths):
+        return (f"No {level} intervals: the validation part has too few windows for that level. "
+                "Give validation more rows, or choose a lower level.")
+    return (f"{level} intervals are split-conformal, from the models' errors on the validation part; for "
+            "recursive forecasts they widen with the square root of the steps ahead (an approximation).")
 
 
 def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float, steps: int) -> pd.DataFrame:
-    """Forecast past the last row, with conformal intervals from validation residuals.
+    """Forecast past the last row, with conformal intervals from validation residuals (NaN without them).
 
     Direct when the model predicts several steps at once. With one step, it is
     recursive (each prediction fed back as the newest input) when the target is
@@ -239,9 +259,12 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
     defines. Recursive interval widths grow with ``sqrt(k)``, an approximation.
     """
     spec, series = prepared.spec, prepared.series
-    calibration = prepared.val if len(prepared.val) else prepared.train
-    residuals = prepared.scaler.inverse_target(predict(trained, calibration)) - \
-        prepared.scaler.inverse_target(calibration.targets())
+    calibration = prepared.val  # training residuals are in-sample: far too small to calibrate on
+    if len(calibration):
+        residuals = prepared.scaler.inverse_target(predict(trained, calibration)) - \
+            prepared.scaler.inverse_target(calibration.targets())
+    else:
+        residuals = np.empty((0, spec.horizon))
     half_width = conformal_quantiles(residuals, level)
     index = series.frame.index
     fallback = (index[-1] - index[0]) / max(len(index) - 1, 1)

@@ -139,16 +139,19 @@ def forecast_figure(result: ComparisonResult, history: pd.Series, model: str, ta
     forecast = result.model(model).forecast
     recent = history.iloc[-tail:]
     level = int(round(result.interval * 100))
-    figure = go.Figure([
-        go.Scatter(x=recent.index, y=recent.values, name="actual", mode="lines", line=dict(color="#111827")),
-        go.Scatter(x=forecast["time"], y=forecast["upper"], mode="lines", line=dict(width=0),
-                   showlegend=False, hoverinfo="skip"),
-        go.Scatter(x=forecast["time"], y=forecast["lower"], mode="lines", line=dict(width=0), fill="tonexty",
-                   fillcolor="rgba(37,99,235,0.18)", name=f"{level}% interval"),
-        go.Scatter(x=forecast["time"], y=forecast["forecast"], name=f"{model} forecast", mode="lines+markers",
-                   line=dict(color=_colour(0), width=2)),
-    ])
-    return _layout(figure, f"Forecast past the end of the data: {model}")
+    traces = [go.Scatter(x=recent.index, y=recent.values, name="actual", mode="lines", line=dict(color="#111827"))]
+    has_band = bool(forecast["lower"].notna().any())
+    if has_band:
+        traces += [
+            go.Scatter(x=forecast["time"], y=forecast["upper"], mode="lines", line=dict(width=0),
+                       showlegend=False, hoverinfo="skip"),
+            go.Scatter(x=forecast["time"], y=forecast["lower"], mode="lines", line=dict(width=0), fill="tonexty",
+                       fillcolor="rgba(37,99,235,0.18)", name=f"{level}% interval"),
+        ]
+    traces.append(go.Scatter(x=forecast["time"], y=forecast["forecast"], name=f"{model} forecast",
+                             mode="lines+markers", line=dict(color=_colour(0), width=2)))
+    title = f"Forecast past the end of the data: {model}" + ("" if has_band else " (no interval)")
+    return _layout(go.Figure(traces), title)
 
 
 def metrics_bar(result: ComparisonResult, metric: str = "rmse") -> go.Figure:

@@ -10,10 +10,12 @@ ZERO_GUARD = 1e-8
 
 
 def mae(y: np.ndarray, pred: np.ndarray) -> float:
+    """Mean absolute error."""
     return float(np.mean(np.abs(y - pred)))
 
 
 def rmse(y: np.ndarray, pred: np.ndarray) -> float:
+    """Root mean squared error."""
     return float(np.sqrt(np.mean((y - pred) ** 2)))
 
 
@@ -41,32 +43,38 @@ def mase_scale(train_target: np.ndarray, period: int | None) -> float:
 
 
 def mase(y: np.ndarray, pred: np.ndarray, scale: float) -> float:
+    """Mean absolute scaled error: MAE over the in-sample (seasonal) naive MAE; NaN if that is zero."""
     return mae(y, pred) / scale if scale and scale > ZERO_GUARD else float("nan")
 
 
-def diebold_mariano(errors_a: np.ndarray, errors_b: np.ndarray, horizon: int = 1) -> tuple[float, float]:
+def diebold_mariano(errors_a: np.ndarray, errors_b: np.ndarray, lead: int = 1) -> tuple[float, float]:
     """Diebold–Mariano test of equal squared-error accuracy, with Harvey et al.'s small-sample correction.
 
-    ``errors_*`` are ``(n, horizon)`` forecast errors on the same targets. A
-    negative statistic means ``a`` is more accurate. Returns ``(statistic, two-sided p-value)``.
+    ``errors_*`` are ``(n, horizon)`` forecast errors on the same targets, one
+    row per consecutive window. ``lead`` is how many rows ahead the furthest
+    target lies (delay + horizon): errors of windows closer than that share
+    surprises, so their loss differences are autocorrelated up to ``lead - 1``
+    lags, which the long-run variance must include (Bartlett weights keep it
+    positive). A negative statistic means ``a`` is more accurate. Returns
+    ``(statistic, two-sided p-value)``; NaN when there are too few windows.
     """
     loss_a = np.mean(np.square(errors_a), axis=1)
     loss_b = np.mean(np.square(errors_b), axis=1)
     d = loss_a - loss_b
     n = len(d)
-    if n < 3:
+    lags = min(lead - 1, n - 1)
+    correction_term = n + 1 - 2 * lead + lead * (lead - 1) / n
+    if n < 3 or correction_term <= 0:
         return float("nan"), float("nan")
     mean = d.mean()
     centred = d - mean
-    lags = min(horizon - 1, n - 1)
     variance = centred @ centred / n
     for k in range(1, lags + 1):
-        variance += 2 * (centred[k:] @ centred[:-k]) / n
-    if variance <= 0:
-        return (0.0, 1.0) if mean == 0 else (float(np.sign(mean) * np.inf), 0.0)
-    statistic = mean / np.sqrt(variance / n)
-    correction = np.sqrt((n + 1 - 2 * horizon + horizon * (horizon - 1) / n) / n)
-    statistic *= correction
+        variance += 2 * (1 - k / (lags + 1)) * (centred[k:] @ centred[:-k]) / n
+    if variance <= ZERO_GUARD * max(float(np.mean(loss_a + loss_b)), ZERO_GUARD) ** 2:
+        # the two forecasters differ by the same amount on every window (or not at all)
+        return (0.0, 1.0) if abs(mean) <= ZERO_GUARD else (float(np.sign(mean) * np.inf), 0.0)
+    statistic = mean / np.sqrt(variance / n) * np.sqrt(correction_term / n)
     p_value = 2 * stats.t.sf(abs(statistic), df=n - 1)
     return float(statistic), float(p_value)
 
@@ -76,11 +84,12 @@ def metrics_table(
     forecasts: dict[str, np.ndarray],
     kinds: dict[str, str],
     scale: float,
-    horizon: int = 1,
+    lead: int = 1,
 ) -> pd.DataFrame:
     """One row per forecaster: MAE, RMSE, MAPE, sMAPE, MASE, skill and DM test against the best baseline.
 
-    ``kinds`` maps each name to ``"model"`` or ``"baseline"``. Skill is
+    ``kinds`` maps each name to ``"model"`` or ``"baseline"``; ``lead`` is the
+    window's delay + horizon (see :func:`diebold_mariano`). Skill is
     ``100 × (1 − RMSE / RMSE of the best baseline)``; positive means better.
     """
     rows = []
@@ -101,7 +110,7 @@ def metrics_table(
         base_errors = forecasts[best_baseline] - y_true
         for name in table.index:
             if name != best_baseline:
-                stat, p = diebold_mariano(forecasts[name] - y_true, base_errors, horizon)
+                stat, p = diebold_mariano(forecasts[name] - y_true, base_errors, lead)
                 table.loc[name, ["dm_stat", "dm_p"]] = stat, p
     table.attrs["best_baseline"] = best_baseline
     return table

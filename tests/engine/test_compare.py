@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.compare import compare, conformal_quantiles
+from rnnkit.compare import compare, conformal_quantiles, interval_note
 from rnnkit.errors import RnnkitError
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec
 from rnnkit.windows.spec import WindowSpec
 
-from helpers import TINY_TRAINING
+from helpers import TINY_SPECS, TINY_TRAINING
 
 
 def test_result_holds_models_and_baselines_on_the_same_targets(tiny_result, tiny_series) -> None:
@@ -68,3 +68,27 @@ def test_incompatible_horizon_is_refused(tiny_series) -> None:
 def test_conformal_quantile() -> None:
     residuals = np.arange(1, 20, dtype=float)[:, None]  # 19 residuals
     assert conformal_quantiles(residuals, 0.9)[0] == 18.0  # ceil(20 × 0.9) = 18th smallest
+    assert np.isnan(conformal_quantiles(residuals[:8], 0.9)[0])  # rank 9 of 8: no finite width covers 90%
+
+
+def test_conformal_intervals_cover_new_errors_at_their_level() -> None:
+    """Exchangeable errors: the half-width from 60 calibration errors covers about 90% of new ones."""
+    rng = np.random.default_rng(0)
+    coverage = []
+    for _ in range(400):
+        width = conformal_quantiles(rng.standard_t(4, (60, 1)), 0.9)[0]
+        coverage.append(np.mean(np.abs(rng.standard_t(4, 200)) <= width))
+    assert 0.89 <= np.mean(coverage) <= 0.93  # guaranteed ≥ 0.9, at most 0.9 + 1/61 on average
+
+
+def test_no_validation_part_means_no_intervals_and_says_so(tiny_series) -> None:
+    result = compare(tiny_series, WindowSpec(lookback=12), TINY_SPECS[:1], SplitSpec(train=0.8, val=0.0),
+                     TINY_TRAINING)
+    forecast = result.models[0].forecast
+    assert len(forecast) == 12 and forecast["forecast"].notna().all()
+    assert forecast["lower"].isna().all() and forecast["upper"].isna().all()
+    assert interval_note(result).startswith("No 90% intervals: the split has no validation part")
+
+
+def test_interval_note_names_the_calibration(tiny_result) -> None:
+    assert interval_note(tiny_result).startswith("90% intervals are split-conformal, from the models' errors on the validation")

@@ -51,6 +51,41 @@ def test_diebold_mariano_sign_and_significance() -> None:
     assert noise_p > 0.01
 
 
+
+def _overlapping_errors(rng: np.random.Generator, n: int, lead: int) -> np.ndarray:
+    """Errors of a forecast ``lead`` rows ahead: sums of the ``lead`` shocks since the forecast, so
+    neighbouring windows share ``lead - 1`` of them (an MA(lead - 1) process)."""
+    shocks = rng.normal(0, 1, n + lead - 1)
+    return np.convolve(shocks, np.ones(lead), mode="valid")[:, None]
+
+
+def test_diebold_mariano_keeps_its_size_when_errors_overlap() -> None:
+    """Equally accurate forecasters 12 rows ahead: the test must reject about 5% of the time at 5%,
+    not half the time as when the overlap is ignored."""
+    rng = np.random.default_rng(1)
+    rejections = {1: 0, 12: 0}
+    repeats = 300
+    for _ in range(repeats):
+        a, b = _overlapping_errors(rng, 200, 12), _overlapping_errors(rng, 200, 12)
+        for lead in rejections:
+            rejections[lead] += diebold_mariano(a, b, lead)[1] < 0.05
+    assert rejections[1] / repeats > 0.3  # ignoring the overlap: far too many false alarms
+    assert rejections[12] / repeats < 0.12
+
+
+def test_diebold_mariano_never_claims_certainty_from_a_noisy_difference() -> None:
+    """Negatively autocorrelated loss differences make the unweighted long-run variance negative in
+    about a third of these cases (the test used to answer p = 0); with Bartlett weights it stays a
+    finite statistic and a real p-value."""
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        wiggle = np.diff(rng.normal(0, 1, 41))
+        a, b = np.sqrt(np.maximum(1 + wiggle, 0))[:, None], np.ones((40, 1))
+        stat, p = diebold_mariano(a, b, lead=6)
+        assert np.isfinite(stat) and 0 < p <= 1
+    assert np.isnan(diebold_mariano(a[:6], b[:6], lead=6)[1])  # too few windows for this lead
+
+
 def _series(values: np.ndarray, freq: str = "MS") -> TimeSeries:
     frame = pd.DataFrame({"y": values}, index=pd.date_range("2000-01-01", periods=len(values), freq=freq, name="time"))
     log = CleaningLog(frequency=freq)
