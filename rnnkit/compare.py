@@ -72,6 +72,8 @@ class ComparisonResult:
     metrics: pd.DataFrame
     status: str
     history_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: ``(n, horizon)`` timestamps of every test target, read from the series' own index
+    target_times: np.ndarray | None = None
 
     @property
     def best_model(self) -> str | None:
@@ -91,18 +93,18 @@ class ComparisonResult:
     def predictions_frame(self) -> pd.DataFrame:
         """Test predictions in long form: target time, step ahead, actual, one column per forecaster."""
         steps = self.y_test.shape[1]
-        offsets = self.window.delay + np.arange(steps)
+        times = self.target_times.ravel() if self.target_times is not None else \
+            _shift(self.test_times, np.arange(steps), self.frequency)
         frame = pd.DataFrame({
-            "window_time": np.repeat(self.test_times.values, steps),
+            "time": times,
             "step": np.tile(np.arange(1, steps + 1), len(self.test_times)),
             "actual": self.y_test.ravel(),
         })
-        frame.insert(0, "time", _shift(self.test_times, offsets - self.window.delay, self.frequency))
         for result in self.models:
             frame[result.name] = result.test_pred.ravel()
         for name, pred in self.baselines.items():
             frame[name] = pred.ravel()
-        return frame.drop(columns="window_time")
+        return frame
 
     def forecast_frame(self) -> pd.DataFrame:
         """All models' forecasts past the end of the data, stacked, with their intervals."""
@@ -122,7 +124,7 @@ def verdict(model: str, baseline: str, skill_pct: float, p_value: float) -> str:
 
 
 def _shift(times: pd.DatetimeIndex, steps: np.ndarray, frequency: str | None) -> np.ndarray:
-    """``times[i] + steps[j]`` rows ahead, flattened, for regular series (exact for calendar offsets)."""
+    """``times[i] + steps[j]`` rows ahead, flattened, by the calendar (for results saved without target times)."""
     if frequency is None or (steps == 0).all():
         return np.repeat(times.values, len(steps))
     offset = pd.tseries.frequencies.to_offset(frequency)
@@ -207,6 +209,7 @@ def compare(
         split=split, scaling=scaling, training=training, period=period, interval=interval,
         frequency=frequency, boundaries=boundaries, test_times=prepared.test.target_times,
         y_test=y_test, models=results, baselines=baselines, metrics=table, status=status,
+        target_times=index.values[prepared.test.anchors[:, None] + window.delay + np.arange(window.horizon)],
     )
 
 

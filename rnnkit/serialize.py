@@ -114,4 +114,5 @@ def read_result(folder: Path) -> ComparisonResult:
         test_times=pd.DatetimeIndex(pd.to_datetime(config["test_times"])), y_test=column("actual"),
         models=models, baselines={name: column(name) for name in config["baselines"]},
         metrics=metrics, status=config["status"],
+        target_times=predictions["time"].to_numpy().reshape(-1, steps),
     )

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from rnnkit.compare import compare, conformal_quantiles, interval_note
+from rnnkit.data.series import load_series
 from rnnkit.errors import RnnkitError
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import ModelSpec
@@ -52,6 +53,22 @@ def test_direct_multi_step_forecast(tiny_series) -> None:
     assert result.y_test.shape[1] == 3 and result.models[0].test_pred.shape[1] == 3
     assert result.model("d").forecast["step"].tolist() == [1, 2, 3]
     assert result.predictions_frame()["step"].max() == 3
+
+
+def test_multi_step_target_times_come_from_the_series_own_rows() -> None:
+    """Trading days with a holiday: step k of a window is the k-th next row, never a day missing from the data."""
+    days = pd.bdate_range("2021-01-04", periods=130)
+    days = days.delete(days.get_indexer(pd.DatetimeIndex(["2021-05-31", "2021-06-01"])))  # two holidays
+    t = np.arange(len(days))
+    csv = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "close": 100 + np.sin(t / 4) + 0.01 * t}).to_csv(index=False)
+    series = load_series(csv.encode(), name="prices", target="close")
+    result = compare(series, WindowSpec(lookback=10, horizon=5), TINY_SPECS[:1], SplitSpec(train=0.6, val=0.2),
+                     TINY_TRAINING)
+    frame = result.predictions_frame()
+    assert frame["time"].isin(series.frame.index).all()
+    assert (frame.groupby("step")["time"].min().diff().dropna() > pd.Timedelta(0)).all()
+    actual = series.frame["close"].reindex(pd.DatetimeIndex(frame["time"])).to_numpy()
+    np.testing.assert_allclose(frame["actual"].to_numpy(), actual, rtol=1e-6)
 
 
 def test_time_distributed_preset_is_scored_on_its_last_step(tiny_series) -> None:

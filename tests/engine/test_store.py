@@ -36,6 +36,7 @@ def test_finished_run_round_trips(tmp_path: Path, tiny_result) -> None:
         np.testing.assert_allclose(a.test_pred, b.test_pred)
         pd.testing.assert_frame_equal(a.forecast, b.forecast, check_dtype=False)
     assert (loaded.test_times == tiny_result.test_times).all()
+    np.testing.assert_array_equal(loaded.target_times, tiny_result.target_times)
     assert loaded.boundaries == tiny_result.boundaries
     model = store.load_model(run_id, "tiny_gru")
     x = np.zeros((1, 12, 1), dtype=np.float32)
