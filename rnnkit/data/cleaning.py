@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from rnnkit.data.frequency import Gap, find_gaps, infer_frequency, missing_timestamps
@@ -80,6 +81,7 @@ class CleaningLog:
     exact_duplicates: int = 0
     duplicate_timestamps: int = 0
     sentinels: dict[str, int] = field(default_factory=dict)
+    infinite: dict[str, int] = field(default_factory=dict)
     frequency: str | None = None
     gaps: list[Gap] = field(default_factory=list)
     missing_steps: int = 0
@@ -88,6 +90,9 @@ class CleaningLog:
     values_filled: int = 0
     missing_policy: str = "interpolate"
     rows_dropped_missing: int = 0
+    #: leading rows dropped because a model column had no value yet (nothing earlier to fill from)
+    leading_rows_dropped: int = 0
+    leading_columns: tuple[str, ...] = ()
     resampled_from: str | None = None
 
 
@@ -101,6 +106,7 @@ def clean_frame(
     """
     log = CleaningLog(missing_policy=options.missing)
     frame = _replace_sentinels(frame, options.sentinels, log)
+    frame = _replace_infinite(frame, log)
     log.was_sorted = bool(frame.index.is_monotonic_increasing)
     if not log.was_sorted:
         frame = frame.sort_index(kind="stable")
@@ -119,7 +125,29 @@ def clean_frame(
         log.frequency = infer_frequency(frame.index) or options.resample
     log.missing_values = {c: int(n) for c, n in frame.isna().sum().items() if n}
     frame = _fill_missing(frame, options.missing, required, log)
+    frame, log.leading_rows_dropped, log.leading_columns = drop_leading_missing(frame, required)
     return frame, log
+
+
+def drop_leading_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
+    """Drop the first rows while any of ``columns`` has no value yet.
+
+    Filling never reaches backwards (that would copy a later value into the
+    past, and could copy test values into training rows), so a column that
+    starts late leaves missing rows at the start. Returns the frame, how many
+    rows were dropped and which columns caused it.
+    """
+    present = [c for c in columns if c in frame.columns]
+    if not present or len(frame) == 0:
+        return frame, 0, ()
+    starts = {c: frame[c].first_valid_index() for c in present}
+    known = [t for t in starts.values() if t is not None]
+    if not known:
+        return frame, 0, ()
+    first = max(known)
+    dropped = int((frame.index < first).sum())
+    late = tuple(c for c, t in starts.items() if t is not None and t > frame.index[0])
+    return (frame.loc[first:], dropped, late) if dropped else (frame, 0, ())
 
 
 def _replace_sentinels(frame: pd.DataFrame, sentinels: tuple[float, ...], log: CleaningLog) -> pd.DataFrame:
@@ -129,6 +157,13 @@ def _replace_sentinels(frame: pd.DataFrame, sentinels: tuple[float, ...], log: C
     counts = mask.sum()
     log.sentinels = {c: int(n) for c, n in counts.items() if n}
     return frame.mask(mask) if log.sentinels else frame
+
+
+def _replace_infinite(frame: pd.DataFrame, log: CleaningLog) -> pd.DataFrame:
+    """±inf (from a spreadsheet's division by zero, or "inf" text) is no reading: make it missing."""
+    mask = pd.DataFrame(np.isinf(frame.to_numpy(dtype=np.float64)), index=frame.index, columns=frame.columns)
+    log.infinite = {c: int(n) for c, n in mask.sum().items() if n}
+    return frame.mask(mask) if log.infinite else frame
 
 
 def _merge_duplicates(frame: pd.DataFrame, policy: DuplicatePolicy, log: CleaningLog) -> pd.DataFrame:
@@ -154,9 +189,9 @@ def _fill_missing(
         log.rows_dropped_missing = int((~keep).sum())
         frame = frame[keep]
     elif policy == "interpolate":
-        frame = frame.interpolate(method="time", limit_direction="both")
+        frame = frame.interpolate(method="time", limit_direction="forward")
     elif policy == "ffill":
-        frame = frame.ffill().bfill()
+        frame = frame.ffill()
     else:
         frame = frame.fillna(0.0)
     log.values_filled = before - int(frame.isna().to_numpy().sum()) if policy != "drop" else 0

@@ -50,10 +50,12 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
         exact = None
     if exact:
         return _normalise_alias(exact if isinstance(exact, str) else exact.freqstr)
-    steps = pd.Series(np.diff(index.as_unit("ns").asi8)).mode()
+    diffs = np.diff(index.as_unit("ns").asi8)
+    steps = pd.Series(diffs).mode()
     if steps.empty or steps.iloc[0] <= 0:
         return None
     step = pd.Timedelta(int(steps.iloc[0]), unit="ns")
+    on_grid = float(np.mean(diffs % int(steps.iloc[0]) == 0))  # steps that are the step or a gap of several
     dates_only = bool((index == index.normalize()).all())
     if dates_only and pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
         if (index.day == 1).all():
@@ -64,6 +66,8 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
         return "QS"
     if dates_only and pd.Timedelta(days=365) <= step <= pd.Timedelta(days=366):
         return "YS" if ((index.month == 1) & (index.day == 1)).all() else "YE"
+    if on_grid < 0.5:  # no common step: irregular timestamps (events, not a sampled series)
+        return None
     if dates_only and step == _DAY and (index.day_of_week < 5).all() and len(index) > 10:
         return "B"
     if dates_only and step == pd.Timedelta(days=7):

@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from rnnkit.data.cleaning import CleaningLog, CleaningOptions, clean_frame
+from rnnkit.data.cleaning import CleaningLog, CleaningOptions, clean_frame, drop_leading_missing
 from rnnkit.data.frequency import frequency_label
 from rnnkit.data.limits import DEFAULT_LIMITS, ReadLimits
 from rnnkit.data.ohlc import adjust_unsplit_close
@@ -66,6 +66,8 @@ class DataReport:
             )
         for column, count in log.sentinels.items():
             lines.append(f"{_plural(count, 'value')} of -9999 (no reading) in {column!r} treated as missing.")
+        for column, count in log.infinite.items():
+            lines.append(f"{_plural(count, 'infinite value')} in {column!r} treated as missing.")
         for column, count in self.unparsable_cells.items():
             lines.append(f"{_plural(count, 'cell')} of {column!r} not numbers, treated as missing.")
         if log.gaps:
@@ -82,6 +84,8 @@ class DataReport:
             lines.append(f"{_plural(log.values_filled, 'missing value')} filled ({log.missing_policy}).")
         if log.rows_dropped_missing:
             lines.append(f"{_plural(log.rows_dropped_missing, 'row')} with missing values dropped.")
+        if log.leading_rows_dropped:
+            lines.append(leading_rows_note(log.leading_rows_dropped, log.leading_columns))
         if self.ignored_columns:
             names = ", ".join(repr(c) for c in self.ignored_columns)
             lines.append(f"Columns that are not numeric and cannot be model inputs: {names}.")
@@ -116,9 +120,22 @@ class TimeSeries:
         return len(self.frame)
 
     def with_columns(self, target: str, features: tuple[str, ...] | list[str] = ()) -> TimeSeries:
-        """The same series with another target and features, validated."""
+        """The same series with another target and features, validated.
+
+        Rows that are still missing in the new columns (a column that starts
+        late, or gaps the ``"drop"`` policy left in columns it was not asked
+        about) are dropped, and the report says how many.
+        """
         validate_columns(self.frame, target, features, self.report.ignored_columns)
-        return replace(self, target=target, features=tuple(f for f in features if f != target))
+        columns = [target, *[f for f in features if f != target]]
+        frame, dropped, late = drop_leading_missing(self.frame, columns)
+        notes = (leading_rows_note(dropped, late),) if dropped else ()
+        complete = frame[columns].notna().all(axis=1)
+        if not complete.all():
+            notes += (f"{_plural(int((~complete).sum()), 'row')} with missing values in the chosen columns dropped.",)
+            frame = frame[complete]
+        report = replace(self.report, notes=self.report.notes + notes) if notes else self.report
+        return replace(self, frame=frame, target=target, features=tuple(columns[1:]), report=report)
 
 
 def load_series(
@@ -191,6 +208,13 @@ def series_from_table(
         )
     return TimeSeries(frame=frame, target=target, features=tuple(f for f in features if f != target),
                       report=report, name=name)
+
+
+def leading_rows_note(count: int, columns: tuple[str, ...]) -> str:
+    """Report line for rows dropped at the start because a column had no value yet."""
+    names = ", ".join(repr(c) for c in columns)
+    return (f"The first {_plural(count, 'row')} dropped: {names} had no value yet, and missing values are "
+            "only filled from earlier rows, never from later ones.")
 
 
 def _plural(count: int, noun: str) -> str:

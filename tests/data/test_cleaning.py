@@ -52,6 +52,14 @@ def test_frequency_inference_tolerates_gaps(dates: pd.DatetimeIndex, alias: str)
     assert infer_frequency(dates) == alias
 
 
+def test_irregular_timestamps_have_no_frequency() -> None:
+    """Event times with no common step are irregular, not sampled at the smallest gap between them."""
+    rng = np.random.default_rng(0)
+    seconds = np.cumsum(rng.integers(3_600, 20 * 86_400, 60))
+    events = pd.Timestamp("2020-01-01") + pd.to_timedelta(seconds, unit="s")
+    assert infer_frequency(pd.DatetimeIndex(events)) is None
+
+
 def test_frequency_labels() -> None:
     assert frequency_label("10min") == "every 10 minutes"
     assert frequency_label("MS") == "monthly (month start)"
@@ -131,3 +139,41 @@ def test_unadjusted_split_in_close_is_rescaled() -> None:
     series = load_series(csv_bytes(frame))
     np.testing.assert_allclose(series.frame["Close"].to_numpy(), open_ + 1.0)
     assert any("not split-adjusted in the first 25 rows" in n for n in series.report.notes)
+
+
+def _late_start_csv() -> bytes:
+    """40 days of ``v``; ``w`` starts on day 11."""
+    t = np.arange(40, dtype=float)
+    w = 2 * t
+    w[:10] = np.nan
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=40, freq="D").strftime("%Y-%m-%d"),
+                          "v": t, "w": w})
+    return csv_bytes(frame)
+
+
+def test_infinite_values_become_missing_and_are_reported() -> None:
+    frame = _hourly(24)
+    frame.loc[5, "value"] = np.inf
+    frame.loc[7, "value"] = -np.inf
+    series = load_series(csv_bytes(frame), target="value")
+    assert series.report.cleaning.infinite == {"value": 2}
+    assert np.isfinite(series.frame["value"]).all()
+    assert "2 infinite values in 'value' treated as missing." in series.report.summary_lines()
+
+
+@pytest.mark.parametrize("policy", ["interpolate", "ffill"])
+def test_a_late_column_is_never_back_filled_from_the_future(policy: str) -> None:
+    series = load_series(_late_start_csv(), target="w", options=CleaningOptions(missing=policy))
+    assert series.frame.index[0] == pd.Timestamp("2020-01-11") and len(series) == 30
+    assert series.frame["w"].iloc[0] == 20.0
+    assert series.report.cleaning.leading_columns == ("w",)
+    assert any(line.startswith("The first 10 rows dropped: 'w' had no value yet")
+               for line in series.report.summary_lines())
+
+
+def test_choosing_a_late_feature_drops_the_rows_before_it() -> None:
+    series = load_series(_late_start_csv(), target="v")
+    assert len(series) == 40  # 'w' is not a model column yet: nothing dropped
+    with_w = series.with_columns("v", ("w",))
+    assert len(with_w) == 30 and with_w.frame[["v", "w"]].notna().all().all()
+    assert with_w.report.notes[-1].startswith("The first 10 rows dropped")
