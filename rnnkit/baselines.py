@@ -34,15 +34,18 @@ def seasonal_period(frequency: str | None) -> int | None:
 
 
 def _target_rows(windows: WindowSet) -> np.ndarray:
+    """``(n, horizon)`` row numbers of every window's targets."""
     return windows.anchors[:, None] + target_offsets(windows.spec)[None, :]
 
 
 def naive(values: np.ndarray, windows: WindowSet) -> np.ndarray:
+    """The last known value (row ``anchor - 1``) for every target: persistence."""
     last = values[windows.anchors - 1]
     return np.repeat(last[:, None], windows.spec.horizon, axis=1)
 
 
 def seasonal_naive(values: np.ndarray, windows: WindowSet, period: int) -> np.ndarray:
+    """For every target, the value one or more whole periods earlier, the latest such row already known."""
     rows = _target_rows(windows)
     known = windows.anchors[:, None] - 1
     cycles = np.ceil((rows - known) / period).astype(np.int64)
@@ -51,6 +54,7 @@ def seasonal_naive(values: np.ndarray, windows: WindowSet, period: int) -> np.nd
 
 
 def drift(values: np.ndarray, windows: WindowSet) -> np.ndarray:
+    """The line through the first row and the last known row, extended to every target."""
     known = windows.anchors - 1
     slope = (values[known] - values[0]) / np.maximum(known, 1)
     steps = _target_rows(windows) - known[:, None]
@@ -69,6 +73,7 @@ def fit_ridge(prepared: PreparedData) -> RidgeCV:
 
 
 def ridge(model: RidgeCV, prepared: PreparedData, windows: WindowSet) -> np.ndarray:
+    """The fitted ridge's forecasts for ``windows``, back in the series' units."""
     x, _ = windows.arrays()
     scaled = model.predict(x.reshape(len(x), -1)).reshape(len(x), windows.spec.horizon)
     return prepared.scaler.inverse_target(scaled)

@@ -115,12 +115,18 @@ class ComparisonResult:
 
 def verdict(model: str, baseline: str, skill_pct: float, p_value: float) -> str:
     """One sentence on whether the best model beats the best baseline, and whether that is noise."""
-    significance = "a real difference" if p_value < 0.05 else "within noise"
+    if not np.isfinite(skill_pct):  # the baseline's RMSE is 0: a constant or perfectly predictable test part
+        return (f"{baseline} predicts the test part exactly (RMSE 0), so no model can beat it; "
+                "the test part is probably constant. Choose a longer test part or another target.")
+    if np.isnan(p_value):
+        significance = "too few test windows to tell a real difference from noise"
+    else:
+        significance = ("a real difference" if p_value < 0.05 else "within noise") + " at the 5% level"
+    p_text = "" if np.isnan(p_value) else f"p = {p_value:.3g}: "
     if skill_pct > 0:
-        return (f"{model} beats {baseline} by {skill_pct:.1f}% RMSE "
-                f"(Diebold–Mariano p = {p_value:.3g}: {significance} at the 5% level).")
+        return f"{model} beats {baseline} by {skill_pct:.1f}% RMSE (Diebold–Mariano {p_text}{significance})."
     return (f"{model} does not beat {baseline}: its RMSE is {-skill_pct:.1f}% higher "
-            f"(Diebold–Mariano p = {p_value:.3g}: {significance} at the 5% level).")
+            f"(Diebold–Mariano {p_text}{significance}).")
 
 
 def _shift(times: pd.DatetimeIndex, steps: np.ndarray, frequency: str | None) -> np.ndarray:
@@ -179,7 +185,16 @@ def compare(
         raise RnnkitError("The split leaves no test windows, so nothing can be scored.",
                           "Give the test part a share of the series (for example 15%).")
     frequency = series.report.frequency
+    if period is not None and not 1 <= period < prepared.bounds.train_stop:
+        raise RnnkitError(
+            f"The seasonal period {period} does not fit: it must be at least 1 and shorter than the "
+            f"{prepared.bounds.train_stop} training rows.",
+            "Use the number of rows in one season (12 for monthly data with a yearly cycle, 24 for hourly "
+            "data with a daily one), or leave the period empty to take it from the frequency.",
+        )
     period = period if period is not None else seasonal_period(frequency)
+    if period is not None and period >= prepared.bounds.train_stop:
+        period = None  # training is shorter than one season: no seasonal naive, MASE against naive
     y_test = prepared.scaler.inverse_target(prepared.test.targets())
     baselines = baseline_forecasts(prepared, prepared.test, period)
     results: list[ModelResult] = []

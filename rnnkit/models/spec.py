@@ -18,6 +18,10 @@ class ModelSpecError(RnnkitError):
     """A model spec with impossible settings."""
 
 
+#: Names a model cannot take: the baselines and the fixed columns of the predictions table.
+RESERVED_NAMES: tuple[str, ...] = ("naive", "seasonal_naive", "drift", "linear", "time", "step", "actual")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A recurrent network, layer by layer.
@@ -63,6 +67,9 @@ class ModelSpec:
         if not self.name or not all(ch.isalnum() or ch in "_-" for ch in self.name):
             raise ModelSpecError(f"Model name {self.name!r} is not usable as a label.",
                                  "Use letters, digits, '_' and '-' only, for example 'gru_64'.")
+        if self.name in RESERVED_NAMES:
+            raise ModelSpecError(f"Model name {self.name!r} is taken by a baseline or a results column.",
+                                 f"Choose another name; these are reserved: {', '.join(RESERVED_NAMES)}.")
         _choice("cell", self.cell, tuple(CELLS))
         _choice("head", self.head, HEADS)
         _choice("activation", self.activation, ACTIVATIONS)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.compare import compare, conformal_quantiles, interval_note
+from rnnkit.compare import compare, conformal_quantiles, interval_note, verdict
 from rnnkit.data.series import load_series
 from rnnkit.errors import RnnkitError
 from rnnkit.models.presets import PRESETS
@@ -109,3 +109,31 @@ def test_no_validation_part_means_no_intervals_and_says_so(tiny_series) -> None:
 
 def test_interval_note_names_the_calibration(tiny_result) -> None:
     assert interval_note(tiny_result).startswith("90% intervals are split-conformal, from the models' errors on the validation")
+
+
+@pytest.mark.parametrize("period", [0, -3, 500])
+def test_a_period_that_does_not_fit_is_refused(tiny_series, period: int) -> None:
+    with pytest.raises(RnnkitError, match=f"seasonal period {period} does not fit"):
+        compare(tiny_series, WindowSpec(lookback=12), TINY_SPECS[:1], SplitSpec(train=0.6, val=0.2),
+                TINY_TRAINING, period=period)
+
+
+@pytest.mark.parametrize("name", ["naive", "linear", "actual", "time"])
+def test_a_model_cannot_take_a_baseline_or_column_name(name: str) -> None:
+    with pytest.raises(RnnkitError, match="reserved"):
+        ModelSpec(name, cell="gru", units=(4,))
+
+
+def test_reserved_names_cover_every_baseline_and_column(tiny_result) -> None:
+    from rnnkit.models.spec import RESERVED_NAMES
+
+    fixed = set(tiny_result.predictions_frame().columns) - {m.name for m in tiny_result.models}
+    assert fixed <= set(RESERVED_NAMES)
+
+
+def test_verdict_on_a_constant_test_part_explains_itself() -> None:
+    text = verdict("gru", "naive", float("-inf"), float("nan"))
+    assert "predicts the test part exactly (RMSE 0)" in text and "nan" not in text
+    assert "too few test windows" in verdict("gru", "naive", 3.0, float("nan"))
+    assert verdict("gru", "naive", 12.5, 0.001) == (
+        "gru beats naive by 12.5% RMSE (Diebold–Mariano p = 0.001: a real difference at the 5% level).")
