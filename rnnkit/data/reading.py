@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,6 +50,8 @@ class RawTable:
     frame: pd.DataFrame
     text_format: TextFormat | None
     unparsable_cells: dict[str, int]
+    #: text columns that are mostly numbers: column → where the first non-number is, for error messages
+    text_cells: dict[str, str] = field(default_factory=dict)
 
 
 def read_bytes(source: BinaryIO | bytes, limits: ReadLimits = DEFAULT_LIMITS) -> bytes:
@@ -82,6 +84,8 @@ def read_table(
         raise EmptyFileError(
             "The file is empty.", "Choose a CSV file with a header row and at least one data row."
         )
+    if data.startswith(_XLSX_MAGIC) and _is_plain_zip(data):
+        _refuse_zip_without_one_table(data)
     if data.startswith(_XLSX_MAGIC) and not _is_zip_of_one_table(data):
         return RawTable(_check_shape(_read_excel(data), None, limits), None, {})
     if data.startswith(_XLSX_MAGIC):
@@ -137,6 +141,28 @@ def _is_zip_of_one_table(data: bytes) -> bool:
             return len(_table_members(archive)) == 1
     except zipfile.BadZipFile:
         return False
+
+
+def _is_plain_zip(data: bytes) -> bool:
+    """A zip archive that is not an Excel workbook (a zip of ``[Content_Types].xml`` and ``xl/`` parts)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return not any(n == "[Content_Types].xml" or n.startswith("xl/") for n in archive.namelist())
+    except zipfile.BadZipFile:
+        return False
+
+
+def _refuse_zip_without_one_table(data: bytes) -> None:
+    """A zip must hold exactly one CSV/TSV/TXT table; name what it holds otherwise."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        tables = [m.filename for m in _table_members(archive)]
+    if len(tables) > 1:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise BinaryFileError(f"The zip holds {len(tables)} tables ({shown}); rnnkit reads one series at a time.",
+                              "Upload the one CSV you want to forecast, or a zip holding only that file.")
+    if not tables:
+        raise BinaryFileError("The zip holds no CSV, TSV or TXT table.",
+                              "Upload the CSV itself, or a zip holding exactly one CSV.")
 
 
 def _unzip_single_table(data: bytes, limits: ReadLimits) -> bytes:
@@ -218,8 +244,8 @@ def _read_text_table(text: str, encoding: str, limits: ReadLimits) -> RawTable:
     text_format = TextFormat(encoding, delimiter, decimal, thousands)
     frame = _check_shape(frame, text_format, limits)
     frame.columns = [str(c).strip() for c in frame.columns]
-    converted, unparsable = _convert_numbers(frame, decimal, thousands)
-    return RawTable(converted, text_format, unparsable)
+    converted, unparsable, text_cells = _convert_numbers(frame, decimal, thousands)
+    return RawTable(converted, text_format, unparsable, text_cells)
 
 
 def _check_shape(frame: pd.DataFrame, fmt: TextFormat | None, limits: ReadLimits) -> pd.DataFrame:
@@ -245,26 +271,34 @@ def _check_shape(frame: pd.DataFrame, fmt: TextFormat | None, limits: ReadLimits
 
 def _convert_numbers(
     frame: pd.DataFrame, decimal: str, thousands: str
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, str]]:
     """Turn each column that is mostly numbers into float64; leave the others as text.
 
-    A column counts as numeric when at most 2% of its non-missing cells fail to
-    parse; those cells become missing values and are reported.
+    A column counts as numeric when at most 2% of its non-missing cells (and
+    at least one, for short files) fail to parse; those cells become missing
+    values and are reported. For text columns that are still mostly numbers,
+    the first offending cell is described so that an error can point at it.
     """
     out: dict[str, pd.Series] = {}
     unparsable: dict[str, int] = {}
+    text_cells: dict[str, str] = {}
     for name in frame.columns:
         column = frame[name]
         numbers, bad, present = parse_numbers(column, decimal, thousands)
         if present == 0:  # every cell is a missing-value token: an empty numeric column
             out[name] = numbers
-        elif bad <= 0.02 * present and bad < present:
+        elif bad <= max(1.0, 0.02 * present) and bad < present:
             out[name] = numbers
             if bad:
                 unparsable[name] = bad
         else:
             out[name] = column
-    return pd.DataFrame(out, index=frame.index), unparsable
+            if bad <= 0.5 * present:
+                failed = numbers.isna() & column.notna() & ~column.astype(str).str.strip().str.lower().isin(MISSING_TOKENS)
+                position = int(np.flatnonzero(failed.to_numpy())[0])
+                text_cells[str(name)] = (f"data row {position + 1} holds {str(column.iloc[position]).strip()!r} "
+                                         f"({bad} of {present} cells are not numbers)")
+    return pd.DataFrame(out, index=frame.index), unparsable, text_cells
 
 
 def parse_numbers(
@@ -303,4 +337,5 @@ def read_tables(paths: list[Path], limits: ReadLimits = DEFAULT_LIMITS) -> RawTa
     for table in tables:
         for column, count in table.unparsable_cells.items():
             unparsable[column] = unparsable.get(column, 0) + count
-    return RawTable(frame, tables[0].text_format, unparsable)
+    text_cells = {k: v for table in tables for k, v in table.text_cells.items()}
+    return RawTable(frame, tables[0].text_format, unparsable, text_cells)

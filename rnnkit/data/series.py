@@ -176,9 +176,11 @@ def series_from_table(
     numeric = [c for c in others if pd.api.types.is_numeric_dtype(raw[c])]
     ignored = tuple(str(c) for c in others if c not in numeric)
     if not numeric:
+        detail = "; ".join(f"{c!r}: {where}" for c, where in table.text_cells.items())
         raise NoNumericColumnError(
             "The file has no numeric column besides the time column"
-            + (f" (text columns: {', '.join(repr(c) for c in ignored)})." if ignored else "."),
+            + (f" (text columns: {', '.join(repr(c) for c in ignored)})." if ignored else ".")
+            + (f" Mostly numbers, but {detail}." if detail else ""),
             "Add at least one column of numbers to forecast. Numbers may use a decimal point "
             "or comma and thousands separators, but no units or text.",
         )
@@ -187,7 +189,7 @@ def series_from_table(
     frame.index = pd.DatetimeIndex(parsed.values[keep], name="time")
     frame, note = adjust_unsplit_close(frame)
     target = target if target is not None else numeric[0]
-    validate_columns(frame, target, features, ignored)
+    validate_columns(frame, target, features, ignored, table.text_cells)
     frame, log = clean_frame(frame, options, [target, *features])
     report = DataReport(
         source=name,
@@ -222,14 +224,21 @@ def _plural(count: int, noun: str) -> str:
 
 
 def validate_columns(
-    frame: pd.DataFrame, target: str, features: tuple[str, ...] | list[str], ignored: tuple[str, ...]
+    frame: pd.DataFrame, target: str, features: tuple[str, ...] | list[str], ignored: tuple[str, ...],
+    text_cells: dict[str, str] | None = None,
 ) -> None:
-    """Check that the target and features exist, are numeric and hold values."""
+    """Check that the target and features exist, are numeric and hold values.
+
+    ``text_cells`` says where a mostly numeric text column has its first non-number.
+    """
     for role, column in [("target", target), *[("feature", f) for f in features]]:
         if column in ignored:
+            where = (text_cells or {}).get(column)
             raise NonNumericTargetError(
-                f"The {role} column {column!r} holds text, not numbers.",
-                f"Choose a numeric column: {', '.join(repr(c) for c in frame.columns)}.",
+                f"The {role} column {column!r} holds text, not numbers" + (f": {where}." if where else "."),
+                ("Correct or delete those cells (an empty cell counts as missing) and upload the file again, "
+                 "or choose a numeric column: " if where else "Choose a numeric column: ")
+                + f"{', '.join(repr(c) for c in frame.columns)}.",
             )
         if column not in frame.columns:
             raise UnknownColumnError(

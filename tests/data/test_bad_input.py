@@ -141,3 +141,38 @@ def test_training_part_too_short_for_the_window() -> None:
     with pytest.raises(SeriesTooShortError) as caught:
         prepare(series, WindowSpec(lookback=75))
     assert caught.value.problem.startswith("The training part has 70 rows")
+
+
+def test_zip_with_two_tables_names_them() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("train.csv", csv_bytes(synthetic_frame(30)))
+        archive.writestr("test.csv", csv_bytes(synthetic_frame(10)))
+    error = _raises(BinaryFileError, buffer.getvalue())
+    assert "The zip holds 2 tables (train.csv, test.csv)" in error.problem
+
+
+def test_zip_without_a_table() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.md", "nothing to forecast")
+    assert "no CSV" in _raises(BinaryFileError, buffer.getvalue()).problem
+
+
+def _with_text_cells(cells: dict[int, str], rows: int = 28) -> bytes:
+    frame = synthetic_frame(rows)
+    frame["value"] = frame["value"].round(3).astype(str)
+    for row, text in cells.items():
+        frame.loc[row, "value"] = text
+    return csv_bytes(frame)
+
+
+def test_text_cells_in_a_number_column_are_pointed_at() -> None:
+    error = _raises(NonNumericTargetError, _with_text_cells({6: "abc", 9: "12 kWh"}), target="value")
+    assert "data row 7 holds 'abc' (2 of 28 cells are not numbers)" in error.problem
+    assert error.fix.startswith("Correct or delete those cells")
+
+
+def test_one_stray_cell_in_a_short_file_becomes_missing() -> None:
+    series = load_series(_with_text_cells({6: "abc"}), target="value")
+    assert len(series) == 28 and series.report.unparsable_cells == {"value": 1}
