@@ -43,11 +43,15 @@ if c1.button("Open", key="open_button", type="primary"):
 with c2:
     confirm = st.checkbox("Yes, delete this run and its saved models", key="confirm_delete")
     if st.button("Delete", key="delete_button", disabled=not confirm):
-        store.delete(chosen)
-        if st.session_state.get("result_run_id") == chosen:
-            st.session_state.pop("result", None)
-            st.session_state.pop("result_run_id", None)
-        st.rerun()
+        try:
+            store.delete(chosen)
+        except RnnkitError as error:  # deleted meanwhile from another tab
+            show_error(error)
+        else:
+            if st.session_state.get("result_run_id") == chosen:
+                st.session_state.pop("result", None)
+                st.session_state.pop("result_run_id", None)
+            st.rerun()
 
 finished = [r.id for r in records if r.status in {"finished", "cancelled"}]
 if len(finished) >= 2:

@@ -11,7 +11,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.figures import live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import CELLS, ModelSpec
-from rnnkit.prepare import window_counts
+from rnnkit.prepare import plan_windows
 from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
@@ -117,16 +117,12 @@ else:
     s1, s2 = st.columns(2)
     train_pct = s1.slider("Training share (%)", 10, 90, 70, key="train_pct")
     val_pct = s2.slider("Validation share (%)", 0, 50, 15, key="val_pct")
-    split = SplitSpec(train=train_pct / 100, val=val_pct / 100) if train_pct + val_pct < 100 else None
 
 try:
-    if split is None:
-        raise RnnkitError("Training and validation take the whole series, leaving nothing to test.",
-                          "Lower the training or validation share.")
+    if not use_default_split:
+        split = SplitSpec(train=train_pct / 100, val=val_pct / 100)
     window = WindowSpec(int(lookback), int(step), int(delay), int(horizon))
-    window.require_rows(len(series), f"The series {series.name!r}")
-    bounds = split.bounds(series.frame.index)
-    counts = window_counts(len(series), window, bounds)
+    _, counts = plan_windows(series, window, split)
 except RnnkitError as error:
     show_error(error)
     st.stop()
@@ -136,8 +132,6 @@ m[0].metric("Train windows", f"{counts['train']:,}")
 m[1].metric("Validation windows", f"{counts['val']:,}")
 m[2].metric("Test windows", f"{counts['test']:,}")
 m[3].metric("Input shape", f"{window.n_steps} × {len(series.inputs)}")
-if counts["train"] == 0 or counts["test"] == 0:
-    st.warning("These settings leave no training or no test windows: shorten the window or change the split.")
 st.plotly_chart(window_sketch(series.frame, series.target, window), width="stretch")
 
 with st.form("train_form"):

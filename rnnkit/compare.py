@@ -180,10 +180,7 @@ def compare(
                               "Use horizon 1 for it, or choose a model with a dense head.")
     if not 0 < interval < 1:
         raise RnnkitError(f"Interval level {interval} is not a probability.", "Use a level such as 0.9 for 90%.")
-    prepared = prepare(series, window, split, scaling)
-    if len(prepared.test) == 0:
-        raise RnnkitError("The split leaves no test windows, so nothing can be scored.",
-                          "Give the test part a share of the series (for example 15%).")
+    prepared = prepare(series, window, split, scaling)  # refuses settings that leave no test windows
     frequency = series.report.frequency
     if period is not None and not 1 <= period < prepared.bounds.train_stop:
         raise RnnkitError(

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.data.series import TimeSeries
-from rnnkit.errors import SeriesTooShortError
+from rnnkit.errors import SeriesTooShortError, SplitError
 from rnnkit.scaling import ScalerKind, SeriesScaler
 from rnnkit.splits import SPLIT_NAMES, SplitBounds, SplitSpec
 from rnnkit.windows.batches import MATERIALISE_LIMIT_BYTES, WindowBatches, materialise, window_bytes
@@ -101,13 +101,11 @@ def window_counts(n_rows: int, spec: WindowSpec, bounds: SplitBounds) -> dict[st
     }
 
 
-def prepare(
-    series: TimeSeries,
-    spec: WindowSpec,
-    split: SplitSpec = SplitSpec(),
-    scaling: ScalerKind = "minmax",
-) -> PreparedData:
-    """Split, scale (fitted on training rows only) and window a series for the models."""
+def plan_windows(series: TimeSeries, spec: WindowSpec, split: SplitSpec) -> tuple[SplitBounds, dict[str, int]]:
+    """The split's row bounds and window counts, or the error that training would hit, before any work.
+
+    Cheap (lengths only), so the dashboard runs it on every change of the settings.
+    """
     spec.require_rows(len(series), f"The series {series.name!r}")
     bounds = split.bounds(series.frame.index)
     counts = window_counts(len(series), spec, bounds)
@@ -126,6 +124,20 @@ def prepare(
                 "one target needs.",
                 "Shorten the delay or horizon, or give this part a larger share of the series.",
             )
+    if counts["test"] < 1:
+        raise SplitError("The split leaves no test windows, so nothing can be scored.",
+                         "Give the test part a share of the series (for example 15%).")
+    return bounds, counts
+
+
+def prepare(
+    series: TimeSeries,
+    spec: WindowSpec,
+    split: SplitSpec = SplitSpec(),
+    scaling: ScalerKind = "minmax",
+) -> PreparedData:
+    """Split, scale (fitted on training rows only) and window a series for the models."""
+    bounds, _ = plan_windows(series, spec, split)
     values = series.frame[series.inputs].to_numpy(dtype=np.float64)
     target = series.frame[series.target].to_numpy(dtype=np.float64)
     scaler = SeriesScaler.fit(values, target, bounds.train_stop, scaling)

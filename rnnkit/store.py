@@ -19,11 +19,16 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
 from rnnkit.errors import RnnkitError
+
+if TYPE_CHECKING:  # keras and the result types load lazily: the store is used by pages without TensorFlow
+    import keras
+
+    from rnnkit.compare import ComparisonResult
 
 RUNS_DIR_ENV = "RNNKIT_RUNS_DIR"
 INDEX_FILE = "runs.sqlite"
@@ -178,7 +183,7 @@ class RunStore:
             raise RunNotFoundError(f"There is no stored run {run_id!r}.", "List the runs to see their ids.")
         return _record(row)
 
-    def load(self, run_id: str):
+    def load(self, run_id: str) -> ComparisonResult:
         """The stored :class:`~rnnkit.compare.ComparisonResult` of a finished run (no Keras models)."""
         from rnnkit.serialize import read_result
 
@@ -189,6 +194,7 @@ class RunStore:
         return read_result(self.folder(run_id))
 
     def model_path(self, run_id: str, model: str) -> Path:
+        """Path of a run's saved ``.keras`` file, or an error naming the run and model."""
         from rnnkit.serialize import MODELS_DIR
 
         path = self.folder(run_id) / MODELS_DIR / f"{model}.keras"
@@ -197,13 +203,14 @@ class RunStore:
                                    "Choose one of the run's models.")
         return path
 
-    def load_model(self, run_id: str, model: str):
+    def load_model(self, run_id: str, model: str) -> keras.Model:
         """Load a saved model with Keras' ``safe_mode`` (no arbitrary code, no pickles)."""
         import keras
 
         return keras.saving.load_model(self.model_path(run_id, model), safe_mode=True, compile=False)
 
     def delete(self, run_id: str) -> None:
+        """Remove a run's folder and its index row; an unknown id raises :class:`RunNotFoundError`."""
         self.record(run_id)  # raises if unknown
         shutil.rmtree(self.folder(run_id), ignore_errors=True)
         with closing(self._connect()) as db, db:

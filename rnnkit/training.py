@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, WindowSet
 from rnnkit.progress import CancelToken, ProgressCallback, ProgressEvent  # noqa: F401 - re-exported
+
+if TYPE_CHECKING:  # imported lazily at run time, after the log-level settings below
+    import keras
 
 # Quiet TensorFlow's C++ start-up logs; must be set before TensorFlow is first imported.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -153,14 +156,16 @@ def _fit_inputs(windows: WindowSet, config: TrainingConfig, sequence: bool, shuf
     return KerasWindowBatches(windows.batches(batch, shuffle=shuffle, seed=seed, sequence_targets=sequence)), {}
 
 
-def _optimizer(config: TrainingConfig):
+def _optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:
+    """A fresh optimizer of the configured kind and learning rate."""
     import keras
 
     classes = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
     return classes[config.optimizer](learning_rate=config.learning_rate)
 
 
-def _loss(config: TrainingConfig):
+def _loss(config: TrainingConfig) -> str | keras.losses.Loss:
+    """The Keras loss for the configured name."""
     import keras
 
     return {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}[config.loss]
