@@ -118,6 +118,11 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     test.number_input(key="lookback").set_value(500).run()
     assert any("one window needs lookback 500" in e.value for e in test.error)
     test.number_input(key="lookback").set_value(12).run()
+    test.slider(key="train_pct").set_value(80)
+    test.slider(key="val_pct").set_value(20).run()
+    assert any("leaves no test windows" in e.value for e in test.error)
+    test.slider(key="val_pct").set_value(15).run()
+    assert not test.error
     test.multiselect(key="presets").set_value(["jena_gru"])
     test.checkbox(key="add_custom").check()
     test.number_input(key="custom_units").set_value(3)
@@ -179,6 +184,23 @@ def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
     assert len(test.get("plotly_chart")) >= 4  # overlay, one per model, residuals, forecast
     labels = [b.proto.label for b in test.get("download_button")]
     assert labels == ["Predictions (CSV)", "Forecast (CSV)", "Run configuration (JSON)", "tiny_gru.keras"]
+
+
+def test_forecast_tab_says_why_there_is_no_interval(tiny_series) -> None:
+    from helpers import TINY_SPECS, TINY_TRAINING
+    from rnnkit.compare import compare
+    from rnnkit.splits import SplitSpec
+    from rnnkit.windows.spec import WindowSpec
+
+    result = compare(tiny_series, WindowSpec(lookback=12), TINY_SPECS[:1], SplitSpec(train=0.8, val=0.0),
+                     TINY_TRAINING)
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.session_state["result"] = result
+    test.run().switch_page("pages/predictions.py").run()
+    assert not test.exception
+    assert "No 90% intervals: the split has no validation part" in text_of(test)
+    forecast = test.get("plotly_chart")[-1].proto.spec
+    assert "% interval" not in forecast and "(no interval)" in forecast
 
 
 @pytest.mark.parametrize(("key", "window"), [
