@@ -66,6 +66,33 @@ def accuracy(r: dict) -> list[str]:
             + md + [""])
 
 
+def jena_ceiling(r: dict) -> list[str]:
+    splits = r["splits"]
+    lines = ["### Jena 2020: is 10% over persistence reachable? (`python bench/jena_ceiling.py`)", "",
+             "Test MAE (°C) 24 h ahead on the same targets as accuracy case (c), and skill against "
+             f"persistence; recurrent models over seeds {r['seeds']}.", "",
+             "| forecaster | " + " | ".join(f"{name} (test {s['parts']['test']['from']} → {s['parts']['test']['to']})"
+                                        for name, s in splits.items()) + " |",
+             "|---|" + "---:|" * len(splits)]
+    for name in splits["issue split"]["mae"]:
+        lines.append(f"| {name} | " + " | ".join(
+            f"{s['mae'][name]['mean']:.3f} ({s['skill_vs_persistence_pct'][name]:+.1f}%)" for s in splits.values()) + " |")
+    parts = splits["issue split"]["parts"]
+    periods = "; ".join(f"{p['from'][5:]}→{p['to'][5:]} {p['boosting_skill_pct']:+.1f}%"
+                        for p in r["leave_one_period_out"])
+    lines += ["", f"Persistence MAE is {parts['train']['persistence_mae']} °C on the training months, "
+                  f"{parts['val']['persistence_mae']} on validation and {parts['test']['persistence_mae']} on the "
+                  "test months: November–December 2020 was calm, and no learner here (recurrent, linear or "
+                  "gradient boosting on hand-made weather features) gets near 10% on it. Trained on every other "
+                  f"part of the year (leave one period out), gradient boosting's skill per period is: {periods}. "
+                  "The learners gain 10–15% in some seasons, but lose on this test period even when every "
+                  "other month is training data. On this file the 10% target is out of reach of everything "
+                  "tried; whether the models reach it on the 2009–2016 file (several winters, a longer test "
+                  "period) can only be measured where that file can be had: `load_dataset('jena')` and both "
+                  "benchmarks use it whenever it is in `RNNKIT_DATA_DIR` or downloadable.", ""]
+    return lines
+
+
 def startup(r: dict) -> list[str]:
     return ["### Dashboard start-up (`python bench/startup.py`)", "",
             f"From `streamlit run app.py` to the rendered landing page in headless Chromium: median "
@@ -75,8 +102,8 @@ def startup(r: dict) -> list[str]:
 
 def main() -> None:
     parts: list[str] = []
-    for name, render in (("windowing", windowing), ("accuracy", accuracy), ("training", training),
-                         ("startup", startup)):
+    for name, render in (("windowing", windowing), ("accuracy", accuracy), ("jena_ceiling", jena_ceiling),
+                         ("training", training), ("startup", startup)):
         result = load(name)
         if result is not None:
             parts += render(result)
