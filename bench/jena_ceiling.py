@@ -83,14 +83,14 @@ def trend_features(frame: pd.DataFrame) -> pd.DataFrame:
     features |= {f"dp{lag}": pressure - pressure.shift(lag) for lag in (3, 6, 12, 24)}
     for column in ("p (mbar)", "rh (%)", "wv (m/s)", "VPdef (mbar)", "sh (g/kg)"):
         features[column] = frame[column]
-    angle = 2 * np.pi * wind_direction_radians(frame)
+    angle = 2 * np.pi * wind_direction_turns(frame)
     features["wind_sin"], features["wind_cos"] = np.sin(angle), np.cos(angle)
     hour = 2 * np.pi * frame.index.hour / 24
     features["hour_sin"], features["hour_cos"] = np.sin(hour), np.cos(hour)
     return pd.DataFrame(features, index=frame.index)
 
 
-def wind_direction_radians(frame: pd.DataFrame) -> np.ndarray:
+def wind_direction_turns(frame: pd.DataFrame) -> np.ndarray:
     """Wind direction as a fraction of the circle (0–1)."""
     return frame["wd (deg)"].to_numpy() / 360.0
 
