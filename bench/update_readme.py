@@ -97,7 +97,8 @@ def startup(r: dict) -> list[str]:
     return ["### Dashboard start-up (`python bench/startup.py`)", "",
             f"From `streamlit run app.py` to the rendered landing page in headless Chromium: median "
             f"{r['first_page_s']['median']} s (runs {r['first_page_s']['runs']}; target under 3 s). The landing "
-            f"and Data pages never import TensorFlow, whose import alone takes {r['import_s']['tensorflow']} s.", ""]
+            "page imports neither pandas nor TensorFlow, and the Data page never imports TensorFlow, whose "
+            f"import alone takes {r['import_s']['tensorflow']} s on this machine during the same run.", ""]
 
 
 def main() -> None:

@@ -6,13 +6,16 @@ Layout helpers only; all logic is in rnnkit.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
 from rnnkit.jobs import JobManager
 from rnnkit.store import RunStore
+
+if TYPE_CHECKING:  # the landing page loads without pandas; pages that hold a series import it themselves
+    from rnnkit.data.series import TimeSeries
 
 
 @st.cache_resource

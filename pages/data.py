@@ -9,7 +9,8 @@ from pages._shared import refresh_active_data, show_error
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.limits import DEFAULT_LIMITS
 from rnnkit.data.series import TimeSeries, load_series
-from rnnkit.datasets.builtin import LoadedDataset, availability, load_dataset
+from rnnkit.datasets.availability import availability
+from rnnkit.datasets.builtin import LoadedDataset, load_dataset
 from rnnkit.datasets.registry import DATASETS
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import series_overview

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rnnkit.datasets.builtin import availability
+from rnnkit.datasets.availability import availability
 from rnnkit.datasets.registry import DATASETS
 
 st.title("rnnkit")

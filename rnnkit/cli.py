@@ -148,7 +148,7 @@ def describe(series: TimeSeries) -> str:
 
 
 def _datasets() -> int:
-    from rnnkit.datasets.builtin import availability
+    from rnnkit.datasets.availability import availability
     from rnnkit.datasets.registry import DATASETS
 
     for key, info in DATASETS.items():

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from rnnkit.errors import SplitError
+
+if TYPE_CHECKING:  # pandas loads when a split is resolved: the landing page shows dataset defaults without it
+    import pandas as pd
 
 SPLIT_NAMES = ("train", "val", "test")
 
@@ -80,6 +82,9 @@ class SplitSpec:
 
 
 def _position(index: pd.DatetimeIndex, when: str | pd.Timestamp, name: str) -> int:
+    """Row of the first timestamp at or after ``when``."""
+    import pandas as pd
+
     try:
         stamp = pd.Timestamp(when)
     except (ValueError, TypeError) as error:

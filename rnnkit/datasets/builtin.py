@@ -15,8 +15,20 @@ from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.reading import RawTable, read_tables
 from rnnkit.data.series import TimeSeries, series_from_table
 from rnnkit.datasets import stocks
-from rnnkit.datasets.download import ProgressCallback, cache_dir, data_dir, download, find_local
+from rnnkit.datasets.download import (
+    ProgressCallback,
+    cache_dir,
+    data_dir,
+    download,
+    find_local,
+)
 from rnnkit.datasets.registry import JENA_2020_FILES, DatasetInfo, get_info
+from rnnkit.datasets.tickers import (
+    CLASSIC_FILES,
+    CLASSIC_TICKER,
+    local_price_files,
+    normalise_ticker,
+)
 from rnnkit.errors import DatasetUnavailableError
 from rnnkit.splits import SplitSpec
 from rnnkit.windows.spec import WindowSpec
@@ -34,15 +46,6 @@ class LoadedDataset:
     window: WindowSpec
     split: SplitSpec
     notice: str | None = None
-
-
-@dataclass(frozen=True)
-class Availability:
-    """Whether a dataset can be loaded without a network, and from where."""
-
-    key: str
-    offline: bool
-    where: str
 
 
 def load_dataset(
@@ -63,23 +66,6 @@ def load_dataset(
         series = loaded.series.with_columns(target or loaded.series.target, tuple(features or ()))
         loaded = dataclasses.replace(loaded, series=series)
     return loaded
-
-
-def availability(key: str, ticker: str | None = None) -> Availability:
-    """Where ``key`` would load from right now, without downloading anything."""
-    info = get_info(key)
-    if info.key == "stocks":
-        ticker = stocks.normalise_ticker(ticker)
-        paths = stocks.local_price_files(ticker)
-        if paths:
-            return Availability(key, True, f"{ticker}: local copy {', '.join(str(p) for p in paths)}")
-        return Availability(key, True, f"{ticker}: download with yfinance; offline, plotly's sample")
-    path = find_local(info.local_files)
-    if path is not None:
-        return Availability(key, True, f"local copy {path}")
-    if info.key == "jena" and (stand_in := find_local(JENA_2020_FILES)) is not None:
-        return Availability(key, True, f"2020 stand-in {stand_in}; 2009–2016 needs a download")
-    return Availability(key, False, f"download needed: {info.url}")
 
 
 def _origin(path: Path) -> str:
@@ -146,8 +132,8 @@ def _load_jena(info, ticker, allow_download, progress, options) -> LoadedDataset
 
 
 def _load_stocks(info, ticker, allow_download, progress, options) -> LoadedDataset:
-    ticker = stocks.normalise_ticker(ticker)
-    paths = stocks.local_price_files(ticker)
+    ticker = normalise_ticker(ticker)
+    paths = local_price_files(ticker)
     origin = _origin(paths[0]) if paths else "downloaded"
     notice = None
     if paths is None and allow_download:
@@ -162,7 +148,7 @@ def _load_stocks(info, ticker, allow_download, progress, options) -> LoadedDatas
         series = series_from_table(table, name=label, target="GOOG", options=options, notes=(notice,))
         return LoadedDataset(info, series, label, "bundled sample", (), WindowSpec(lookback=12),
                              SplitSpec(train=0.7, val=0.15), notice)
-    classic = ticker == stocks.CLASSIC_TICKER and paths[0].name == stocks.CLASSIC_FILES[0]
+    classic = ticker == CLASSIC_TICKER and paths[0].name == CLASSIC_FILES[0]
     label = "Google (GOOG) daily prices 2012–2017" if classic else f"{ticker} daily prices"
     series = _series(info, read_tables(paths), label, options, info.default_features)
     split = info.split if classic else SplitSpec(train=0.7, val=0.15)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rnnkit.datasets.builtin import availability, load_dataset
+from rnnkit.datasets.availability import availability
+from rnnkit.datasets.builtin import load_dataset
 from rnnkit.datasets.registry import DATASETS, get_info
 from rnnkit.errors import UnknownDatasetError
 from rnnkit.prepare import prepare

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from rnnkit.datasets import registry
-from rnnkit.datasets.builtin import availability, load_dataset
+from rnnkit.datasets.availability import availability
+from rnnkit.datasets.builtin import load_dataset
 from rnnkit.datasets.download import download
 from rnnkit.errors import DatasetUnavailableError
 
