@@ -176,11 +176,17 @@ def series_from_table(
     numeric = [c for c in others if pd.api.types.is_numeric_dtype(raw[c])]
     ignored = tuple(str(c) for c in others if c not in numeric)
     if not numeric:
-        detail = "; ".join(f"{c!r}: {where}" for c, where in table.text_cells.items())
+        if table.text_cells:
+            detail = "; ".join(f"{c!r} is mostly numbers, but {where}" for c, where in table.text_cells.items())
+            raise NoNumericColumnError(
+                f"The file has no numeric column besides the time column: {detail}.",
+                "Correct or delete the cells that are not numbers (an empty cell counts as missing) and "
+                "upload the file again. Numbers may use a decimal point or comma and thousands "
+                "separators, but no units or text.",
+            )
         raise NoNumericColumnError(
             "The file has no numeric column besides the time column"
-            + (f" (text columns: {', '.join(repr(c) for c in ignored)})." if ignored else ".")
-            + (f" Mostly numbers, but {detail}." if detail else ""),
+            + (f" (text columns: {', '.join(repr(c) for c in ignored)})." if ignored else "."),
             "Add at least one column of numbers to forecast. Numbers may use a decimal point "
             "or comma and thousands separators, but no units or text.",
         )

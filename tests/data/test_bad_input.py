@@ -176,3 +176,13 @@ def test_text_cells_in_a_number_column_are_pointed_at() -> None:
 def test_one_stray_cell_in_a_short_file_becomes_missing() -> None:
     series = load_series(_with_text_cells({6: "abc"}), target="value")
     assert len(series) == 28 and series.report.unparsable_cells == {"value": 1}
+
+
+def test_a_file_whose_only_number_column_has_text_cells_points_at_them() -> None:
+    frame = synthetic_frame(28).drop(columns="other")
+    frame["value"] = frame["value"].round(3).astype(str)
+    frame.loc[6, "value"] = "abc"
+    frame.loc[9, "value"] = "12 kWh"
+    error = _raises(NoNumericColumnError, csv_bytes(frame))
+    assert "'value' is mostly numbers, but data row 7 holds 'abc'" in error.problem
+    assert error.fix.startswith("Correct or delete the cells that are not numbers")
