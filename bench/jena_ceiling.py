@@ -9,8 +9,8 @@ on two splits of the same year:
 
   issue split       70/15/15 of the rows: train Jan–Sep, validate Sep–Nov, test Nov–Dec
                     (the split the accuracy target is set on);
-  in-season split   the first 85% only, cut 55/15/15: train Jan–Jul, validate Jul–Sep,
-                    test Sep–Nov (test weather close to the training season).
+  autumn split      the first 85% only, cut 55/15/15: train Jan–Jul, validate Jul–Sep,
+                    test Sep–Nov (a second test period, before the calm November–December).
 
 Competitors, side by side in one run:
   persistence       the temperature 24 hours earlier (rnnkit's naive baseline);
@@ -204,10 +204,10 @@ def main() -> None:
     started = time.perf_counter()
     jena = load_dataset("jena", options=CleaningOptions(resample="1h"))
     series = jena.series
-    in_season = replace(series, frame=series.frame.iloc[: int(round(0.85 * len(series)))])
+    autumn = replace(series, frame=series.frame.iloc[: int(round(0.85 * len(series)))])
     splits = {
         "issue split": run_split("issue split (test Nov–Dec)", series, SplitSpec(0.7, 0.15), seeds, training),
-        "in-season split": run_split("in-season split (test Sep–Nov)", in_season,
+        "autumn split": run_split("autumn split (test Sep–Nov)", autumn,
                                      SplitSpec(0.55 / 0.85, 0.15 / 0.85), seeds, training),
     }
     print("leave one period out (tabular learners)", flush=True)
