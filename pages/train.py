@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._shared import active_series, job_manager, owner, show_error
-from rnnkit.compare import verdict
+from rnnkit.compare import divergence_note, verdict
 from rnnkit.data.calendar import with_calendar_features
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
@@ -60,6 +60,8 @@ def show_latest_job() -> None:
     st.session_state["result_run_id"] = job.run_id
     if result.status == "cancelled":
         st.warning("The run was cancelled; the models that finished are compared below.")
+    if (note := divergence_note(result)) is not None:
+        st.warning(note, icon=":material/warning:")
     metrics = result.metrics
     best, base = result.best_model, result.best_baseline
     if best and base:

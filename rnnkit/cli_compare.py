@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnkit.compare import ComparisonResult, compare, verdict
+from rnnkit.compare import ComparisonResult, compare, divergence_note, verdict
 from rnnkit.data.calendar import with_calendar_features
 from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.series import TimeSeries, load_series
@@ -99,18 +99,20 @@ def run_compare(args: argparse.Namespace) -> int:
     try:
         result = compare(series, window, specs, split, training, args.scaler, period=args.period,
                          progress=None if args.json else _print_progress)
+        if store is not None and run_id is not None:
+            store.finish(run_id, result)
     except BaseException as error:
         if store is not None and run_id is not None:
             store.fail(run_id, str(error) or type(error).__name__)
         raise
-    if store is not None and run_id is not None:
-        store.finish(run_id, result)
     if args.json:
         payload = config_dict(result) | {
             "run_id": run_id, "metrics": json.loads(result.metrics.to_json(orient="index"))}
         print(json.dumps(payload, indent=2, default=str))
     else:
         print(format_metrics(result))
+        if (note := divergence_note(result)) is not None:
+            print("\n" + note)
         if result.best_model and result.best_baseline:
             skill = result.metrics.loc[result.best_model, "skill_pct"]
             p = result.metrics.loc[result.best_model, "dm_p"]

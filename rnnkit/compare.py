@@ -77,8 +77,13 @@ class ComparisonResult:
 
     @property
     def best_model(self) -> str | None:
-        models = self.metrics[self.metrics["kind"] == "model"]
-        return models["rmse"].idxmin() if len(models) else None
+        scores = self.metrics.loc[self.metrics["kind"] == "model", "rmse"].dropna()  # diverged models have none
+        return scores.idxmin() if len(scores) else None
+
+    @property
+    def diverged(self) -> list[str]:
+        """Models whose training or predictions blew up (NaN or infinite): they have no scores."""
+        return [m.name for m in self.models if m.status == "diverged"]
 
     @property
     def best_baseline(self) -> str | None:
@@ -227,14 +232,29 @@ def compare(
 
 def _score(trained: TrainedModel, prepared: PreparedData, interval: float, forecast_steps: int | None,
            period: int | None) -> ModelResult:
+    """Test predictions and the forecast past the end; a model whose outputs are not finite is diverged."""
     test_pred = prepared.scaler.inverse_target(predict(trained, prepared.test))
+    status = "diverged" if trained.status == "diverged" or not np.isfinite(test_pred).all() else trained.status
+    if status == "diverged":
+        test_pred = np.full_like(test_pred, np.nan, dtype=np.float64)  # no partial scores from a broken model
+        forecast = pd.DataFrame(columns=["time", "step", "forecast", "lower", "upper"])
+    else:
+        forecast = forecast_beyond(trained, prepared, interval, forecast_steps or period or 12)
     return ModelResult(
         spec=trained.spec, history=trained.history, train_seconds=trained.train_seconds,
         params=trained.params, epochs_run=trained.epochs_run, best_epoch=trained.best_epoch,
-        status=trained.status, test_pred=test_pred,
-        forecast=forecast_beyond(trained, prepared, interval, forecast_steps or period or 12),
-        model=trained.model,
+        status=status, test_pred=test_pred, forecast=forecast, model=trained.model,
     )
+
+
+def divergence_note(result: ComparisonResult) -> str | None:
+    """A warning naming the models that diverged and what to change, or None when none did."""
+    if not result.diverged:
+        return None
+    names = ", ".join(result.diverged)
+    return (f"{names} diverged: the loss or the predictions became NaN or infinite, so "
+            f"{'it has' if len(result.diverged) == 1 else 'they have'} no scores. Lower the learning rate, "
+            "or scale the data (MinMax or standard) if scaling is off.")
 
 
 def conformal_quantiles(residuals: np.ndarray, level: float) -> np.ndarray:

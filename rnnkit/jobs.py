@@ -112,15 +112,17 @@ class JobManager:
         from rnnkit.compare import compare
 
         with self._training:
-            if job.cancel.cancelled:
-                job.status = "cancelled"
-                return
-            job.status = "running"
+            with self._lock:  # against cancel(): a job is either cancelled while queued, or running
+                if job.cancel.cancelled:
+                    job.status = "cancelled"
+                    return
+                job.status = "running"
             params: dict[str, Any] = {"window": window.__dict__, "training": training.to_dict(), "scaler": scaling,
                                       "features": list(series.features)}
-            if self.store is not None:
-                job.run_id = self.store.start(job.label, series.target, [s.name for s in specs], params, job.owner)
             try:
+                if self.store is not None:
+                    job.run_id = self.store.start(job.label, series.target, [s.name for s in specs], params,
+                                                  job.owner)
                 job.result = compare(series, window, specs, split, training, scaling, period=period,
                                      progress=job.on_progress, cancel=job.cancel)
                 if self.store is not None and job.run_id is not None:
@@ -154,8 +156,12 @@ class JobManager:
         return jobs[-1] if jobs else None
 
     def cancel(self, job_id: str, owner: str) -> bool:
+        """Stop a job of ``owner``: a queued one at once, a running one after its current batch."""
         job = self.get(job_id, owner)
         if job is None or job.done:
             return False
         job.cancel.cancel()
+        with self._lock:
+            if job.status == "queued":  # not started: nothing to keep, and its thread will skip training
+                job.status = "cancelled"
         return True

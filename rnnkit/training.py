@@ -72,7 +72,7 @@ class TrainedModel:
     params: int
     epochs_run: int
     best_epoch: int | None
-    status: str  # "finished", "stopped early" or "cancelled"
+    status: str  # "finished", "stopped early", "cancelled" or "diverged" (the loss became NaN or infinite)
 
 
 def configure_tensorflow(seed: int, deterministic: bool) -> None:
@@ -108,7 +108,7 @@ def train_model(
     # XLA measured slower than plain graph execution for recurrent layers on CPU (bench/training.py).
     model.compile(optimizer=_optimizer(config), loss=_loss(config), jit_compile=False)
     reporter = ProgressReporter(spec.name, model_index, n_models, config.epochs, progress, cancel)
-    callbacks: list[keras.callbacks.Callback] = [reporter]
+    callbacks: list[keras.callbacks.Callback] = [reporter, keras.callbacks.TerminateOnNaN()]
     has_val = len(prepared.val) > 0
     if config.early_stopping and has_val:
         callbacks.append(keras.callbacks.EarlyStopping(
@@ -124,8 +124,10 @@ def train_model(
     seconds = time.perf_counter() - start
     losses = {k: [float(v) for v in values] for k, values in history.history.items()}
     epochs_run = len(losses.get("loss", []))
-    best_epoch = int(np.argmin(losses["val_loss"])) + 1 if losses.get("val_loss") else None
-    status = ("cancelled" if reporter.cancelled else
+    val_losses = np.asarray(losses.get("val_loss", []), dtype=float)
+    best_epoch = int(np.nanargmin(val_losses)) + 1 if np.isfinite(val_losses).any() else None
+    diverged = not np.isfinite(losses.get("loss", [np.nan])).all()
+    status = ("cancelled" if reporter.cancelled else "diverged" if diverged else
               "stopped early" if epochs_run < config.epochs else "finished")
     return TrainedModel(spec, model, losses, seconds, int(model.count_params()), epochs_run, best_epoch, status)
 

@@ -137,3 +137,21 @@ def test_verdict_on_a_constant_test_part_explains_itself() -> None:
     assert "too few test windows" in verdict("gru", "naive", 3.0, float("nan"))
     assert verdict("gru", "naive", 12.5, 0.001) == (
         "gru beats naive by 12.5% RMSE (Diebold–Mariano p = 0.001: a real difference at the 5% level).")
+
+
+def test_a_model_that_blows_up_is_marked_diverged_not_scored(tiny_series, tmp_path) -> None:
+    from dataclasses import replace
+
+    from rnnkit.compare import divergence_note
+    from rnnkit.store import RunStore
+
+    huge = replace(tiny_series, frame=tiny_series.frame * 1e20)  # unscaled: the loss overflows
+    result = compare(huge, WindowSpec(lookback=12), TINY_SPECS[:1], SplitSpec(train=0.6, val=0.2), TINY_TRAINING,
+                     scaling="none")
+    assert result.diverged == ["tiny_gru"] and result.best_model is None
+    assert np.isnan(result.metrics.loc["tiny_gru", "rmse"]) and len(result.models[0].forecast) == 0
+    assert divergence_note(result).startswith("tiny_gru diverged: the loss or the predictions became NaN")
+    store = RunStore(tmp_path)
+    run_id = store.start("huge", "value", ["tiny_gru"], {})
+    assert store.finish(run_id, result).status == "finished"
+    assert store.load(run_id).diverged == ["tiny_gru"]

@@ -8,7 +8,7 @@ from pathlib import Path
 from helpers import TINY_SPECS, TINY_TRAINING
 from rnnkit.jobs import JobManager
 from rnnkit.splits import SplitSpec
-from rnnkit.store import RunStore
+from rnnkit.store import INDEX_FILE, RunStore
 from rnnkit.training import TrainingConfig
 from rnnkit.windows.spec import WindowSpec
 
@@ -61,3 +61,30 @@ def test_only_recent_finished_jobs_stay_in_memory(tmp_path: Path, tiny_series) -
         wait(job)
         jobs.append(job)
     assert manager.jobs_for("erin") == jobs[1:]
+
+
+def test_cancelling_a_queued_job_takes_effect_at_once(tmp_path: Path, tiny_series) -> None:
+    manager = JobManager(RunStore(tmp_path))
+    long = TrainingConfig(epochs=500, batch_size=8, early_stopping=False, seed=0)
+    first = manager.start("frank", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[:1], SplitSpec(0.6, 0.2), long)
+    second = manager.start("frank", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[1:], SplitSpec(0.6, 0.2), long)
+    deadline = time.monotonic() + 60
+    while first.status != "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert second.status == "queued"
+    assert manager.cancel(second.id, "frank") is True
+    assert second.status == "cancelled" and second.done  # not after the first job's 500 epochs
+    manager.cancel(first.id, "frank")
+    wait(first)
+    assert second.status == "cancelled" and second.run_id is None  # it never started a run
+
+
+def test_a_store_that_cannot_start_a_run_fails_the_job_visibly(tmp_path: Path, tiny_series) -> None:
+    store = RunStore(tmp_path)
+    index = tmp_path / INDEX_FILE
+    index.unlink()
+    index.mkdir()  # the SQLite index is now a folder: starting a run raises inside the job's thread
+    manager = JobManager(store)
+    job = manager.start("gina", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[:1], SplitSpec(0.6, 0.2), TINY_TRAINING)
+    wait(job, timeout=30)
+    assert job.status == "failed" and job.error
