@@ -93,6 +93,9 @@ class CleaningLog:
     #: leading rows dropped because a model column had no value yet (nothing earlier to fill from)
     leading_rows_dropped: int = 0
     leading_columns: tuple[str, ...] = ()
+    #: trailing rows dropped because a model column has no value after them (nothing later to fill between)
+    trailing_rows_dropped: int = 0
+    trailing_columns: tuple[str, ...] = ()
     resampled_from: str | None = None
 
 
@@ -124,8 +127,12 @@ def clean_frame(
         frame = frame.resample(options.resample).agg(options.resample_how)
         log.frequency = infer_frequency(frame.index) or options.resample
     log.missing_values = {c: int(n) for c, n in frame.isna().sum().items() if n}
+    missing_before = frame.isna()
     frame = _fill_missing(frame, options.missing, required, log)
     frame, log.leading_rows_dropped, log.leading_columns = drop_leading_missing(frame, required)
+    frame, log.trailing_rows_dropped, log.trailing_columns = drop_trailing_missing(frame, required)
+    if options.missing != "drop":  # count only fills in the rows that stayed
+        log.values_filled = int((missing_before.loc[frame.index] & frame.notna()).to_numpy().sum())
     return frame, log
 
 
@@ -148,6 +155,27 @@ def drop_leading_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.Da
     dropped = int((frame.index < first).sum())
     late = tuple(c for c, t in starts.items() if t is not None and t > frame.index[0])
     return (frame.loc[first:], dropped, late) if dropped else (frame, 0, ())
+
+
+def drop_trailing_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
+    """Drop the last rows after any of ``columns`` has its last value.
+
+    Filling only fills between known values: repeating the last value to the
+    end would invent a flat stretch, which would be scored as the test part
+    and be the point every forecast starts from. Returns the frame, how many
+    rows were dropped and which columns caused it.
+    """
+    present = [c for c in columns if c in frame.columns]
+    if not present or len(frame) == 0:
+        return frame, 0, ()
+    ends = {c: frame[c].last_valid_index() for c in present}
+    known = [t for t in ends.values() if t is not None]
+    if not known:
+        return frame, 0, ()
+    last = min(known)
+    dropped = int((frame.index > last).sum())
+    early = tuple(c for c, t in ends.items() if t is not None and t < frame.index[-1])
+    return (frame.loc[:last], dropped, early) if dropped else (frame, 0, ())
 
 
 def _replace_sentinels(frame: pd.DataFrame, sentinels: tuple[float, ...], log: CleaningLog) -> pd.DataFrame:
@@ -189,9 +217,9 @@ def _fill_missing(
         log.rows_dropped_missing = int((~keep).sum())
         frame = frame[keep]
     elif policy == "interpolate":
-        frame = frame.interpolate(method="time", limit_direction="forward")
+        frame = frame.interpolate(method="time", limit_area="inside")
     elif policy == "ffill":
-        frame = frame.ffill()
+        frame = frame.ffill(limit_area="inside")
     else:
         frame = frame.fillna(0.0)
     log.values_filled = before - int(frame.isna().to_numpy().sum()) if policy != "drop" else 0

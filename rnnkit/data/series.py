@@ -12,7 +12,13 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from rnnkit.data.cleaning import CleaningLog, CleaningOptions, clean_frame, drop_leading_missing
+from rnnkit.data.cleaning import (
+    CleaningLog,
+    CleaningOptions,
+    clean_frame,
+    drop_leading_missing,
+    drop_trailing_missing,
+)
 from rnnkit.data.frequency import frequency_label
 from rnnkit.data.limits import DEFAULT_LIMITS, ReadLimits
 from rnnkit.data.ohlc import adjust_unsplit_close
@@ -86,6 +92,8 @@ class DataReport:
             lines.append(f"{_plural(log.rows_dropped_missing, 'row')} with missing values dropped.")
         if log.leading_rows_dropped:
             lines.append(leading_rows_note(log.leading_rows_dropped, log.leading_columns))
+        if log.trailing_rows_dropped:
+            lines.append(trailing_rows_note(log.trailing_rows_dropped, log.trailing_columns))
         if self.ignored_columns:
             names = ", ".join(repr(c) for c in self.ignored_columns)
             lines.append(f"Columns that are not numeric and cannot be model inputs: {names}.")
@@ -130,10 +138,17 @@ class TimeSeries:
         columns = [target, *[f for f in features if f != target]]
         frame, dropped, late = drop_leading_missing(self.frame, columns)
         notes = (leading_rows_note(dropped, late),) if dropped else ()
+        frame, dropped, early = drop_trailing_missing(frame, columns)
+        notes += (trailing_rows_note(dropped, early),) if dropped else ()
         complete = frame[columns].notna().all(axis=1)
         if not complete.all():
             notes += (f"{_plural(int((~complete).sum()), 'row')} with missing values in the chosen columns dropped.",)
             frame = frame[complete]
+        if len(frame) < 2:
+            raise EmptyTargetError(
+                f"The columns {', '.join(repr(c) for c in columns)} never have values on the same rows.",
+                "Choose fewer features, or features recorded over the same period as the target.",
+            )
         report = replace(self.report, notes=self.report.notes + notes) if notes else self.report
         return replace(self, frame=frame, target=target, features=tuple(columns[1:]), report=report)
 
@@ -223,6 +238,13 @@ def leading_rows_note(count: int, columns: tuple[str, ...]) -> str:
     names = ", ".join(repr(c) for c in columns)
     return (f"The first {_plural(count, 'row')} dropped: {names} had no value yet, and missing values are "
             "only filled from earlier rows, never from later ones.")
+
+
+def trailing_rows_note(count: int, columns: tuple[str, ...]) -> str:
+    """Report line for rows dropped at the end because a column had no more values."""
+    names = ", ".join(repr(c) for c in columns)
+    return (f"The last {_plural(count, 'row')} dropped: {names} had no value after them, and missing values "
+            "are only filled between known values, never by repeating the last one to the end.")
 
 
 def _plural(count: int, noun: str) -> str:

@@ -10,7 +10,7 @@ from helpers import csv_bytes, synthetic_frame
 from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.frequency import frequency_label, infer_frequency
 from rnnkit.data.series import load_series
-from rnnkit.errors import DataError
+from rnnkit.errors import DataError, EmptyTargetError
 
 
 def _hourly(rows: int = 48) -> pd.DataFrame:
@@ -177,3 +177,28 @@ def test_choosing_a_late_feature_drops_the_rows_before_it() -> None:
     with_w = series.with_columns("v", ("w",))
     assert len(with_w) == 30 and with_w.frame[["v", "w"]].notna().all().all()
     assert with_w.report.notes[-1].startswith("The first 10 rows dropped")
+
+
+@pytest.mark.parametrize("policy", ["interpolate", "ffill"])
+def test_trailing_missing_values_are_dropped_not_repeated(policy: str) -> None:
+    t = np.arange(60, dtype=float)
+    y = t.copy()
+    y[-10:] = np.nan
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=60, freq="D").strftime("%Y-%m-%d"), "y": y})
+    series = load_series(csv_bytes(frame), target="y", options=CleaningOptions(missing=policy))
+    assert len(series) == 50 and series.frame["y"].iloc[-1] == 49.0
+    assert series.report.cleaning.trailing_rows_dropped == 10 and series.report.cleaning.values_filled == 0
+    assert any(line.startswith("The last 10 rows dropped: 'y' had no value after them")
+               for line in series.report.summary_lines())
+
+
+def test_columns_that_never_overlap_are_refused_with_a_fix() -> None:
+    t = np.arange(40, dtype=float)
+    early, late = t.copy(), t.copy()
+    early[20:] = np.nan
+    late[:20] = np.nan
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=40, freq="D").strftime("%Y-%m-%d"),
+                          "y": t, "early": early, "late": late})
+    series = load_series(csv_bytes(frame), target="y")
+    with pytest.raises(EmptyTargetError, match="never have values on the same rows"):
+        series.with_columns("y", ("early", "late"))
