@@ -54,8 +54,9 @@ def diebold_mariano(errors_a: np.ndarray, errors_b: np.ndarray, lead: int = 1) -
     row per consecutive window. ``lead`` is how many rows ahead the furthest
     target lies (delay + horizon): errors of windows closer than that share
     surprises, so their loss differences are autocorrelated up to ``lead - 1``
-    lags, which the long-run variance must include (Bartlett weights keep it
-    positive). A negative statistic means ``a`` is more accurate. Returns
+    lags, which the long-run variance must include (rectangular weights, with
+    Bartlett weights as the fallback that is never negative). A negative
+    statistic means ``a`` is more accurate. Returns
     ``(statistic, two-sided p-value)``; NaN when there are too few windows.
     """
     loss_a = np.mean(np.square(errors_a), axis=1)
@@ -68,9 +69,12 @@ def diebold_mariano(errors_a: np.ndarray, errors_b: np.ndarray, lead: int = 1) -
         return float("nan"), float("nan")
     mean = d.mean()
     centred = d - mean
-    variance = centred @ centred / n
-    for k in range(1, lags + 1):
-        variance += 2 * (1 - k / (lags + 1)) * (centred[k:] @ centred[:-k]) / n
+    autocovariances = [centred @ centred / n] + [(centred[k:] @ centred[:-k]) / n for k in range(1, lags + 1)]
+    # Rectangular weights up to lead - 1, the lags Harvey et al.'s correction assumes (Bartlett weights
+    # shrink the variance and reject too often); Bartlett only when the rectangular sum is not positive.
+    variance = autocovariances[0] + 2 * sum(autocovariances[1:])
+    if variance <= 0:
+        variance = autocovariances[0] + 2 * sum((1 - k / (lags + 1)) * autocovariances[k] for k in range(1, lags + 1))
     if variance <= ZERO_GUARD * max(float(np.mean(loss_a + loss_b)), ZERO_GUARD) ** 2:
         # the two forecasters differ by the same amount on every window (or not at all)
         return (0.0, 1.0) if abs(mean) <= ZERO_GUARD else (float(np.sign(mean) * np.inf), 0.0)

@@ -70,12 +70,12 @@ def test_diebold_mariano_keeps_its_size_when_errors_overlap() -> None:
         for lead in rejections:
             rejections[lead] += diebold_mariano(a, b, lead)[1] < 0.05
     assert rejections[1] / repeats > 0.3  # ignoring the overlap: far too many false alarms
-    assert rejections[12] / repeats < 0.12
+    assert rejections[12] / repeats < 0.09  # Bartlett weights measured 0.11 here, rectangular 0.06
 
 
 def test_diebold_mariano_never_claims_certainty_from_a_noisy_difference() -> None:
     """Negatively autocorrelated loss differences make the unweighted long-run variance negative in
-    about a third of these cases (the test used to answer p = 0); with Bartlett weights it stays a
+    about a third of these cases (the test used to answer p = 0); the Bartlett fallback keeps it a
     finite statistic and a real p-value."""
     rng = np.random.default_rng(0)
     for _ in range(100):
