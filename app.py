@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from pages._shared import owner, sidebar
+from pages._shared import owner, show_error, sidebar
+from rnnkit.errors import RnnkitError
 
 st.set_page_config(page_title="rnnkit", page_icon=":material/timeline:", layout="wide")
 owner()
@@ -14,5 +15,8 @@ navigation = st.navigation([
     st.Page("pages/predictions.py", title="Predictions", icon=":material/show_chart:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ])
-sidebar()
-navigation.run()
+try:
+    sidebar()
+    navigation.run()
+except RnnkitError as error:  # a safety net: pages show their own errors, anything missed still reads well
+    show_error(error)

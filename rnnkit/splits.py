@@ -89,4 +89,6 @@ def _position(index: pd.DatetimeIndex, when: str | pd.Timestamp, name: str) -> i
         stamp = pd.Timestamp(when)
     except (ValueError, TypeError) as error:
         raise SplitError(f"{name} {when!r} is not a date.", "Write it as YYYY-MM-DD.") from error
+    if (stamp.tzinfo is None) != (index.tz is None):  # series times are naive UTC when the file had offsets
+        stamp = stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo is not None else stamp.tz_localize(index.tz)
     return int(index.searchsorted(stamp, side="left"))

@@ -102,10 +102,14 @@ class RunStore:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_runs_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
-        with closing(self._connect()) as db, db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(_SCHEMA)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as db, db:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise RnnkitError(f"The run store at {self.root} cannot be opened ({error}).",
+                              "Point RNNKIT_RUNS_DIR (or --runs-dir) at a folder you can write to.") from error
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.root / INDEX_FILE, timeout=30)

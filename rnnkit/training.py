@@ -54,6 +54,8 @@ class TrainingConfig:
             raise RnnkitError(f"Unknown optimizer {self.optimizer!r}.", f"Use one of: {', '.join(OPTIMIZERS)}.")
         if self.loss not in LOSSES:
             raise RnnkitError(f"Unknown loss {self.loss!r}.", f"Use one of: {', '.join(LOSSES)}.")
+        if not 0 <= self.seed < 2**32:
+            raise RnnkitError(f"seed is {self.seed}.", "Use a whole number from 0 to 4,294,967,295.")
         if self.patience < 1:
             raise RnnkitError(f"patience is {self.patience}.", "Use a patience of 1 epoch or more.")
 

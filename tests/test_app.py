@@ -226,3 +226,13 @@ def test_whole_loop_on_each_built_in_dataset(shared_data: Path, key: str, window
     assert {"jena_gru", "naive", "linear"} <= set(test.dataframe[0].value.index)
     test.switch_page("pages/predictions.py").run()
     assert not test.exception and len(test.get("download_button")) == 4
+
+
+def test_an_unusable_run_store_is_explained_not_raised(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("RNNKIT_RUNS_DIR", str(blocker / "runs"))
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not test.exception
+    assert any("cannot be opened" in e.value for e in test.error)
+    assert any("RNNKIT_RUNS_DIR" in i.value for i in test.info)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.data.frequency import Gap, find_gaps, infer_frequency, missing_timestamps
+from rnnkit.errors import DataError
 
 MissingPolicy = Literal["interpolate", "ffill", "drop", "zero"]
 DuplicatePolicy = Literal["mean", "first", "last"]
@@ -46,8 +47,6 @@ class CleaningOptions:
     sentinels: tuple[float, ...] = (-9999.0,)
 
     def __post_init__(self) -> None:
-        from rnnkit.errors import DataError
-
         if self.missing not in MISSING_POLICIES:
             raise DataError(
                 f"Unknown missing-value policy {self.missing!r}.",
@@ -123,6 +122,7 @@ def clean_frame(
         frame = frame.reindex(frame.index.union(missing))
         log.gaps_filled = True
     if options.resample is not None:
+        _refuse_upsampling(frame.index, options.resample)
         log.resampled_from = log.frequency
         frame = frame.resample(options.resample).agg(options.resample_how)
         log.frequency = infer_frequency(frame.index) or options.resample
@@ -134,6 +134,32 @@ def clean_frame(
     if options.missing != "drop":  # count only fills in the rows that stayed
         log.values_filled = int((missing_before.loc[frame.index] & frame.notna()).to_numpy().sum())
     return frame, log
+
+
+def _refuse_upsampling(index: pd.DatetimeIndex, rule: str) -> None:
+    """Resampling aggregates; a finer grid than the data's own would be mostly invented values."""
+    if len(index) < 2:
+        return
+    typical = pd.Series(index[1:] - index[:-1]).median()
+    start = index[0].floor("D")
+    step = (start + pd.tseries.frequencies.to_offset(rule)) - start  # month and year rules: their length from here
+    if step < typical / 1.5:
+        raise DataError(
+            f"Resampling to {rule!r} would make the series finer than its own spacing (about "
+            f"{_duration(typical)}): most rows would be invented by filling.",
+            "Resample to the data's own frequency or a coarser one (for example 'D', 'W' or 'MS' for daily, "
+            "weekly or monthly), or leave resampling off.",
+        )
+
+
+def _duration(delta: pd.Timedelta) -> str:
+    """A time span in its largest whole unit: ``31 days``, ``10 minutes``."""
+    seconds = delta.total_seconds()
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            value = round(seconds / size, 1)
+            return f"{value:g} {unit}" + ("" if value == 1 else "s")
+    return f"{seconds:g} seconds"
 
 
 def drop_leading_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int, tuple[str, ...]]:

@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -174,8 +175,15 @@ def _unzip_single_table(data: bytes, limits: ReadLimits) -> bytes:
                 f"{limits.max_megabytes} MB limit.",
                 "Upload a shorter extract, or resample or trim it before uploading.",
             )
-        with archive.open(member) as handle:
-            return handle.read(limits.max_bytes + 1)
+        try:
+            with archive.open(member) as handle:
+                return handle.read(limits.max_bytes + 1)
+        except RuntimeError as error:  # zipfile's way of saying "encrypted"
+            raise BinaryFileError(f"The zip is password-protected, so {member.filename} cannot be read.",
+                                  "Unzip it yourself and upload the CSV.") from error
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+            raise BinaryFileError(f"The zip is damaged: {member.filename} cannot be unpacked ({error}).",
+                                  "Download or export the file again, or upload the CSV itself.") from error
 
 
 def _read_excel(data: bytes) -> pd.DataFrame:

@@ -186,3 +186,13 @@ def test_a_file_whose_only_number_column_has_text_cells_points_at_them() -> None
     error = _raises(NoNumericColumnError, csv_bytes(frame))
     assert "'value' is mostly numbers, but data row 7 holds 'abc'" in error.problem
     assert error.fix.startswith("Correct or delete the cells that are not numbers")
+
+
+def test_damaged_zip_is_reported_not_raised() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("series.csv", csv_bytes(synthetic_frame(200)))
+    data = bytearray(buffer.getvalue())
+    data[60:90] = b"\x00" * 30  # corrupt the compressed stream
+    error = _raises(BinaryFileError, bytes(data))
+    assert "damaged" in error.problem

@@ -202,3 +202,11 @@ def test_columns_that_never_overlap_are_refused_with_a_fix() -> None:
     series = load_series(csv_bytes(frame), target="y")
     with pytest.raises(EmptyTargetError, match="never have values on the same rows"):
         series.with_columns("y", ("early", "late"))
+
+
+def test_resampling_finer_than_the_data_is_refused() -> None:
+    monthly = pd.DataFrame({"date": pd.date_range("2000-01-01", periods=24, freq="MS").strftime("%Y-%m-%d"),
+                            "v": np.arange(24.0)})
+    with pytest.raises(DataError, match=r"finer than its own spacing \(about 31 days\)"):
+        load_series(csv_bytes(monthly), options=CleaningOptions(resample="1h"))
+    assert len(load_series(csv_bytes(monthly), options=CleaningOptions(resample="QS"))) == 8

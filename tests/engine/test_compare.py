@@ -155,3 +155,17 @@ def test_a_model_that_blows_up_is_marked_diverged_not_scored(tiny_series, tmp_pa
     run_id = store.start("huge", "value", ["tiny_gru"], {})
     assert store.finish(run_id, result).status == "finished"
     assert store.load(run_id).diverged == ["tiny_gru"]
+
+
+def test_training_seed_out_of_range_is_refused() -> None:
+    from rnnkit.training import TrainingConfig
+
+    for seed in (-1, 2**32):
+        with pytest.raises(RnnkitError, match=f"seed is {seed}"):
+            TrainingConfig(seed=seed)
+
+
+def test_a_split_date_with_a_utc_offset_splits_a_naive_index() -> None:
+    index = pd.date_range("2020-01-01", periods=48, freq="h")
+    bounds = SplitSpec(test_start="2020-01-02T02:00+02:00").bounds(index)  # = 2020-01-02 00:00 UTC
+    assert index[bounds.val_stop] == pd.Timestamp("2020-01-02 00:00")
