@@ -210,3 +210,13 @@ def test_resampling_finer_than_the_data_is_refused() -> None:
     with pytest.raises(DataError, match=r"finer than its own spacing \(about 31 days\)"):
         load_series(csv_bytes(monthly), options=CleaningOptions(resample="1h"))
     assert len(load_series(csv_bytes(monthly), options=CleaningOptions(resample="QS"))) == 8
+
+
+def test_events_on_random_days_are_irregular_not_daily() -> None:
+    """Rows on 30% of the days: calling it daily would invent the other 70% by filling."""
+    days = pd.date_range("2020-01-01", periods=400, freq="D")
+    chosen = np.sort(np.random.default_rng(0).choice(400, 120, replace=False))
+    assert infer_frequency(days[chosen]) is None
+    exponential = pd.Timestamp("2020-01-01") + pd.to_timedelta(
+        np.cumsum(np.random.default_rng(0).exponential(3_600, 200)).round(), unit="s")
+    assert infer_frequency(pd.DatetimeIndex(exponential)) is None
