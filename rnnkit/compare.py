@@ -24,7 +24,7 @@ from rnnkit.prepare import PreparedData, prepare
 from rnnkit.scaling import ScalerKind
 from rnnkit.splits import SplitSpec
 from rnnkit.training import CancelToken, ProgressCallback, TrainedModel, TrainingConfig, predict, train_model
-from rnnkit.windows.indexing import StridedWindows
+from rnnkit.windows.indexing import gather_inputs
 from rnnkit.windows.spec import WindowSpec
 
 DEFAULT_INTERVAL = 0.9
@@ -339,9 +339,9 @@ def _recursive(trained: TrainedModel, prepared: PreparedData, future: pd.Datetim
     scaled_ahead = prepared.scaler.transform_inputs(ahead.to_numpy())
     buffer = np.concatenate([history, scaled_ahead.astype(history.dtype)])
     start = len(history)
-    for k in range(steps):
-        window = StridedWindows(buffer[: start + k], spec).gather(np.array([start + k]))
-        output = np.asarray(trained.model.predict(window, verbose=0))
+    for k in range(steps):  # one small call per step: model() is ~3× faster than predict() for one window
+        window = gather_inputs(buffer, np.array([start + k]), spec)  # rows before start + k only
+        output = np.asarray(trained.model(window, training=False))
         output = output[:, -1, :] if output.ndim == 3 else output
         buffer[start + k, 0] = output[0, 0]
     return prepared.scaler.inverse_target(buffer[start:, 0])
