@@ -169,7 +169,7 @@ def main() -> None:
               TrainingConfig(epochs=cap(12), batch_size=128, learning_rate=1e-3, patience=3),
               jena.series, WindowSpec(lookback=120, delay=23)),
         Group("tuned, temperature + hour", ["tuned_gru", "tuned_lstm"],
-              TrainingConfig(epochs=cap(25), batch_size=64, learning_rate=1e-3, patience=5, loss="mae"),
+              TrainingConfig(epochs=cap(25), batch_size=128, learning_rate=2e-3, patience=5, loss="mae"),
               temperature_and_hour, WindowSpec(lookback=120, delay=23), linear_suffix=" (temperature + hour)"),
     ):
         run_group(group, SplitSpec(train=0.7, val=0.15), seeds, scores, baselines)
