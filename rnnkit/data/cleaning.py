@@ -129,8 +129,9 @@ def clean_frame(
     log.missing_values = {c: int(n) for c, n in frame.isna().sum().items() if n}
     missing_before = frame.isna()
     frame = _fill_missing(frame, options.missing, required, log)
-    frame, log.leading_rows_dropped, log.leading_columns = drop_leading_missing(frame, required)
-    frame, log.trailing_rows_dropped, log.trailing_columns = drop_trailing_missing(frame, required)
+    frame, edges = drop_unfilled_edges(frame, required)
+    log.leading_rows_dropped, log.leading_columns = edges.leading, edges.late_columns
+    log.trailing_rows_dropped, log.trailing_columns = edges.trailing, edges.early_columns
     if options.missing != "drop":  # count only fills in the rows that stayed
         log.values_filled = int((missing_before.loc[frame.index] & frame.notna()).to_numpy().sum())
     return frame, log
@@ -162,46 +163,36 @@ def _duration(delta: pd.Timedelta) -> str:
     return f"{seconds:g} seconds"
 
 
-def drop_leading_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
-    """Drop the first rows while any of ``columns`` has no value yet.
+@dataclass(frozen=True)
+class UnfilledEdges:
+    """Rows dropped at the ends because a model column had no value there to fill from."""
 
-    Filling never reaches backwards (that would copy a later value into the
-    past, and could copy test values into training rows), so a column that
-    starts late leaves missing rows at the start. Returns the frame, how many
-    rows were dropped and which columns caused it.
+    leading: int = 0
+    late_columns: tuple[str, ...] = ()  # columns whose first value comes after the first row
+    trailing: int = 0
+    early_columns: tuple[str, ...] = ()  # columns whose last value comes before the last row
+
+
+def drop_unfilled_edges(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, UnfilledEdges]:
+    """Keep only the rows from the latest first value to the earliest last value of ``columns``.
+
+    Filling only fills between known values: reaching backwards would copy a
+    later value into the past (test values into training rows), and repeating
+    the last value to the end would invent a flat stretch scored as the test part.
     """
-    present = [c for c in columns if c in frame.columns]
-    if not present or len(frame) == 0:
-        return frame, 0, ()
+    present = [c for c in columns if c in frame.columns and frame[c].notna().any()]
+    if not present:
+        return frame, UnfilledEdges()
     starts = {c: frame[c].first_valid_index() for c in present}
-    known = [t for t in starts.values() if t is not None]
-    if not known:
-        return frame, 0, ()
-    first = max(known)
-    dropped = int((frame.index < first).sum())
-    late = tuple(c for c, t in starts.items() if t is not None and t > frame.index[0])
-    return (frame.loc[first:], dropped, late) if dropped else (frame, 0, ())
-
-
-def drop_trailing_missing(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int, tuple[str, ...]]:
-    """Drop the last rows after any of ``columns`` has its last value.
-
-    Filling only fills between known values: repeating the last value to the
-    end would invent a flat stretch, which would be scored as the test part
-    and be the point every forecast starts from. Returns the frame, how many
-    rows were dropped and which columns caused it.
-    """
-    present = [c for c in columns if c in frame.columns]
-    if not present or len(frame) == 0:
-        return frame, 0, ()
     ends = {c: frame[c].last_valid_index() for c in present}
-    known = [t for t in ends.values() if t is not None]
-    if not known:
-        return frame, 0, ()
-    last = min(known)
-    dropped = int((frame.index > last).sum())
-    early = tuple(c for c, t in ends.items() if t is not None and t < frame.index[-1])
-    return (frame.loc[:last], dropped, early) if dropped else (frame, 0, ())
+    first, last = max(starts.values()), min(ends.values())
+    edges = UnfilledEdges(
+        leading=int((frame.index < first).sum()),
+        late_columns=tuple(c for c, t in starts.items() if t > frame.index[0]),
+        trailing=int((frame.index > last).sum()),
+        early_columns=tuple(c for c, t in ends.items() if t < frame.index[-1]),
+    )
+    return (frame.loc[first:last] if edges.leading or edges.trailing else frame), edges
 
 
 def _replace_sentinels(frame: pd.DataFrame, sentinels: tuple[float, ...], log: CleaningLog) -> pd.DataFrame:

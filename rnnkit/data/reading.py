@@ -85,9 +85,7 @@ def read_table(
         raise EmptyFileError(
             "The file is empty.", "Choose a CSV file with a header row and at least one data row."
         )
-    if data.startswith(_XLSX_MAGIC) and _is_plain_zip(data):
-        _refuse_zip_without_one_table(data)
-    if data.startswith(_XLSX_MAGIC) and not _is_zip_of_one_table(data):
+    if data.startswith(_XLSX_MAGIC) and _is_workbook(data):
         return RawTable(_check_shape(_read_excel(data), None, limits), None, {})
     if data.startswith(_XLSX_MAGIC):
         data = _unzip_single_table(data, limits)
@@ -136,39 +134,28 @@ def _table_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     ]
 
 
-def _is_zip_of_one_table(data: bytes) -> bool:
+def _is_workbook(data: bytes) -> bool:
+    """An .xlsx (a zip of ``[Content_Types].xml`` and ``xl/`` parts), or a zip too broken to tell."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return len(_table_members(archive)) == 1
+            return any(n == "[Content_Types].xml" or n.startswith("xl/") for n in archive.namelist())
     except zipfile.BadZipFile:
-        return False
-
-
-def _is_plain_zip(data: bytes) -> bool:
-    """A zip archive that is not an Excel workbook (a zip of ``[Content_Types].xml`` and ``xl/`` parts)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return not any(n == "[Content_Types].xml" or n.startswith("xl/") for n in archive.namelist())
-    except zipfile.BadZipFile:
-        return False
-
-
-def _refuse_zip_without_one_table(data: bytes) -> None:
-    """A zip must hold exactly one CSV/TSV/TXT table; name what it holds otherwise."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        tables = [m.filename for m in _table_members(archive)]
-    if len(tables) > 1:
-        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
-        raise BinaryFileError(f"The zip holds {len(tables)} tables ({shown}); rnnkit reads one series at a time.",
-                              "Upload the one CSV you want to forecast, or a zip holding only that file.")
-    if not tables:
-        raise BinaryFileError("The zip holds no CSV, TSV or TXT table.",
-                              "Upload the CSV itself, or a zip holding exactly one CSV.")
+        return True  # the Excel reader then explains that it cannot be read
 
 
 def _unzip_single_table(data: bytes, limits: ReadLimits) -> bytes:
+    """The one CSV/TSV/TXT table inside a zip; an error naming what the zip holds otherwise."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        member = _table_members(archive)[0]
+        tables = _table_members(archive)
+        if len(tables) > 1:
+            names = [m.filename for m in tables]
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            raise BinaryFileError(f"The zip holds {len(names)} tables ({shown}); rnnkit reads one series at a time.",
+                                  "Upload the one CSV you want to forecast, or a zip holding only that file.")
+        if not tables:
+            raise BinaryFileError("The zip holds no CSV, TSV or TXT table.",
+                                  "Upload the CSV itself, or a zip holding exactly one CSV.")
+        member = tables[0]
         if member.file_size > limits.max_bytes:
             raise FileTooLargeError(
                 f"The CSV inside the zip is {member.file_size // 1_048_576} MB, over the "

@@ -12,13 +12,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from rnnkit.data.cleaning import (
-    CleaningLog,
-    CleaningOptions,
-    clean_frame,
-    drop_leading_missing,
-    drop_trailing_missing,
-)
+from rnnkit.data.cleaning import CleaningLog, CleaningOptions, clean_frame, drop_unfilled_edges
 from rnnkit.data.frequency import frequency_label
 from rnnkit.data.limits import DEFAULT_LIMITS, ReadLimits
 from rnnkit.data.ohlc import adjust_unsplit_close
@@ -136,10 +130,9 @@ class TimeSeries:
         """
         validate_columns(self.frame, target, features, self.report.ignored_columns)
         columns = [target, *[f for f in features if f != target]]
-        frame, dropped, late = drop_leading_missing(self.frame, columns)
-        notes = (leading_rows_note(dropped, late),) if dropped else ()
-        frame, dropped, early = drop_trailing_missing(frame, columns)
-        notes += (trailing_rows_note(dropped, early),) if dropped else ()
+        frame, edges = drop_unfilled_edges(self.frame, columns)
+        notes = (leading_rows_note(edges.leading, edges.late_columns),) if edges.leading else ()
+        notes += (trailing_rows_note(edges.trailing, edges.early_columns),) if edges.trailing else ()
         complete = frame[columns].notna().all(axis=1)
         if not complete.all():
             notes += (f"{_plural(int((~complete).sum()), 'row')} with missing values in the chosen columns dropped.",)
