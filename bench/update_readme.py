@@ -75,8 +75,8 @@ def jena_ceiling(r: dict) -> list[str]:
                                         for name, s in splits.items()) + " |",
              "|---|" + "---:|" * len(splits)]
     for name in splits["issue split"]["mae"]:
-        lines.append(f"| {name} | " + " | ".join(
-            f"{s['mae'][name]['mean']:.3f} ({s['skill_vs_persistence_pct'][name]:+.1f}%)" for s in splits.values()) + " |")
+        cells = (f"{s['mae'][name]['mean']:.3f} ({s['skill_vs_persistence_pct'][name]:+.1f}%)" for s in splits.values())
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     parts = splits["issue split"]["parts"]
     periods = "; ".join(f"{p['from'][5:]}→{p['to'][5:]} {p['boosting_skill_pct']:+.1f}%"
                         for p in r["leave_one_period_out"])

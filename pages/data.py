@@ -43,7 +43,7 @@ series: TimeSeries | None = None
 label = ""
 if source == "Built-in dataset":
     cards = st.columns(len(DATASETS))
-    for column, (key, info) in zip(cards, DATASETS.items()):
+    for column, (key, info) in zip(cards, DATASETS.items(), strict=True):
         with column.container(border=True):
             st.markdown(f"**{info.title}**")
             st.caption(f"{info.frequency} · {info.size}")

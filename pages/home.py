@@ -12,7 +12,7 @@ st.markdown(
 )
 
 st.subheader("Built-in datasets")
-for column, (key, info) in zip(st.columns(len(DATASETS)), DATASETS.items()):
+for column, (key, info) in zip(st.columns(len(DATASETS)), DATASETS.items(), strict=True):
     state = availability(key)
     with column.container(border=True):
         st.markdown(f"**{info.title}**")

@@ -41,7 +41,8 @@ with residuals:
 with forecast:
     model = st.selectbox("Model", names, index=names.index(result.best_model) if result.best_model in names else 0,
                          key="forecast_model")
-    recent = history if history is not None else result.predictions_frame().query("step == 1").set_index("time")["actual"]
+    recent = history if history is not None else \
+        result.predictions_frame().query("step == 1").set_index("time")["actual"]
     st.plotly_chart(forecast_figure(result, recent, model), width="stretch")
     st.dataframe(result.model(model).forecast, width="stretch", hide_index=True)
     st.caption(interval_note(result))

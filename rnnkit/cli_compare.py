@@ -117,7 +117,7 @@ def run_compare(args: argparse.Namespace) -> int:
             skill = result.metrics.loc[result.best_model, "skill_pct"]
             p = result.metrics.loc[result.best_model, "dm_p"]
             print("\n" + verdict(result.best_model, result.best_baseline, skill, p))
-        if run_id:
+        if run_id and store is not None:
             print(f"Saved run {run_id} in {store.root}")
     return 0
 

@@ -303,7 +303,7 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
     half_width = conformal_quantiles(residuals, level)
     index = series.frame.index
     fallback = (index[-1] - index[0]) / max(len(index) - 1, 1)
-    calendar = tuple(series.extras.get("calendar", ()))
+    calendar: tuple[str, ...] = tuple(series.extras.get("calendar", ()))  # type: ignore[arg-type]
     known_future = [series.target, *calendar_names(calendar)]
     recursive = spec.horizon == 1 and spec.delay == 0 and sorted(series.inputs) == sorted(known_future) and steps > 1
     if recursive:

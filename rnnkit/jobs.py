@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the engine is imported when a job runs, so pages that only 
     from rnnkit.compare import ComparisonResult
     from rnnkit.data.series import TimeSeries
     from rnnkit.models.spec import ModelSpec
+    from rnnkit.scaling import ScalerKind
     from rnnkit.splits import SplitSpec
     from rnnkit.store import RunStore
     from rnnkit.training import TrainingConfig
@@ -92,7 +93,7 @@ class JobManager:
         self._training = threading.Lock()  # one comparison trains at a time
 
     def start(self, owner: str, label: str, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec],
-              split: SplitSpec, training: TrainingConfig, scaling: str = "minmax",
+              split: SplitSpec, training: TrainingConfig, scaling: ScalerKind = "minmax",
               period: int | None = None) -> Job:
         """Queue a comparison for ``owner`` and return its job at once."""
         if not specs:
@@ -108,7 +109,7 @@ class JobManager:
         return job
 
     def _run(self, job: Job, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], split: SplitSpec,
-             training: TrainingConfig, scaling: str, period: int | None) -> None:
+             training: TrainingConfig, scaling: ScalerKind, period: int | None) -> None:
         from rnnkit.compare import compare
 
         with self._training:

@@ -17,7 +17,7 @@ import sqlite3
 import uuid
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +84,7 @@ def default_runs_dir() -> Path:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _process_alive(pid: int) -> bool:
@@ -122,7 +122,7 @@ class RunStore:
     def start(self, dataset: str, target: str, models: list[str], params: dict[str, Any],
               owner: str | None = None) -> str:
         """Register a new running run and return its id."""
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         with closing(self._connect()) as db, db:
             db.execute(
                 "INSERT INTO runs (id, created_at, status, dataset, target, models, params, owner, host, pid)"
@@ -173,7 +173,8 @@ class RunStore:
         """All runs, newest first; with ``owner``, only that owner's runs."""
         with closing(self._connect()) as db, db:
             self._reconcile(db)
-            query, args = "SELECT * FROM runs", ()
+            args: tuple[str, ...] = ()
+            query = "SELECT * FROM runs"
             if owner is not None:
                 query, args = query + " WHERE owner=?", (owner,)
             rows = db.execute(query + " ORDER BY created_at DESC, id DESC", args).fetchall()

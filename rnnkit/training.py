@@ -149,7 +149,8 @@ def predict(trained: TrainedModel, windows: WindowSet, batch_size: int = 256) ->
     return output[:, -1, :] if output.ndim == 3 else output
 
 
-def _fit_inputs(windows: WindowSet, config: TrainingConfig, sequence: bool, shuffle: bool) -> tuple[Any, dict[str, Any]]:
+def _fit_inputs(windows: WindowSet, config: TrainingConfig, sequence: bool,
+                shuffle: bool) -> tuple[Any, dict[str, Any]]:
     """Arrays for small window sets, a streamed PyDataset for large ones."""
     batch, seed = config.batch_size, config.seed
     if windows.fits_in_memory:

@@ -28,7 +28,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         ("weather.csv", "52,704", "every 10 minutes [10min]", "'p (mbar)'"),
     ],
 )
-def test_inspect_reads_every_shared_file(shared_data: Path, capsys, name: str, rows: str, frequency: str, target: str) -> None:
+def test_inspect_reads_every_shared_file(shared_data: Path, capsys, name: str, rows: str, frequency: str,
+                                         target: str) -> None:
     assert main(["inspect", str(shared_data / name)]) == 0
     out = capsys.readouterr().out
     assert f"Rows:       {rows} after cleaning" in out

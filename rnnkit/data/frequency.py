@@ -123,5 +123,5 @@ def find_gaps(index: pd.DatetimeIndex, missing: pd.DatetimeIndex) -> list[Gap]:
     run_ends = np.r_[run_starts[1:], len(missing)]
     return [
         Gap(index[positions[s] - 1], index[positions[s]], int(e - s))
-        for s, e in zip(run_starts, run_ends)
+        for s, e in zip(run_starts, run_ends, strict=True)
     ]

@@ -289,7 +289,8 @@ def _convert_numbers(
         else:
             out[name] = column
             if bad <= 0.5 * present:
-                failed = numbers.isna() & column.notna() & ~column.astype(str).str.strip().str.lower().isin(MISSING_TOKENS)
+                missing = column.astype(str).str.strip().str.lower().isin(MISSING_TOKENS)
+                failed = numbers.isna() & column.notna() & ~missing
                 position = int(np.flatnonzero(failed.to_numpy())[0])
                 text_cells[str(name)] = (f"data row {position + 1} holds {str(column.iloc[position]).strip()!r} "
                                          f"({bad} of {present} cells are not numbers)")

@@ -116,8 +116,8 @@ def download(
 
 def _manual_fix(url: str, filename: str, capital: bool = True) -> str:
     return (
-        f"{'D' if capital else 'd'}ownload {url} yourself, save it as {filename} in a folder and set {DATA_DIR_ENV} to that "
-        "folder, or upload the file on the Data page instead."
+        f"{'D' if capital else 'd'}ownload {url} yourself, save it as {filename} in a folder and set {DATA_DIR_ENV} "
+        "to that folder, or upload the file on the Data page instead."
     )
 
 

@@ -40,5 +40,6 @@ def build_model(spec: ModelSpec, input_shape: tuple[int, int], horizon: int) -> 
         width = spec.horizon or horizon
         outputs = keras.layers.Dense(width, name="forecast")(x)
         if spec.residual:  # the target is always input channel 0
-            outputs = keras.layers.Add(name="plus_last_value")([outputs, LastValue(0, width, name="last_value")(inputs)])
+            last = LastValue(0, width, name="last_value")(inputs)
+            outputs = keras.layers.Add(name="plus_last_value")([outputs, last])
     return keras.Model(inputs, outputs, name=spec.name)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 
-_STACK_45 = dict(cell="lstm", units=(45, 45, 45, 45), dropout=0.2)
+_STACK_45: dict[str, Any] = dict(cell="lstm", units=(45, 45, 45, 45), dropout=0.2)
 
 PRESETS: dict[str, ModelSpec] = {
     spec.name: spec

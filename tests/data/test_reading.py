@@ -24,7 +24,8 @@ def test_delimiter_is_detected(sep: str) -> None:
 
 
 def test_decimal_comma_with_semicolons() -> None:
-    text = "Datum;Wert;Menge\n01.01.2020 00:00:00;1,5;1.234,5\n02.01.2020 00:00:00;2,25;2.000,0\n03.01.2020 00:00:00;-3,0;12,0\n"
+    text = ("Datum;Wert;Menge\n01.01.2020 00:00:00;1,5;1.234,5\n02.01.2020 00:00:00;2,25;2.000,0\n"
+            "03.01.2020 00:00:00;-3,0;12,0\n")
     table = read_table(text.encode())
     assert (table.text_format.decimal, table.text_format.thousands) == (",", ".")
     assert table.frame["Wert"].tolist() == [1.5, 2.25, -3.0]

@@ -25,7 +25,8 @@ def test_download_reports_progress_and_is_cached(http_server, isolated_cache) ->
     payload = ELECTRIC_CSV.encode() * 20
     (http_server.root / "series.csv").write_bytes(payload)
     seen: list[tuple[int, int]] = []
-    path = download(http_server.url("series.csv"), "series.csv", progress=lambda done, total: seen.append((done, total)))
+    path = download(http_server.url("series.csv"), "series.csv",
+                    progress=lambda done, total: seen.append((done, total)))
     assert path.read_bytes() == payload
     assert path.parent == isolated_cache
     assert seen[-1] == (len(payload), len(payload))

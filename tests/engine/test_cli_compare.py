@@ -62,7 +62,8 @@ def test_compare_errors_are_one_line(tmp_path: Path) -> None:
     ("jena", ["--models", "jena_gru,jena_lstm", "--resample", "1h", "--lookback", "120", "--step", "1",
               "--delay", "23"]),
 ])
-def test_classic_presets_on_each_built_in_dataset(shared_data: Path, tmp_path: Path, dataset: str, extra: list[str]) -> None:
+def test_classic_presets_on_each_built_in_dataset(shared_data: Path, tmp_path: Path, dataset: str,
+                                                   extra: list[str]) -> None:
     result = rnnkit("compare", "--dataset", dataset, *extra, "--epochs", "1", "--json", runs=tmp_path / "runs")
     assert result.returncode == 0, result.stderr[-2000:]
     payload = json.loads(result.stdout)

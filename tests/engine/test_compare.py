@@ -108,7 +108,8 @@ def test_no_validation_part_means_no_intervals_and_says_so(tiny_series) -> None:
 
 
 def test_interval_note_names_the_calibration(tiny_result) -> None:
-    assert interval_note(tiny_result).startswith("90% intervals are split-conformal, from the models' errors on the validation")
+    assert interval_note(tiny_result).startswith(
+        "90% intervals are split-conformal, from the models' errors on the validation")
 
 
 @pytest.mark.parametrize("period", [0, -3, 500])

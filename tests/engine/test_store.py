@@ -31,7 +31,7 @@ def test_finished_run_round_trips(tmp_path: Path, tiny_result) -> None:
     loaded = store.load(run_id)
     pd.testing.assert_frame_equal(loaded.metrics, tiny_result.metrics, check_exact=False)
     np.testing.assert_allclose(loaded.y_test, tiny_result.y_test)
-    for a, b in zip(loaded.models, tiny_result.models):
+    for a, b in zip(loaded.models, tiny_result.models, strict=True):
         assert a.spec == b.spec and a.history == b.history
         np.testing.assert_allclose(a.test_pred, b.test_pred)
         pd.testing.assert_frame_equal(a.forecast, b.forecast, check_dtype=False)
@@ -63,7 +63,8 @@ def test_lambda_model_refuses_to_load_in_safe_mode(tmp_path: Path) -> None:
     run_id = store.start("x", "y", ["evil"], {})
     (store.folder(run_id) / "models").mkdir(parents=True)
     inputs = keras.Input((3,))
-    keras.Model(inputs, keras.layers.Lambda(lambda v: v * 2)(inputs)).save(store.folder(run_id) / "models" / "evil.keras")
+    evil = keras.Model(inputs, keras.layers.Lambda(lambda v: v * 2)(inputs))
+    evil.save(store.folder(run_id) / "models" / "evil.keras")
     with pytest.raises(ValueError, match="safe_mode"):
         store.load_model(run_id, "evil")
 
