@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -33,7 +32,6 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from rnnkit.compare import compare  # noqa: E402
 from rnnkit.data.calendar import with_calendar_features  # noqa: E402
@@ -97,9 +95,9 @@ def summarise(scores: dict, baselines: dict, reference: str | None = None, metri
                "best_model": best_model, "best_baseline": best_baseline, "metric": metric,
                "skill_pct": round(skill, 2)}
     if reference is not None:
-        ref = bases[reference]
-        summary[f"skill_vs_{reference}_rmse_pct"] = round(100 * (1 - one_step[best_model]["rmse"]["mean"] / ref["rmse"]["mean"]), 2)
-        summary[f"skill_vs_{reference}_mae_pct"] = round(100 * (1 - one_step[best_model]["mae"]["mean"] / ref["mae"]["mean"]), 2)
+        ref, best = bases[reference], one_step[best_model]
+        summary[f"skill_vs_{reference}_rmse_pct"] = round(100 * (1 - best["rmse"]["mean"] / ref["rmse"]["mean"]), 2)
+        summary[f"skill_vs_{reference}_mae_pct"] = round(100 * (1 - best["mae"]["mean"] / ref["mae"]["mean"]), 2)
     return summary
 
 

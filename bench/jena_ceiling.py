@@ -35,7 +35,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -51,7 +50,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from rnnkit.compare import ComparisonResult, compare  # noqa: E402
 from rnnkit.data.calendar import with_calendar_features  # noqa: E402
@@ -212,7 +210,8 @@ def main() -> None:
     }
     print("leave one period out (tabular learners)", flush=True)
     periods = leave_one_period_out(series.frame)
-    results = {"data": jena.label, "splits": splits, "leave_one_period_out": periods, "seeds": seeds, "quick": args.quick,
+    results = {"data": jena.label, "splits": splits, "leave_one_period_out": periods, "seeds": seeds,
+               "quick": args.quick,
                "seconds": round(time.perf_counter() - started, 1),
                "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "device": "CPU"}}
     if not args.quick:

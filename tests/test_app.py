@@ -14,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 from helpers import csv_bytes, synthetic_frame
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 
 @pytest.fixture(autouse=True)
