@@ -18,11 +18,13 @@ from rnnkit.baselines import baseline_forecasts, seasonal_period
 from rnnkit.data.calendar import calendar_frame, calendar_names
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
-from rnnkit.metrics import mase_scale, metrics_table
+from rnnkit.metrics import coverage, holm, mae, mase_scale, metrics_table, rmse, winkler
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, prepare
 from rnnkit.scaling import ScalerKind
 from rnnkit.splits import SplitSpec
+from rnnkit.statistical import STATISTICAL_MODELS, forecast_ahead, rolling_forecasts, season_note
+from rnnkit.verdicts import divergence_note, interval_note, verdict  # noqa: F401 - re-exported
 from rnnkit.training import CancelToken, ProgressCallback, TrainedModel, TrainingConfig, predict, train_model
 from rnnkit.windows.indexing import gather_inputs
 from rnnkit.windows.spec import WindowSpec
@@ -44,6 +46,8 @@ class ModelResult:
     test_pred: np.ndarray
     forecast: pd.DataFrame
     model: Any = field(default=None, repr=False)
+    #: ``(n_val, horizon)`` predictions on the validation windows, in the series' units (selection uses them)
+    val_pred: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -74,9 +78,26 @@ class ComparisonResult:
     history_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: ``(n, horizon)`` timestamps of every test target, read from the series' own index
     target_times: np.ndarray | None = None
+    #: ``{name: (lower, upper)}`` test intervals at ``interval``: conformal for models and simple
+    #: baselines (from validation errors), the library's own for statistical baselines
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: statistical baselines that did not run, and why
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: statistical baselines' forecasts past the end, with their own intervals
+    baseline_forecasts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: notes on how the comparison was made (for example a season too long for ETS)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def selection(self) -> str:
+        """``"validation"`` when the best model and baseline were chosen on validation, else ``"test"``."""
+        return str(self.metrics.attrs.get("selection", "test"))
 
     @property
     def best_model(self) -> str | None:
+        """The model chosen on validation (lowest validation RMSE), or on test without a validation part."""
+        if "best_model" in self.metrics.attrs:
+            return self.metrics.attrs["best_model"]
         scores = self.metrics.loc[self.metrics["kind"] == "model", "rmse"].dropna()  # diverged models have none
         return scores.idxmin() if len(scores) else None
 
@@ -109,29 +130,16 @@ class ComparisonResult:
             frame[result.name] = result.test_pred.ravel()
         for name, pred in self.baselines.items():
             frame[name] = pred.ravel()
+        for name, (lower, upper) in self.intervals.items():
+            frame[f"{name} lower"], frame[f"{name} upper"] = lower.ravel(), upper.ravel()
         return frame
 
     def forecast_frame(self) -> pd.DataFrame:
         """All models' forecasts past the end of the data, stacked, with their intervals."""
         parts = [r.forecast.assign(model=r.name) for r in self.models if len(r.forecast)]
+        parts += [frame.assign(model=name) for name, frame in self.baseline_forecasts.items() if len(frame)]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
             columns=["time", "step", "forecast", "lower", "upper", "model"])
-
-
-def verdict(model: str, baseline: str, skill_pct: float, p_value: float) -> str:
-    """One sentence on whether the best model beats the best baseline, and whether that is noise."""
-    if not np.isfinite(skill_pct):  # the baseline's RMSE is 0: a constant or perfectly predictable test part
-        return (f"{baseline} predicts the test part exactly (RMSE 0), so no model can beat it; "
-                "the test part is probably constant. Choose a longer test part or another target.")
-    if np.isnan(p_value):
-        significance = "too few test windows to tell a real difference from noise"
-    else:
-        significance = ("a real difference" if p_value < 0.05 else "within noise") + " at the 5% level"
-    p_text = "" if np.isnan(p_value) else f"p = {p_value:.3g}: "
-    if skill_pct > 0:
-        return f"{model} beats {baseline} by {skill_pct:.1f}% RMSE (Diebold–Mariano {p_text}{significance})."
-    return (f"{model} does not beat {baseline}: its RMSE is {-skill_pct:.1f}% higher "
-            f"(Diebold–Mariano {p_text}{significance}).")
 
 
 def _shift(times: pd.DatetimeIndex, steps: np.ndarray, frequency: str | None) -> np.ndarray:
@@ -163,10 +171,15 @@ def compare(
     forecast_steps: int | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    statistical: bool = True,
+    forecast: bool = True,
 ) -> ComparisonResult:
     """Train ``specs`` one after another on the same windows and score them with the baselines.
 
     ``period`` overrides the seasonal period that the series' frequency implies.
+    ``statistical`` adds AutoETS, AutoTheta and AutoARIMA to the baselines;
+    ``forecast`` makes forecasts past the end (backtest folds skip them).
+    The best model and baseline are chosen on validation (see :func:`score_forecasters`).
     On cancellation the models that finished (and the one that was stopped) are kept.
     """
     if not specs:
@@ -197,8 +210,6 @@ def compare(
     period = period if period is not None else seasonal_period(frequency)
     if period is not None and period >= prepared.bounds.train_stop:
         period = None  # training is shorter than one season: no seasonal naive, MASE against naive
-    y_test = prepared.scaler.inverse_target(prepared.test.targets())
-    baselines = baseline_forecasts(prepared, prepared.test, period)
     results: list[ModelResult] = []
     status = "finished"
     for index, spec in enumerate(specs):
@@ -209,15 +220,16 @@ def compare(
         if trained.epochs_run == 0:
             status = "cancelled"
             break
-        results.append(_score(trained, prepared, interval, forecast_steps, period))
+        results.append(_score(trained, prepared, interval, forecast_steps, period, forecast))
         if trained.status == "cancelled":
             status = "cancelled"
             break
-    forecasts = {r.name: r.test_pred for r in results} | baselines
-    kinds = {r.name: "model" for r in results} | {name: "baseline" for name in baselines}
-    train_values = series.frame[series.target].to_numpy(dtype=np.float64)[: prepared.bounds.train_stop]
-    table = metrics_table(y_test, forecasts, kinds, mase_scale(train_values, period),
-                          lead=window.delay + window.horizon)
+    scored = score_forecasters(prepared, results, period, interval, statistical)
+    notes = [note] if (note := season_note(period)) and statistical else []
+    ahead: dict[str, pd.DataFrame] = {}
+    if forecast and statistical:
+        ahead = _statistical_ahead(prepared, [n for n in scored.baselines if n in STATISTICAL_MODELS], period,
+                                   interval, forecast_steps or period or 12)
     index = series.frame.index
     boundaries = {"train_end": index[prepared.bounds.train_stop - 1],
                   "val_end": index[max(prepared.bounds.val_stop - 1, 0)], "end": index[-1]}
@@ -225,36 +237,134 @@ def compare(
         series_name=series.name, target=series.target, features=series.features, window=window,
         split=split, scaling=scaling, training=training, period=period, interval=interval,
         frequency=frequency, boundaries=boundaries, test_times=prepared.test.target_times,
-        y_test=y_test, models=results, baselines=baselines, metrics=table, status=status,
+        y_test=scored.y_test, models=results, baselines=scored.baselines, metrics=scored.table, status=status,
         target_times=index.values[prepared.test.anchors[:, None] + window.delay + np.arange(window.horizon)],
+        intervals=scored.intervals, skipped=scored.skipped, baseline_forecasts=ahead, notes=notes,
     )
+
+
+@dataclass
+class ScoredForecasters:
+    """Test scores of every forecaster, with the choice of best model and baseline made on validation."""
+
+    y_test: np.ndarray
+    baselines: dict[str, np.ndarray]
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]]
+    skipped: dict[str, str]
+    table: pd.DataFrame
+
+
+def score_forecasters(prepared: PreparedData, results: list[ModelResult], period: int | None, interval: float,
+                      statistical: bool = True) -> ScoredForecasters:
+    """Every model and baseline on the same validation and test targets, chosen on validation, judged on test.
+
+    Baselines forecast the validation windows from a fit on the training rows
+    and the test windows from a fit on training + validation rows. The best
+    model and the reference baseline are the ones with the lowest validation
+    RMSE (the test part only reports how they do); without validation windows
+    they are chosen on test, and ``table.attrs["selection"]`` says so. The
+    models' Diebold–Mariano p-values against the reference are Holm-corrected
+    (``dm_p_holm``) because several models were compared.
+    """
+    series, window = prepared.series, prepared.spec
+    values = series.frame[series.target].to_numpy(dtype=np.float64)
+    scaler = prepared.scaler
+    y_val = scaler.inverse_target(prepared.val.targets()) if len(prepared.val) else np.empty((0, window.horizon))
+    y_test = scaler.inverse_target(prepared.test.targets())
+    val_forecasts = {r.name: r.val_pred for r in results if r.val_pred is not None and len(r.val_pred)}
+    test_forecasts = {r.name: r.test_pred for r in results}
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for r in results:
+        if r.val_pred is not None and len(r.val_pred) and np.isfinite(r.test_pred).all():
+            intervals[r.name] = _conformal(r.val_pred, y_val, r.test_pred, interval)
+    base_test = baseline_forecasts(prepared, prepared.test, period)
+    base_val = baseline_forecasts(prepared, prepared.val, period) if len(prepared.val) else {}
+    val_forecasts |= base_val
+    for name, pred in base_test.items():
+        if name in base_val:
+            intervals[name] = _conformal(base_val[name], y_val, pred, interval)
+    skipped: dict[str, str] = {}
+    if statistical:
+        bounds = prepared.bounds
+        on_test = rolling_forecasts(values, bounds.val_stop, prepared.test.anchors, window.delay, window.horizon,
+                                    period, interval)
+        skipped = dict(on_test.skipped)
+        base_test |= on_test.points
+        intervals |= {name: (on_test.lower[name], on_test.upper[name]) for name in on_test.points}
+        if len(prepared.val):
+            on_val = rolling_forecasts(values, bounds.train_stop, prepared.val.anchors, window.delay,
+                                       window.horizon, period, interval, tuple(on_test.points))
+            val_forecasts |= on_val.points
+    forecasts = test_forecasts | base_test
+    kinds = {r.name: "model" for r in results} | dict.fromkeys(base_test, "baseline")
+    val_scores = {name: (rmse(y_val, pred), mae(y_val, pred)) for name, pred in val_forecasts.items()}
+    selection = "validation" if len(y_val) and any(np.isfinite(v[0]) for v in val_scores.values()) else "test"
+    train_values = values[: prepared.bounds.train_stop]
+    reference = _choose(val_scores, base_test) if selection == "validation" else None
+    table = metrics_table(y_test, forecasts, kinds, mase_scale(train_values, period),
+                          lead=window.delay + window.horizon, reference=reference)
+    table["val_rmse"] = [val_scores.get(name, (np.nan, np.nan))[0] for name in table.index]
+    table["val_mae"] = [val_scores.get(name, (np.nan, np.nan))[1] for name in table.index]
+    table["coverage_pct"] = [coverage(y_test, *intervals[n]) if n in intervals else np.nan for n in table.index]
+    table["winkler"] = [winkler(y_test, *intervals[n], interval) if n in intervals else np.nan for n in table.index]
+    models = table[table["kind"] == "model"]
+    basis = "val_rmse" if selection == "validation" else "rmse"
+    candidates = models[basis][np.isfinite(models[basis].to_numpy(dtype=float))]
+    best_model = candidates.idxmin() if len(candidates) else None
+    adjusted = holm({name: float(models.loc[name, "dm_p"]) for name in models.index})
+    table["dm_p_holm"] = [adjusted.get(name, np.nan) for name in table.index]
+    table.attrs.update(selection=selection, best_model=best_model)
+    return ScoredForecasters(y_test, base_test, intervals, skipped, table)
+
+
+def _choose(val_scores: dict[str, tuple[float, float]], candidates: dict[str, np.ndarray]) -> str | None:
+    """The candidate with the lowest finite validation RMSE, or None."""
+    finite = {name: val_scores[name][0] for name in candidates
+              if name in val_scores and np.isfinite(val_scores[name][0])}
+    return min(finite, key=finite.__getitem__) if finite else None
+
+
+def _conformal(val_pred: np.ndarray, y_val: np.ndarray, pred: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Split-conformal test intervals from validation errors (NaN when there are too few for ``level``)."""
+    half = conformal_quantiles(val_pred - y_val, level)
+    return pred - half[None, :], pred + half[None, :]
+
+
+def _statistical_ahead(prepared: PreparedData, names: list[str], period: int | None, level: float,
+                       steps: int) -> dict[str, pd.DataFrame]:
+    """The statistical baselines' forecasts past the end: refitted on the whole series, own intervals."""
+    series = prepared.series
+    values = series.frame[series.target].to_numpy(dtype=np.float64)
+    index = series.frame.index
+    fallback = (index[-1] - index[0]) / max(len(index) - 1, 1)
+    frames = {}
+    for name, (mean, lower, upper) in forecast_ahead(values, steps, period, level, tuple(names)).items():
+        frames[name] = pd.DataFrame({
+            "time": future_times(index[-1], np.arange(1, steps + 1), series.report.frequency, fallback),
+            "step": np.arange(1, steps + 1), "forecast": mean, "lower": lower, "upper": upper,
+        })
+    return frames
 
 
 def _score(trained: TrainedModel, prepared: PreparedData, interval: float, forecast_steps: int | None,
-           period: int | None) -> ModelResult:
-    """Test predictions and the forecast past the end; a model whose outputs are not finite is diverged."""
+           period: int | None, forecast: bool = True) -> ModelResult:
+    """Validation and test predictions and the forecast past the end; non-finite outputs mean diverged."""
     test_pred = prepared.scaler.inverse_target(predict(trained, prepared.test))
+    val_pred = prepared.scaler.inverse_target(predict(trained, prepared.val)) if len(prepared.val) else None
     status = "diverged" if trained.status == "diverged" or not np.isfinite(test_pred).all() else trained.status
+    empty = pd.DataFrame(columns=["time", "step", "forecast", "lower", "upper"])
     if status == "diverged":
         test_pred = np.full_like(test_pred, np.nan, dtype=np.float64)  # no partial scores from a broken model
-        forecast = pd.DataFrame(columns=["time", "step", "forecast", "lower", "upper"])
+        val_pred = None
+        forecast_frame = empty
     else:
-        forecast = forecast_beyond(trained, prepared, interval, forecast_steps or period or 12)
+        forecast_frame = forecast_beyond(trained, prepared, interval, forecast_steps or period or 12) \
+            if forecast else empty
     return ModelResult(
         spec=trained.spec, history=trained.history, train_seconds=trained.train_seconds,
         params=trained.params, epochs_run=trained.epochs_run, best_epoch=trained.best_epoch,
-        status=status, test_pred=test_pred, forecast=forecast, model=trained.model,
+        status=status, test_pred=test_pred, forecast=forecast_frame, model=trained.model, val_pred=val_pred,
     )
-
-
-def divergence_note(result: ComparisonResult) -> str | None:
-    """A warning naming the models that diverged and what to change, or None when none did."""
-    if not result.diverged:
-        return None
-    names = ", ".join(result.diverged)
-    return (f"{names} diverged: the loss or the predictions became NaN or infinite, so "
-            f"{'it has' if len(result.diverged) == 1 else 'they have'} no scores. Lower the learning rate, "
-            "or scale the data (MinMax or standard) if scaling is off.")
 
 
 def conformal_quantiles(residuals: np.ndarray, level: float) -> np.ndarray:
@@ -269,20 +379,6 @@ def conformal_quantiles(residuals: np.ndarray, level: float) -> np.ndarray:
     if n == 0 or rank > n:
         return np.full(residuals.shape[1], np.nan)
     return np.sort(np.abs(residuals), axis=0)[rank - 1]
-
-
-def interval_note(result: ComparisonResult) -> str:
-    """Where the forecast intervals come from, or why there are none: for captions and reports."""
-    level = f"{round(result.interval * 100)}%"
-    if result.boundaries["val_end"] == result.boundaries["train_end"]:  # an empty validation part
-        return (f"No {level} intervals: the split has no validation part to calibrate them on. "
-                "Give validation a share of the series to get them.")
-    widths = [r.forecast["upper"] - r.forecast["lower"] for r in result.models if len(r.forecast)]
-    if widths and all(w.isna().all() for w in widths):
-        return (f"No {level} intervals: the validation part has too few windows for that level. "
-                "Give validation more rows, or choose a lower level.")
-    return (f"{level} intervals are split-conformal, from the models' errors on the validation part; for "
-            "recursive forecasts they widen with the square root of the steps ahead (an approximation).")
 
 
 def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float, steps: int) -> pd.DataFrame:

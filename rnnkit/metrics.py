@@ -83,18 +83,54 @@ def diebold_mariano(errors_a: np.ndarray, errors_b: np.ndarray, lead: int = 1) -
     return float(statistic), float(p_value)
 
 
+def coverage(y: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of targets inside their interval, in percent (a 90% interval should give about 90)."""
+    return float(100 * np.mean((y >= lower) & (y <= upper)))
+
+
+def winkler(y: np.ndarray, lower: np.ndarray, upper: np.ndarray, level: float) -> float:
+    """Mean Winkler (interval) score: width plus ``2 / (1 − level)`` × the miss; lower is better.
+
+    It rewards narrow intervals and punishes every target they miss, so a
+    too-narrow interval with poor coverage cannot look good.
+    """
+    alpha = 1 - level
+    below = np.maximum(lower - y, 0)
+    above = np.maximum(y - upper, 0)
+    return float(np.mean((upper - lower) + 2 / alpha * (below + above)))
+
+
+def holm(p_values: dict[str, float]) -> dict[str, float]:
+    """Holm's step-down adjustment of several p-values (family-wise error); NaN p-values stay NaN.
+
+    With ``m`` tests, the ``k``-th smallest p-value is multiplied by ``m − k + 1``,
+    kept monotone and capped at 1: a model counts as better at 5% only if its
+    adjusted p-value is below 0.05, however many models were compared.
+    """
+    finite = sorted((p, name) for name, p in p_values.items() if np.isfinite(p))
+    adjusted = {name: float("nan") for name in p_values}
+    running = 0.0
+    for k, (p, name) in enumerate(finite):
+        running = max(running, min(1.0, (len(finite) - k) * p))
+        adjusted[name] = running
+    return adjusted
+
+
 def metrics_table(
     y_true: np.ndarray,
     forecasts: dict[str, np.ndarray],
     kinds: dict[str, str],
     scale: float,
     lead: int = 1,
+    reference: str | None = None,
 ) -> pd.DataFrame:
-    """One row per forecaster: MAE, RMSE, MAPE, sMAPE, MASE, skill and DM test against the best baseline.
+    """One row per forecaster: MAE, RMSE, MAPE, sMAPE, MASE, skill and DM test against the reference baseline.
 
     ``kinds`` maps each name to ``"model"`` or ``"baseline"``; ``lead`` is the
-    window's delay + horizon (see :func:`diebold_mariano`). Skill is
-    ``100 × (1 − RMSE / RMSE of the best baseline)``; positive means better.
+    window's delay + horizon (see :func:`diebold_mariano`). ``reference`` is the
+    baseline to measure against (the one chosen on validation); without it,
+    the baseline with the lowest RMSE here. Skill is
+    ``100 × (1 − RMSE / RMSE of the reference)``; positive means better.
     """
     rows = []
     for name, pred in forecasts.items():
@@ -102,7 +138,8 @@ def metrics_table(
                      "mape": mape(y_true, pred), "smape": smape(y_true, pred), "mase": mase(y_true, pred, scale)})
     table = pd.DataFrame(rows).set_index("name")
     baselines = table[table["kind"] == "baseline"]
-    best_baseline = baselines["rmse"].idxmin() if len(baselines) else None
+    best_baseline = reference if reference in table.index else (
+        baselines["rmse"].idxmin() if len(baselines) and baselines["rmse"].notna().any() else None)
     table["skill_pct"] = np.nan
     table["skill_vs_naive_pct"] = np.nan
     table["dm_stat"] = np.nan

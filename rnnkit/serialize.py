@@ -64,6 +64,10 @@ def config_dict(result: ComparisonResult) -> dict[str, Any]:
             for m in result.models
         ],
         "baselines": list(result.baselines),
+        "selection": result.selection,
+        "skipped": result.skipped,
+        "notes": result.notes,
+        "intervals": list(result.intervals),
     }
 
 
@@ -87,6 +91,8 @@ def read_result(folder: Path) -> ComparisonResult:
     config = json.loads((folder / CONFIG_FILE).read_text())
     metrics = pd.read_csv(folder / METRICS_FILE, index_col="name")
     metrics.attrs["best_baseline"] = config["best_baseline"]
+    if "selection" in config:  # runs saved before selection on validation chose on test
+        metrics.attrs.update(selection=config["selection"], best_model=config["best_model"])
     predictions = pd.read_csv(folder / PREDICTIONS_FILE, parse_dates=["time"])
     forecast = pd.read_csv(folder / FORECAST_FILE, parse_dates=["time"])
     histories = json.loads((folder / HISTORY_FILE).read_text())
@@ -96,12 +102,15 @@ def read_result(folder: Path) -> ComparisonResult:
     def column(name: str) -> np.ndarray:
         return predictions[name].to_numpy(dtype=np.float64).reshape(-1, steps)
 
+    def frame_of(name: str) -> pd.DataFrame:
+        return forecast[forecast["model"] == name].drop(columns="model").reset_index(drop=True)
+
     models = [
         ModelResult(
             spec=ModelSpec.from_dict(m["spec"]), history=histories.get(m["spec"]["name"], {}),
             train_seconds=m["train_seconds"], params=m["params"], epochs_run=m["epochs_run"],
             best_epoch=m["best_epoch"], status=m["status"], test_pred=column(m["spec"]["name"]),
-            forecast=forecast[forecast["model"] == m["spec"]["name"]].drop(columns="model").reset_index(drop=True),
+            forecast=frame_of(m["spec"]["name"]),
         )
         for m in config["models"]
     ]
@@ -115,4 +124,8 @@ def read_result(folder: Path) -> ComparisonResult:
         models=models, baselines={name: column(name) for name in config["baselines"]},
         metrics=metrics, status=config["status"],
         target_times=predictions["time"].to_numpy().reshape(-1, steps),
+        intervals={name: (column(f"{name} lower"), column(f"{name} upper")) for name in config.get("intervals", [])},
+        skipped=config.get("skipped", {}), notes=config.get("notes", []),
+        baseline_forecasts={name: frame_of(name) for name in config["baselines"]
+                            if (forecast["model"] == name).any()},
     )

@@ -19,7 +19,8 @@ class ModelSpecError(RnnkitError):
 
 
 #: Names a model cannot take: the baselines and the fixed columns of the predictions table.
-RESERVED_NAMES: tuple[str, ...] = ("naive", "seasonal_naive", "drift", "linear", "time", "step", "actual")
+RESERVED_NAMES: tuple[str, ...] = ("naive", "seasonal_naive", "drift", "linear", "auto_ets", "auto_theta",
+                                   "auto_arima", "time", "step", "actual")
 
 
 @dataclass(frozen=True)

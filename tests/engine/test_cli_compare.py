@@ -27,7 +27,8 @@ def test_compare_a_csv_then_list_and_delete_the_run(tmp_path: Path) -> None:
                     "--epochs", "2", "--lookback", "12", "--json", runs=runs)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload["metrics"]) == {"jena_gru", "simple_rnn", "naive", "seasonal_naive", "drift", "linear"}
+    assert set(payload["metrics"]) == {"jena_gru", "simple_rnn", "naive", "seasonal_naive", "drift", "linear",
+                                      "auto_ets", "auto_theta", "auto_arima"}
     assert payload["window"]["lookback"] == 12 and payload["run_id"]
     listed = rnnkit("runs", runs=runs)
     assert payload["run_id"] in listed.stdout and "finished" in listed.stdout and "mine.csv [value]" in listed.stdout

@@ -19,7 +19,8 @@ from helpers import TINY_SPECS, TINY_TRAINING
 
 def test_result_holds_models_and_baselines_on_the_same_targets(tiny_result, tiny_series) -> None:
     metrics = tiny_result.metrics
-    assert list(metrics.index) == ["tiny_gru", "tiny_rnn", "naive", "seasonal_naive", "drift", "linear"]
+    assert list(metrics.index) == ["tiny_gru", "tiny_rnn", "naive", "seasonal_naive", "drift", "linear",
+                                   "auto_ets", "auto_theta", "auto_arima"]
     assert tiny_result.period == 12
     n = len(tiny_result.test_times)
     assert tiny_result.y_test.shape == (n, 1)
@@ -29,10 +30,12 @@ def test_result_holds_models_and_baselines_on_the_same_targets(tiny_result, tiny
     actual = tiny_series.frame["value"].reindex(tiny_result.test_times).to_numpy()
     np.testing.assert_allclose(tiny_result.y_test[:, 0], actual, rtol=1e-6)
     assert tiny_result.best_model in {"tiny_gru", "tiny_rnn"}
-    assert tiny_result.best_baseline in {"naive", "seasonal_naive", "drift", "linear"}
+    assert tiny_result.best_baseline in set(metrics.index[metrics["kind"] == "baseline"])
     frame = tiny_result.predictions_frame()
-    assert list(frame.columns) == ["time", "step", "actual", "tiny_gru", "tiny_rnn", "naive",
-                                   "seasonal_naive", "drift", "linear"]
+    forecasters = ["tiny_gru", "tiny_rnn", "naive", "seasonal_naive", "drift", "linear", "auto_ets", "auto_theta",
+                   "auto_arima"]
+    assert list(frame.columns[:12]) == ["time", "step", "actual", *forecasters]
+    assert set(frame.columns[12:]) == {f"{name} {side}" for name in forecasters for side in ("lower", "upper")}
     assert (frame["time"] == tiny_result.test_times).all()
 
 
@@ -109,7 +112,7 @@ def test_no_validation_part_means_no_intervals_and_says_so(tiny_series) -> None:
 
 def test_interval_note_names_the_calibration(tiny_result) -> None:
     assert interval_note(tiny_result).startswith(
-        "90% intervals are split-conformal, from the models' errors on the validation")
+        "90% intervals are split-conformal for the networks and simple baselines, from their errors on the")
 
 
 @pytest.mark.parametrize("period", [0, -3, 500])
@@ -128,7 +131,8 @@ def test_a_model_cannot_take_a_baseline_or_column_name(name: str) -> None:
 def test_reserved_names_cover_every_baseline_and_column(tiny_result) -> None:
     from rnnkit.models.spec import RESERVED_NAMES
 
-    fixed = set(tiny_result.predictions_frame().columns) - {m.name for m in tiny_result.models}
+    columns = {c for c in tiny_result.predictions_frame().columns if not c.endswith((" lower", " upper"))}
+    fixed = columns - {m.name for m in tiny_result.models}
     assert fixed <= set(RESERVED_NAMES)
 
 

@@ -1,0 +1,116 @@
+"""Every sentence a comparison tells its user (verdict, selection, skipped baselines, intervals, divergence).
+
+The dashboard and the command line print these same sentences, so what a
+result means is worded once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from rnnkit.compare import ComparisonResult
+
+SIGNIFICANCE = 0.05
+
+
+def verdict(model: str, baseline: str, skill_pct: float, p_value: float, p_holm: float | None = None,
+            n_models: int = 1) -> str:
+    """One sentence on whether ``model`` beats ``baseline`` on test, and whether that is noise.
+
+    With several models compared, significance is judged on the Holm-corrected
+    p-value ``p_holm``, since the best of several is more likely to win by luck.
+    """
+    if not np.isfinite(skill_pct):  # the baseline's RMSE is 0: a constant or perfectly predictable test part
+        return (f"{baseline} predicts the test part exactly (RMSE 0), so no model can beat it; "
+                "the test part is probably constant. Choose a longer test part or another target.")
+    corrected = p_holm is not None and n_models > 1
+    decisive = p_holm if corrected else p_value
+    if decisive is None or np.isnan(decisive):
+        significance = "too few test windows to tell a real difference from noise"
+        p_text = ""
+    else:
+        significance = ("a real difference" if decisive < SIGNIFICANCE else "within noise") + " at the 5% level"
+        p_text = f"p = {p_value:.3g}" + (f", Holm-corrected over {n_models} models p = {p_holm:.3g}"
+                                          if corrected else "") + ": "
+    if skill_pct > 0:
+        return f"{model} beats {baseline} by {skill_pct:.1f}% RMSE (Diebold–Mariano {p_text}{significance})."
+    return (f"{model} does not beat {baseline}: its RMSE is {-skill_pct:.1f}% higher "
+            f"(Diebold–Mariano {p_text}{significance}).")
+
+
+def result_verdict(result: ComparisonResult) -> str | None:
+    """The verdict for a finished comparison: the validation-chosen model against the validation-chosen baseline.
+
+    None when there is no scored model or baseline. Scores that are not finite
+    numbers (values so large their squares overflow) never produce a verdict.
+    """
+    model, baseline = result.best_model, result.best_baseline
+    if model is None or baseline is None:
+        return None
+    table = result.metrics
+    scores = [table.loc[model, "rmse"], table.loc[baseline, "rmse"]]
+    if not all(np.isfinite(float(s)) for s in scores):
+        return ("No verdict: the test scores are not finite numbers, because the series' values are too large "
+                "to square. Rescale the target (for example divide it by a power of ten) and compare again.")
+    n_models = int((table["kind"] == "model").sum() - len(result.diverged))
+    p_holm = float(table.loc[model, "dm_p_holm"]) if "dm_p_holm" in table else None
+    sentence = verdict(model, baseline, float(table.loc[model, "skill_pct"]), float(table.loc[model, "dm_p"]),
+                       p_holm, n_models)
+    return f"{sentence} {selection_note(result)}"
+
+
+def selection_note(result: ComparisonResult) -> str:
+    """How the best model and baseline were chosen, and what that means for the verdict."""
+    if result.selection == "validation":
+        return ("Both were chosen by their validation RMSE; the test part only reports how the chosen ones do.")
+    return ("There is no validation part, so the best model and baseline were chosen on the test part itself: "
+            "this verdict is optimistic. Give validation a share of the series for an honest one.")
+
+
+def skipped_note(result: ComparisonResult) -> str | None:
+    """Which statistical baselines did not run and why, plus other notes on how baselines were fitted."""
+    lines = [f"{name}: {reason}." for name, reason in result.skipped.items()] + list(result.notes)
+    return " ".join(lines) if lines else None
+
+
+def coverage_note(result: ComparisonResult) -> str | None:
+    """A warning naming forecasters whose test intervals cover far less than promised, or None."""
+    if "coverage_pct" not in result.metrics:
+        return None
+    level = 100 * result.interval
+    low = result.metrics["coverage_pct"].dropna()
+    low = low[low < level - 10]
+    if not len(low):
+        return None
+    names = ", ".join(f"{name} {value:.0f}%" for name, value in low.items())
+    return (f"These {level:.0f}% intervals cover far fewer test targets than promised: {names}. "
+            "Treat their bands as too narrow.")
+
+
+def divergence_note(result: ComparisonResult) -> str | None:
+    """A warning naming the models that diverged and what to change, or None when none did."""
+    if not result.diverged:
+        return None
+    names = ", ".join(result.diverged)
+    return (f"{names} diverged: the loss or the predictions became NaN or infinite, so "
+            f"{'it has' if len(result.diverged) == 1 else 'they have'} no scores. Lower the learning rate, "
+            "or scale the data (MinMax or standard) if scaling is off.")
+
+
+def interval_note(result: ComparisonResult) -> str:
+    """Where the forecast intervals come from, or why there are none: for captions and reports."""
+    level = f"{round(result.interval * 100)}%"
+    if result.boundaries["val_end"] == result.boundaries["train_end"]:  # an empty validation part
+        return (f"No {level} intervals: the split has no validation part to calibrate them on. "
+                "Give validation a share of the series to get them.")
+    widths = [r.forecast["upper"] - r.forecast["lower"] for r in result.models if len(r.forecast)]
+    if widths and all(w.isna().all() for w in widths):
+        return (f"No {level} intervals: the validation part has too few windows for that level. "
+                "Give validation more rows, or choose a lower level.")
+    return (f"{level} intervals are split-conformal for the networks and simple baselines, from their errors on "
+            "the validation part (for recursive forecasts they widen with the square root of the steps ahead, "
+            "an approximation); the statistical baselines' intervals are their own. Test coverage shows how "
+            "well each interval kept its promise.")
