@@ -324,7 +324,8 @@ def _choose(val_scores: dict[str, tuple[float, float]], candidates: dict[str, np
     return min(finite, key=finite.__getitem__) if finite else None
 
 
-def _conformal(val_pred: np.ndarray, y_val: np.ndarray, pred: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+def _conformal(val_pred: np.ndarray, y_val: np.ndarray, pred: np.ndarray,
+               level: float) -> tuple[np.ndarray, np.ndarray]:
     """Split-conformal test intervals from validation errors (NaN when there are too few for ``level``)."""
     half = conformal_quantiles(val_pred - y_val, level)
     return pred - half[None, :], pred + half[None, :]

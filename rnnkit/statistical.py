@@ -16,7 +16,8 @@ say why.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,15 +109,15 @@ def rolling_forecasts(
         if name in result.skipped:
             continue
         try:
-            fitted = _fit(factories[name](), values[max(0, fit_stop - HISTORY_ROWS):fit_stop])
             points = np.empty((len(anchors), horizon))
             lower, upper = np.empty_like(points), np.empty_like(points)
-            for i, anchor in enumerate(anchors):
-                output = _quiet(lambda a=anchor: fitted.forward(
-                    y=values[max(0, a - HISTORY_ROWS):a], h=lead, level=[percent]))
-                points[i] = output["mean"][delay:]
-                lower[i] = output[f"lo-{percent}"][delay:]
-                upper[i] = output[f"hi-{percent}"][delay:]
+            with _silenced():
+                fitted = _fit(factories[name](), values[max(0, fit_stop - HISTORY_ROWS):fit_stop])
+                for i, anchor in enumerate(anchors):
+                    output = fitted.forward(y=values[max(0, anchor - HISTORY_ROWS):anchor], h=lead, level=[percent])
+                    points[i] = output["mean"][delay:]
+                    lower[i] = output[f"lo-{percent}"][delay:]
+                    upper[i] = output[f"hi-{percent}"][delay:]
         except Exception as error:  # a numerical failure inside the library must not end the comparison
             result.skipped[name] = f"failed to fit or forecast ({type(error).__name__}: {error})"
             continue
@@ -139,8 +140,8 @@ def forecast_ahead(values: np.ndarray, steps: int, period: int | None, level: fl
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for name in models:
         try:
-            fitted = _fit(factories[name](), history)
-            output = _quiet(lambda f=fitted: f.predict(h=steps, level=[percent]))
+            with _silenced():
+                output = _fit(factories[name](), history).predict(h=steps, level=[percent])
         except Exception:  # noqa: S112 - a model that cannot forecast here is simply not drawn
             continue
         mean = np.asarray(output["mean"], dtype=np.float64)
@@ -150,11 +151,13 @@ def forecast_ahead(values: np.ndarray, steps: int, period: int | None, level: fl
 
 
 def _fit(model: Any, y: np.ndarray) -> Any:
-    """``model.fit(y)`` with statsforecast's convergence chatter silenced."""
-    return _quiet(lambda: model.fit(np.ascontiguousarray(y, dtype=np.float64)))
+    """``model.fit(y)`` on a contiguous float array."""
+    return model.fit(np.ascontiguousarray(y, dtype=np.float64))
 
 
-def _quiet(call: Callable[[], Any]) -> Any:
+@contextmanager
+def _silenced() -> Iterator[None]:
+    """Silence statsforecast's convergence chatter, which would flood a user's console."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return call()
+        yield
