@@ -30,7 +30,12 @@ from rnnkit.data.archive import (
     unzip_single_table,
 )
 from rnnkit.data.limits import DEFAULT_LIMITS, MAX_ABS_VALUE, MEGABYTE, ReadLimits
-from rnnkit.errors import BinaryFileError, EmptyFileError, FileTooLargeError, ValuesTooLargeError
+from rnnkit.errors import (
+    BinaryFileError,
+    EmptyFileError,
+    FileTooLargeError,
+    ValuesTooLargeError,
+)
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_TOKENS = frozenset(
@@ -229,8 +234,7 @@ def _read_text_table(data: bytes, encoding: str, limits: ReadLimits) -> RawTable
             io.BytesIO(data),
             encoding=encoding,
             sep=delimiter,
-            decimal=decimal,
-            thousands=None if thousands == delimiter else thousands,
+            decimal=decimal,  # thousands separators are removed later, only where the digits group by three
             keep_default_na=False,
             na_values=_NA_VALUES,
             skipinitialspace=True,
@@ -326,7 +330,9 @@ def parse_numbers(
     numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
     failed = numbers.isna() & ~missing
     if failed.any():
-        cleaned = text[failed].str.replace(thousands, "", regex=False).str.replace(" ", "", regex=False)
+        cleaned = text[failed].str.replace(" ", "", regex=False)
+        grouped = cleaned.str.fullmatch(rf"[+-]?\d{{1,3}}({re.escape(thousands)}\d{{3}})+({re.escape(decimal)}\d*)?")
+        cleaned = cleaned.where(~grouped, cleaned.str.replace(thousands, "", regex=False))
         if decimal != ".":
             cleaned = cleaned.str.replace(decimal, ".", regex=False)
         numbers.loc[failed] = pd.to_numeric(cleaned, errors="coerce")

@@ -12,7 +12,12 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from rnnkit.data.cleaning import CleaningLog, CleaningOptions, clean_frame, drop_unfilled_edges
+from rnnkit.data.cleaning import (
+    CleaningLog,
+    CleaningOptions,
+    clean_frame,
+    drop_unfilled_edges,
+)
 from rnnkit.data.frequency import frequency_label
 from rnnkit.data.limits import DEFAULT_LIMITS, ReadLimits
 from rnnkit.data.ohlc import adjust_unsplit_close
@@ -20,8 +25,8 @@ from rnnkit.data.reading import RawTable, TextFormat, read_table
 from rnnkit.data.timeparse import detect_time_column
 from rnnkit.errors import (
     EmptyTargetError,
-    NoNumericColumnError,
     NonNumericTargetError,
+    NoNumericColumnError,
     UnknownColumnError,
 )
 
@@ -215,7 +220,7 @@ def series_from_table(
         unparsable_cells=dict(table.unparsable_cells),
         ignored_columns=ignored,
         cleaning=log,
-        notes=tuple(notes) + ((note,) if note else ()),
+        notes=tuple(notes) + tuple(n for n in (parsed.note, note) if n),
     )
     if frame[target].isna().all():
         raise EmptyTargetError(
