@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
+from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.series import load_series
 
 Stamp = Callable[[pd.Timestamp], str]
@@ -101,7 +102,8 @@ def test_day_month_order_is_decided_from_the_data(stamps: list[str], first: str)
 def test_ambiguous_day_month_order_is_reported_with_the_choice() -> None:
     # day first: Jan 1-12 and Feb 1-12, daily with a gap; month first: scattered over a year, not regular
     stamps = [f"{d:02d}/{m:02d}/2020" for m in (1, 2) for d in range(1, 13)]
-    series = load_series(("date,value\n" + "\n".join(f"{s},{i}" for i, s in enumerate(stamps))).encode())
+    data = ("date,value\n" + "\n".join(f"{s},{i}" for i, s in enumerate(stamps))).encode()
+    series = load_series(data, options=CleaningOptions(fill_gaps=False))
     assert series.report.time_layout == "D/M/YYYY"
     assert series.frame.index[1] == pd.Timestamp("2020-01-02")
     notes = [n for n in series.report.notes if "day-first or month-first" in n]
