@@ -20,6 +20,7 @@ PATTERN = re.compile(r"\d{1,2}([./-])\d{1,2}\1(\d{4}|\d{2})([ T]\d{1,2}:\d{2}(:\
 _TIMES = (("", ""), (" HH:MM", " %H:%M"), (" HH:MM:SS", " %H:%M:%S"), (" HH:MM:SS.f", " %H:%M:%S.%f"),
           ("THH:MM:SS", "T%H:%M:%S"))
 _SHARE = 0.95
+_NAN_TEXT = ("nan", "NaN", "NAN")
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def parse_day_month(text: pd.Series, sample: pd.Series, column: str) -> DayMonth
         "month": (f"%m{separator}%d{separator}{year}{time_format}", _label("M", "D", separator, year, time_label)),
     }
     parsed = {order: pd.to_datetime(text, format=fmt, errors="coerce") for order, (fmt, _) in orders.items()}
-    present = int(((text != "") & (text.str.lower() != "nan")).sum())
+    present = int(((text != "") & ~text.isin(_NAN_TEXT)).sum())
     counts = {order: int(values.notna().sum()) for order, values in parsed.items()}
     if max(counts.values()) < _SHARE * present:
         return None

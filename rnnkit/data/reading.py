@@ -42,6 +42,8 @@ MISSING_TOKENS = frozenset(
     {"", "na", "n/a", "nan", "null", "none", "-", "--", ".", "#n/a", "?", "missing"}
 )
 _SNIFF_LINES = 200
+_SNIFF_CHARS = 256 * 1024
+_TEXT_SAMPLE = 1000
 _NA_VALUES = sorted({v for t in MISSING_TOKENS for v in (t, t.upper(), t.title())})
 _BOM_AS_LATIN1 = "\u00ef\u00bb\u00bf"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -174,9 +176,20 @@ def head_lines(data: bytes, encoding: str, count: int = _SNIFF_LINES + 1) -> lis
         text = _strip_bom(data[:size].decode(encoding, errors="replace"))
         lines = text.splitlines() if whole else text.splitlines()[:-1]  # the last line may be cut
         filled = [line for line in lines if line.strip()][:count]
-        if whole or len(filled) >= count:
-            return filled
+        if whole or len(filled) >= count or sum(map(len, filled)) > _SNIFF_CHARS:
+            return _within(filled, _SNIFF_CHARS)
         size *= 8
+
+
+def _within(lines: list[str], chars: int) -> list[str]:
+    """The first lines up to about ``chars`` characters, but always the header and one data line."""
+    total, kept = 0, []
+    for line in lines:
+        if len(kept) >= 2 and total + len(line) > chars:
+            break
+        kept.append(line)
+        total += len(line)
+    return kept
 
 
 def sniff_delimiter(lines: list[str]) -> str:
@@ -292,6 +305,9 @@ def _convert_numbers(
     text_cells: dict[str, str] = {}
     for name in frame.columns:
         column = frame[name]
+        if _clearly_text(column, decimal, thousands):  # dates, labels: skip copying them to parse numbers
+            out[name] = column
+            continue
         numbers, bad, present = parse_numbers(column, decimal, thousands)
         if present == 0:  # every cell is a missing-value token: an empty numeric column
             out[name] = numbers
@@ -307,6 +323,14 @@ def _convert_numbers(
                 text_cells[str(name)] = (f"data row {position + 1} holds {str(column.iloc[position]).strip()!r} "
                                          f"({bad} of {present} cells are not numbers)")
     return pd.DataFrame(out, index=frame.index), unparsable, text_cells
+
+
+def _clearly_text(column: pd.Series, decimal: str, thousands: str) -> bool:
+    """Whether most of the first thousand cells of a text column are not numbers."""
+    if len(column) <= _TEXT_SAMPLE or pd.api.types.is_numeric_dtype(column):
+        return False
+    _, bad, present = parse_numbers(column.iloc[:_TEXT_SAMPLE], decimal, thousands)
+    return bad > 0.5 * present > 0
 
 
 def parse_numbers(

@@ -23,6 +23,7 @@ from rnnkit.errors import NoTimeColumnError, UnknownColumnError
 NAME_HINTS = ("date", "time", "timestamp", "datetime", "period", "year", "month", "day", "ds", "week", "quarter")
 MIN_PARSED_SHARE = 0.95
 _SAMPLE = 500
+_NAN_TEXT = ("nan", "NaN", "NAN")
 #: Excel serial days (from 1899-12-30) between 1982 and 2064: only read as dates in a column named like one.
 EXCEL_SERIALS = (30_000, 60_000)
 #: Years a pandas timestamp can hold (nanoseconds since 1970 in 64 bits).
@@ -92,7 +93,7 @@ def parse_time_values(column: pd.Series, name: str, is_first: bool = False) -> P
     if _is_numeric(column):
         return _parse_numbers(column, name, hinted or is_first)
     text = column.astype(str).str.strip()
-    present = text[(text != "") & (text.str.lower() != "nan")]
+    present = text[(text != "") & ~text.isin(_NAN_TEXT)]
     if present.empty:
         return None
     sample = present.iloc[:_SAMPLE]
