@@ -183,7 +183,8 @@ def head_lines(data: bytes, encoding: str, count: int = _SNIFF_LINES + 1) -> lis
 
 def _within(lines: list[str], chars: int) -> list[str]:
     """The first lines up to about ``chars`` characters, but always the header and one data line."""
-    total, kept = 0, []
+    total = 0
+    kept: list[str] = []
     for line in lines:
         if len(kept) >= 2 and total + len(line) > chars:
             break

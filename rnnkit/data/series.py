@@ -141,7 +141,7 @@ class TimeSeries:
         validate_columns(self.frame, target, features, self.report.ignored_columns)
         columns = [target, *[f for f in features if f != target]]
         frame, edges = drop_unfilled_edges(self.frame, columns)
-        notes = (leading_rows_note(edges.leading, edges.late_columns),) if edges.leading else ()
+        notes: tuple[str, ...] = (leading_rows_note(edges.leading, edges.late_columns),) if edges.leading else ()
         notes += (trailing_rows_note(edges.trailing, edges.early_columns),) if edges.trailing else ()
         complete = frame[columns].notna().all(axis=1)
         if not complete.all():
