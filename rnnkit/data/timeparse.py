@@ -28,6 +28,7 @@ _NAN_TEXT = ("nan", "NaN", "NAN")
 EXCEL_SERIALS = (30_000, 60_000)
 #: Years a pandas timestamp can hold (nanoseconds since 1970 in 64 bits).
 YEAR_RANGE = (1678, 2261)
+_EXCEL_NAME = re.compile(r"date|(^|[^a-z])time")  # "Date", "time", "Order date"; not "Downtime"
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
@@ -123,7 +124,7 @@ def _parse_numbers(column: pd.Series, name: str, may_be_time: bool) -> ParsedTim
         if values.notna().sum() >= MIN_PARSED_SHARE * len(present):
             return ParsedTime(name, values, "YYYYMMDD")
     low, high = EXCEL_SERIALS
-    if any(h in str(name).lower() for h in ("date", "time")) and present.between(low, high).all():
+    if _EXCEL_NAME.search(str(name).lower()) and present.between(low, high).all():
         values = pd.to_datetime(column, unit="D", origin="1899-12-30").dt.round("s")
         return ParsedTime(name, values, "Excel serial dates")
     return _parse_years(column, name)
