@@ -146,12 +146,6 @@ def detect_encoding(data: bytes) -> str:
     return "utf-8-sig"
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """The whole file as text, with the encoding :func:`detect_encoding` finds."""
-    encoding = detect_encoding(data)
-    return _strip_bom(data.decode(encoding)), encoding
-
-
 def _strip_bom(text: str) -> str:
     for bom in (_BOM_AS_LATIN1, "\ufeff"):
         if text.startswith(bom):
