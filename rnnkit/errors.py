@@ -32,6 +32,14 @@ class FileTooLargeError(DataError):
     """The file exceeds the byte, row or column limits."""
 
 
+class ValuesTooLargeError(DataError):
+    """Numbers too large to square and sum without overflowing (rescale them)."""
+
+
+class HeavyFillingError(DataError):
+    """Cleaning would invent a large share of the rows by filling gaps."""
+
+
 class NoTimeColumnError(DataError):
     """No column parses as dates or times."""
 

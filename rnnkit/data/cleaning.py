@@ -13,11 +13,15 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.data.frequency import Gap, find_gaps, infer_frequency, missing_timestamps
-from rnnkit.errors import DataError
+from rnnkit.data.limits import DEFAULT_LIMITS
+from rnnkit.errors import DataError, HeavyFillingError
 
 MissingPolicy = Literal["interpolate", "ffill", "drop", "zero"]
 DuplicatePolicy = Literal["mean", "first", "last"]
 Aggregation = Literal["mean", "last", "first", "sum", "min", "max"]
+
+#: rows filling may always invent, whatever their share (a short file with one gap)
+FILL_WITHOUT_ASKING = 10
 
 MISSING_POLICIES: tuple[str, ...] = ("interpolate", "ffill", "drop", "zero")
 DUPLICATE_POLICIES: tuple[str, ...] = ("mean", "first", "last")
@@ -37,6 +41,10 @@ class CleaningOptions:
         resample: a pandas frequency (``"1h"``, ``"D"``, ``"MS"``) to aggregate to, or ``None``.
         resample_how: the aggregation used when resampling.
         sentinels: values that mean "no reading" (Jena uses -9999); they become missing.
+        max_filled_share: the largest share of the cleaned rows that filling may invent
+            (rows with no value of their own in the model columns: gaps, empty resampling
+            bins). Above it, cleaning refuses and says how many rows would be invented;
+            set 1.0 to accept any amount.
     """
 
     missing: MissingPolicy = "interpolate"
@@ -45,8 +53,14 @@ class CleaningOptions:
     resample: str | None = None
     resample_how: Aggregation = "mean"
     sentinels: tuple[float, ...] = (-9999.0,)
+    max_filled_share: float = 0.2
 
     def __post_init__(self) -> None:
+        if not 0.0 <= self.max_filled_share <= 1.0:
+            raise DataError(
+                f"max_filled_share must be a share between 0 and 1, not {self.max_filled_share!r}.",
+                "Use for example 0.2 (at most a fifth of the rows invented by filling) or 1.0 to accept any.",
+            )
         if self.missing not in MISSING_POLICIES:
             raise DataError(
                 f"Unknown missing-value policy {self.missing!r}.",
@@ -114,12 +128,13 @@ def clean_frame(
         frame = frame.sort_index(kind="stable")
     frame = _merge_duplicates(frame, options.duplicate_timestamps, log)
     log.frequency = infer_frequency(frame.index)
-    missing = missing_timestamps(frame.index, log.frequency)
-    log.gaps = find_gaps(frame.index, missing)
-    log.missing_steps = len(missing)
+    log.gaps = find_gaps(frame.index, log.frequency)
+    log.missing_steps = sum(gap.missing_steps for gap in log.gaps)
     fill_gaps = options.fill_gaps if options.fill_gaps is not None else log.frequency != "B"
-    if fill_gaps and len(missing):
-        frame = frame.reindex(frame.index.union(missing))
+    if fill_gaps and log.missing_steps:
+        if options.missing != "drop":  # refuse before the grid is built: it may be huge
+            refuse_heavy_filling(log.missing_steps, len(frame) + log.missing_steps, log.gaps, options)
+        frame = frame.reindex(frame.index.union(missing_timestamps(frame.index, log.frequency)))
         log.gaps_filled = True
     if options.resample is not None:
         _refuse_upsampling(frame.index, options.resample)
@@ -133,8 +148,36 @@ def clean_frame(
     log.leading_rows_dropped, log.leading_columns = edges.leading, edges.late_columns
     log.trailing_rows_dropped, log.trailing_columns = edges.trailing, edges.early_columns
     if options.missing != "drop":  # count only fills in the rows that stayed
-        log.values_filled = int((missing_before.loc[frame.index] & frame.notna()).to_numpy().sum())
+        before = missing_before.loc[frame.index]
+        log.values_filled = int((before & frame.notna()).to_numpy().sum())
+        columns = [c for c in required if c in frame.columns]
+        invented = int((before[columns].all(axis=1) & frame[columns].notna().all(axis=1)).sum()) if columns else 0
+        refuse_heavy_filling(invented, len(frame), log.gaps, options)
     return frame, log
+
+
+def refuse_heavy_filling(invented: int, rows: int, gaps: list[Gap], options: CleaningOptions) -> None:
+    """Refuse to invent more than ``options.max_filled_share`` of the rows, saying how many and why."""
+    if rows > DEFAULT_LIMITS.max_rows:
+        raise HeavyFillingError(
+            f"Filling the gaps would make {rows:,} rows from {rows - invented:,}, over the "
+            f"{DEFAULT_LIMITS.max_rows:,}-row limit.",
+            "Check the time column (one row with a wrong date makes a huge gap), resample to a coarser "
+            "frequency, or keep the gaps with CleaningOptions(fill_gaps=False).",
+        )
+    if invented <= max(options.max_filled_share * rows, FILL_WITHOUT_ASKING):
+        return
+    share = invented / rows
+    largest = max(gaps, key=lambda gap: gap.missing_steps, default=None)
+    where = (f"; the largest gap has {largest.missing_steps:,} missing steps between {largest.after} and "
+             f"{largest.before}" if largest else "")
+    raise HeavyFillingError(
+        f"Filling would invent {invented:,} of the {rows:,} rows ({share:.0%}) that have no value of their "
+        f"own{where}. rnnkit invents at most {options.max_filled_share:.0%} of the rows (or {FILL_WITHOUT_ASKING}) unless told to.",
+        "Check the time column first (mixed time zones or a wrong date layout scatter rows off the grid), "
+        "resample to a coarser frequency, or keep the gaps with CleaningOptions(fill_gaps=False); to accept "
+        f"the invented rows, set CleaningOptions(max_filled_share={min(1.0, np.ceil(share * 20) / 20):g}).",
+    )
 
 
 def _refuse_upsampling(index: pd.DatetimeIndex, rule: str) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.offsets import Tick
 
 _DAY = pd.Timedelta(days=1)
 
@@ -50,11 +51,11 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
         exact = None
     if exact:
         return _normalise_alias(exact if isinstance(exact, str) else exact.freqstr)
-    diffs = np.diff(index.as_unit("ns").asi8)
+    diffs = np.diff(index.asi8)  # in the index's own unit: converting to ns overflows outside 1677-2262
     steps = pd.Series(diffs).mode()
     if steps.empty or steps.iloc[0] <= 0:
         return None
-    step = pd.Timedelta(int(steps.iloc[0]), unit="ns")
+    step = pd.Timedelta(int(steps.iloc[0]), unit=index.unit)
     on_grid = float(np.mean(diffs % int(steps.iloc[0]) == 0))  # steps that are the step or a gap of several
     dates_only = bool((index == index.normalize()).all())
     if dates_only and pd.Timedelta(days=28) <= step <= pd.Timedelta(days=31):
@@ -105,17 +106,28 @@ def frequency_label(alias: str | None) -> str:
 
 
 def missing_timestamps(index: pd.DatetimeIndex, alias: str | None) -> pd.DatetimeIndex:
-    """Grid points of ``alias`` between the first and last timestamp that the index lacks."""
+    """Grid points of ``alias`` between the first and last timestamp that the index lacks.
+
+    Builds the whole grid: count the gaps with :func:`find_gaps` first, which never does.
+    """
     if alias is None or len(index) < 2:
         return pd.DatetimeIndex([])
-    grid = pd.date_range(index[0], index[-1], freq=alias)
-    if len(grid) > 20 * len(index):  # the alias does not fit this index at all
-        return pd.DatetimeIndex([])
-    return grid.difference(index)
+    return pd.date_range(index[0], index[-1], freq=alias, unit=index.unit).difference(index)
 
 
-def find_gaps(index: pd.DatetimeIndex, missing: pd.DatetimeIndex) -> list[Gap]:
-    """Group missing grid points into runs, each bounded by the observed timestamps around it."""
+def find_gaps(index: pd.DatetimeIndex, alias: str | None) -> list[Gap]:
+    """Runs of missing grid steps of ``alias``, each bounded by the observed timestamps around it.
+
+    Fixed steps (minutes, hours, days) are counted by arithmetic, so that one row
+    far away cannot make a grid of billions of points; calendar steps (months,
+    weeks, business days) have small grids over any span pandas can hold.
+    """
+    if alias is None or len(index) < 2:
+        return []
+    offset = pd.tseries.frequencies.to_offset(alias)
+    if isinstance(offset, Tick):
+        return _tick_gaps(index, pd.Timedelta(offset))
+    missing = missing_timestamps(index, alias)
     if len(missing) == 0:
         return []
     positions = index.searchsorted(missing)
@@ -125,3 +137,13 @@ def find_gaps(index: pd.DatetimeIndex, missing: pd.DatetimeIndex) -> list[Gap]:
         Gap(index[positions[s] - 1], index[positions[s]], int(e - s))
         for s, e in zip(run_starts, run_ends, strict=True)
     ]
+
+
+def _tick_gaps(index: pd.DatetimeIndex, step: pd.Timedelta) -> list[Gap]:
+    """Grid points ``index[0] + k * step`` strictly between each pair of neighbouring timestamps."""
+    size = int(step / pd.Timedelta(1, unit=index.unit))
+    offsets = index.asi8 - index.asi8[0]
+    below = offsets[:-1] // size  # the last grid point at or before each timestamp
+    above = -(-offsets[1:] // size)  # the first grid point at or after the next one
+    counts = above - below - 1
+    return [Gap(index[i], index[i + 1], int(counts[i])) for i in np.flatnonzero(counts > 0)]

@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 MEGABYTE = 1024 * 1024
 
+#: Largest magnitude a model column may hold: errors are squared and summed over
+#: up to millions of rows to score forecasts, and that must not overflow float64.
+MAX_ABS_VALUE = 1e150
+
 
 @dataclass(frozen=True)
 class ReadLimits:

@@ -8,11 +8,10 @@ real exports use, and turns every way a file can be unreadable into a typed
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -20,16 +19,36 @@ from typing import BinaryIO
 import numpy as np
 import pandas as pd
 
-from rnnkit.data.limits import DEFAULT_LIMITS, ReadLimits
-from rnnkit.errors import BinaryFileError, EmptyFileError, FileTooLargeError
+from rnnkit.data.archive import (
+    ZIP_MAGIC,
+    check_workbook_size,
+    count_lines,
+    is_workbook,
+    open_zip,
+    read_workbook,
+    too_many_rows,
+    unzip_single_table,
+)
+from rnnkit.data.limits import DEFAULT_LIMITS, MAX_ABS_VALUE, MEGABYTE, ReadLimits
+from rnnkit.errors import (
+    BinaryFileError,
+    EmptyFileError,
+    FileTooLargeError,
+    ValuesTooLargeError,
+)
 
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_TOKENS = frozenset(
     {"", "na", "n/a", "nan", "null", "none", "-", "--", ".", "#n/a", "?", "missing"}
 )
 _SNIFF_LINES = 200
-_XLSX_MAGIC = b"PK\x03\x04"
+_SNIFF_CHARS = 256 * 1024
+_TEXT_SAMPLE = 1000
+_NA_VALUES = sorted({v for t in MISSING_TOKENS for v in (t, t.upper(), t.title())})
+_BOM_AS_LATIN1 = "\u00ef\u00bb\u00bf"
 _XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+_NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+_INFINITY = ("inf", "infinity")
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
 _DOT_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
 
@@ -79,39 +98,59 @@ def read_bytes(source: BinaryIO | bytes, limits: ReadLimits = DEFAULT_LIMITS) ->
 def read_table(
     source: BinaryIO | bytes, name: str | None = None, limits: ReadLimits = DEFAULT_LIMITS
 ) -> RawTable:
-    """Read a CSV/TSV (any common dialect), an Excel workbook or a zip holding one CSV."""
+    """Read a CSV/TSV (any common dialect), an Excel workbook or a zip holding one CSV.
+
+    Sizes are checked before anything is materialised: a zip's stated unpacked
+    sizes, the header's column count and the number of lines.
+    """
     data = read_bytes(source, limits)
-    if not data.strip():
+    if not data[:4096].strip() and not data.strip():
         raise EmptyFileError(
             "The file is empty.", "Choose a CSV file with a header row and at least one data row."
         )
-    if data.startswith(_XLSX_MAGIC) and _is_workbook(data):
-        return RawTable(_check_shape(_read_excel(data), None, limits), None, {})
-    if data.startswith(_XLSX_MAGIC):
-        data = _unzip_single_table(data, limits)
+    if data.startswith(ZIP_MAGIC):
+        with open_zip(data, name) as archive:
+            if is_workbook(archive):
+                check_workbook_size(archive, limits)
+                frame = read_workbook(data, limits)
+                return RawTable(_check_shape(frame, None, limits), None, {})
+            data = unzip_single_table(archive, limits)
     elif data.startswith(_XLS_MAGIC):
         raise BinaryFileError(
             "This is an old Excel 97–2003 (.xls) workbook, which rnnkit does not read.",
             "Save it as .xlsx or CSV in your spreadsheet program and upload that.",
         )
-    text, encoding = decode_text(data)
-    return _read_text_table(text, encoding, limits)
+    return _read_text_table(data, detect_encoding(data), limits)
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or Latin-1; reject binary junk."""
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, or Latin-1; reject binary junk.
+
+    UTF-8 is checked in chunks, so that no decoded copy of the file is kept.
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return "utf-16"
     head = data[:65536]
     if b"\x00" in head or _control_ratio(head) > 0.05:
         raise BinaryFileError(
             "The file is binary data, not a text table.",
             "Upload a CSV (comma, semicolon or tab separated) or an .xlsx workbook.",
         )
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        for start in range(0, len(data), MEGABYTE):
+            decoder.decode(data[start:start + MEGABYTE])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+        return "latin-1"  # a UTF-8 BOM in front of Latin-1 text is dropped when the header is read
+    return "utf-8-sig"
+
+
+def _strip_bom(text: str) -> str:
+    for bom in (_BOM_AS_LATIN1, "\ufeff"):
+        if text.startswith(bom):
+            return text[len(bom):]
+    return text
 
 
 def _control_ratio(chunk: bytes) -> float:
@@ -123,73 +162,36 @@ def _control_ratio(chunk: bytes) -> float:
     return float(control.mean())
 
 
-def _table_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """CSV-like members of a zip, ignoring folders and macOS resource forks."""
-    return [
-        m for m in archive.infolist()
-        if not m.is_dir()
-        and not m.filename.startswith("__MACOSX/")
-        and not m.filename.rsplit("/", 1)[-1].startswith("._")
-        and m.filename.lower().endswith((".csv", ".txt", ".tsv"))
-    ]
+def head_lines(data: bytes, encoding: str, count: int = _SNIFF_LINES + 1) -> list[str]:
+    """The first ``count`` non-blank lines, decoded from as little of the file as it takes."""
+    size = MEGABYTE
+    while True:
+        whole = size >= len(data)
+        text = _strip_bom(data[:size].decode(encoding, errors="replace"))
+        lines = text.splitlines() if whole else text.splitlines()[:-1]  # the last line may be cut
+        filled = [line for line in lines if line.strip()][:count]
+        if whole or len(filled) >= count or sum(map(len, filled)) > _SNIFF_CHARS:
+            return _within(filled, _SNIFF_CHARS)
+        size *= 8
 
 
-def _is_workbook(data: bytes) -> bool:
-    """An .xlsx (a zip of ``[Content_Types].xml`` and ``xl/`` parts), or a zip too broken to tell."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return any(n == "[Content_Types].xml" or n.startswith("xl/") for n in archive.namelist())
-    except zipfile.BadZipFile:
-        return True  # the Excel reader then explains that it cannot be read
-
-
-def _unzip_single_table(data: bytes, limits: ReadLimits) -> bytes:
-    """The one CSV/TSV/TXT table inside a zip; an error naming what the zip holds otherwise."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        tables = _table_members(archive)
-        if len(tables) > 1:
-            names = [m.filename for m in tables]
-            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-            raise BinaryFileError(f"The zip holds {len(names)} tables ({shown}); rnnkit reads one series at a time.",
-                                  "Upload the one CSV you want to forecast, or a zip holding only that file.")
-        if not tables:
-            raise BinaryFileError("The zip holds no CSV, TSV or TXT table.",
-                                  "Upload the CSV itself, or a zip holding exactly one CSV.")
-        member = tables[0]
-        if member.file_size > limits.max_bytes:
-            raise FileTooLargeError(
-                f"The CSV inside the zip is {member.file_size // 1_048_576} MB, over the "
-                f"{limits.max_megabytes} MB limit.",
-                "Upload a shorter extract, or resample or trim it before uploading.",
-            )
-        try:
-            with archive.open(member) as handle:
-                return handle.read(limits.max_bytes + 1)
-        except RuntimeError as error:  # zipfile's way of saying "encrypted"
-            raise BinaryFileError(f"The zip is password-protected, so {member.filename} cannot be read.",
-                                  "Unzip it yourself and upload the CSV.") from error
-        except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-            raise BinaryFileError(f"The zip is damaged: {member.filename} cannot be unpacked ({error}).",
-                                  "Download or export the file again, or upload the CSV itself.") from error
-
-
-def _read_excel(data: bytes) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(io.BytesIO(data), sheet_name=0, engine="openpyxl")
-    except Exception as error:  # openpyxl raises many unrelated types on corrupt input
-        raise BinaryFileError(
-            f"The file looks like an Excel workbook but cannot be read ({type(error).__name__}).",
-            "Open it in your spreadsheet program, save it again as .xlsx or CSV, and upload that.",
-        ) from error
-    frame.columns = [str(c).strip() for c in frame.columns]
-    return frame
+def _within(lines: list[str], chars: int) -> list[str]:
+    """The first lines up to about ``chars`` characters, but always the header and one data line."""
+    total = 0
+    kept: list[str] = []
+    for line in lines:
+        if len(kept) >= 2 and total + len(line) > chars:
+            break
+        kept.append(line)
+        total += len(line)
+    return kept
 
 
 def sniff_delimiter(lines: list[str]) -> str:
     """Pick the delimiter that splits the sample into the most columns, consistently."""
     best, best_score = ",", (0.0, 0)
     for delimiter in DELIMITERS:
-        widths = [len(row) for row in csv.reader(lines, delimiter=delimiter) if row]
+        widths = [len(row) for row in _split(lines, delimiter) if row]
         if not widths:
             continue
         header_width = widths[0]
@@ -200,18 +202,31 @@ def sniff_delimiter(lines: list[str]) -> str:
     return best
 
 
+def _split(lines: list[str], delimiter: str) -> list[list[str]]:
+    """``csv.reader`` over the sample, turning its field-size error into a message."""
+    try:
+        return list(csv.reader(lines, delimiter=delimiter))
+    except csv.Error as error:
+        raise BinaryFileError(
+            f"A cell in the first lines of the file is longer than {csv.field_size_limit():,} characters "
+            f"({error}); that is not a table of dates and numbers.",
+            "Check that every quote is closed (an open quote swallows the lines after it), or remove "
+            "the long text column, then upload the file again.",
+        ) from error
+
+
 def sniff_number_format(lines: list[str], delimiter: str) -> tuple[str, str]:
     """Return ``(decimal, thousands)``: decimal commas are only possible without comma delimiters."""
     if delimiter == ",":
         return ".", ","
-    cells = [c.strip().strip('"') for row in csv.reader(lines[1:], delimiter=delimiter) for c in row]
+    cells = [c.strip().strip('"') for row in _split(lines[1:], delimiter) for c in row]
     comma = sum(bool(_COMMA_DECIMAL.match(c)) for c in cells)
     dot = sum(bool(_DOT_DECIMAL.match(c)) for c in cells)
     return (",", ".") if comma > dot else (".", ",")
 
 
-def _read_text_table(text: str, encoding: str, limits: ReadLimits) -> RawTable:
-    lines = [line for line in text.splitlines()[: _SNIFF_LINES + 1] if line.strip()]
+def _read_text_table(data: bytes, encoding: str, limits: ReadLimits) -> RawTable:
+    lines = head_lines(data, encoding)
     if len(lines) < 2:
         raise EmptyFileError(
             "The file has a header but no data rows." if lines else "The file is empty.",
@@ -219,41 +234,47 @@ def _read_text_table(text: str, encoding: str, limits: ReadLimits) -> RawTable:
         )
     delimiter = sniff_delimiter(lines)
     decimal, thousands = sniff_number_format(lines, delimiter)
+    _check_width(len(_split(lines[:1], delimiter)[0]), limits)
+    if data.count(b"\n") > limits.max_rows + 1 and count_lines(data) > limits.max_rows + 1:
+        raise too_many_rows(limits)
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(data),
+            encoding=encoding,
             sep=delimiter,
-            dtype=str,
+            decimal=decimal,  # thousands separators are removed later, only where the digits group by three
             keep_default_na=False,
+            na_values=_NA_VALUES,
             skipinitialspace=True,
             skip_blank_lines=True,
             nrows=limits.max_rows + 1,
             on_bad_lines="error",
         )
-    except (pd.errors.ParserError, csv.Error, ValueError) as error:
+    except (pd.errors.ParserError, csv.Error, ValueError, OverflowError) as error:
         raise BinaryFileError(
             f"The file is not a consistent table: {str(error).splitlines()[0]}",
             "Check that every row has the same number of separators as the header "
             "(comma, semicolon or tab), then upload it again.",
         ) from error
-    text_format = TextFormat(encoding, delimiter, decimal, thousands)
+    text_format = TextFormat(encoding.removesuffix("-sig"), delimiter, decimal, thousands)
     frame = _check_shape(frame, text_format, limits)
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = [_strip_bom(str(c)).strip() for c in frame.columns]
     converted, unparsable, text_cells = _convert_numbers(frame, decimal, thousands)
     return RawTable(converted, text_format, unparsable, text_cells)
 
 
-def _check_shape(frame: pd.DataFrame, fmt: TextFormat | None, limits: ReadLimits) -> pd.DataFrame:
-    if frame.shape[1] > limits.max_columns:
+def _check_width(columns: int, limits: ReadLimits) -> None:
+    if columns > limits.max_columns:
         raise FileTooLargeError(
-            f"The file has {frame.shape[1]} columns, over the limit of {limits.max_columns}.",
+            f"The file has {columns} columns, over the limit of {limits.max_columns}.",
             "Keep the time column, the target and the features you need, and upload that.",
         )
+
+
+def _check_shape(frame: pd.DataFrame, fmt: TextFormat | None, limits: ReadLimits) -> pd.DataFrame:
+    _check_width(frame.shape[1], limits)
     if len(frame) > limits.max_rows:
-        raise FileTooLargeError(
-            f"The file has more than {limits.max_rows:,} rows.",
-            "Upload a shorter period, or resample the series (for example to hourly) first.",
-        )
+        raise too_many_rows(limits)
     if len(frame) == 0:
         raise EmptyFileError(
             "The file has a header but no data rows.",
@@ -279,6 +300,9 @@ def _convert_numbers(
     text_cells: dict[str, str] = {}
     for name in frame.columns:
         column = frame[name]
+        if _clearly_text(column, decimal, thousands):  # dates, labels: skip copying them to parse numbers
+            out[name] = column
+            continue
         numbers, bad, present = parse_numbers(column, decimal, thousands)
         if present == 0:  # every cell is a missing-value token: an empty numeric column
             out[name] = numbers
@@ -297,6 +321,14 @@ def _convert_numbers(
     return pd.DataFrame(out, index=frame.index), unparsable, text_cells
 
 
+def _clearly_text(column: pd.Series, decimal: str, thousands: str) -> bool:
+    """Whether most of the first thousand cells of a text column are not numbers."""
+    if len(column) <= _TEXT_SAMPLE or pd.api.types.is_numeric_dtype(column):
+        return False
+    _, bad, present = parse_numbers(column.iloc[:_TEXT_SAMPLE], decimal, thousands)
+    return bad > 0.5 * present > 0
+
+
 def parse_numbers(
     column: pd.Series, decimal: str = ".", thousands: str = ","
 ) -> tuple[pd.Series, int, int]:
@@ -305,21 +337,41 @@ def parse_numbers(
     Returns the numbers, how many non-missing cells failed to parse, and how
     many cells were not missing-value tokens (``""``, ``NA``, ``null``...).
     """
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        numbers = column.astype("float64")  # already parsed by the CSV reader
+        return numbers, 0, int(numbers.notna().sum())
     try:  # fast path: clean, plain numbers
         numbers = pd.to_numeric(column, errors="raise").astype("float64")
         return numbers, 0, len(column)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         pass
     text = column.astype(str).str.strip()
     missing = text.str.lower().isin(MISSING_TOKENS)
     numbers = pd.to_numeric(text.where(~missing), errors="coerce").astype("float64")
     failed = numbers.isna() & ~missing
     if failed.any():
-        cleaned = text[failed].str.replace(thousands, "", regex=False).str.replace(" ", "", regex=False)
+        cleaned = text[failed].str.replace(" ", "", regex=False)
+        grouped = cleaned.str.fullmatch(rf"[+-]?\d{{1,3}}({re.escape(thousands)}\d{{3}})+({re.escape(decimal)}\d*)?")
+        cleaned = cleaned.where(~grouped, cleaned.str.replace(thousands, "", regex=False))
         if decimal != ".":
             cleaned = cleaned.str.replace(decimal, ".", regex=False)
         numbers.loc[failed] = pd.to_numeric(cleaned, errors="coerce")
+        _refuse_overflow(cleaned[numbers.loc[failed].isna()], column)
     return numbers, int((numbers.isna() & ~missing).sum()), int((~missing).sum())
+
+
+def _refuse_overflow(cells: pd.Series, column: pd.Series) -> None:
+    """Cells written as numbers that no 64-bit float can hold (310 digits, 1e400) are refused by name."""
+    huge = cells[cells.str.fullmatch(_NUMBER) & ~cells.str.lower().str.lstrip("+-").isin(_INFINITY)]
+    if huge.empty:
+        return
+    position = column.index.get_loc(huge.index[0])
+    shown = huge.iloc[0] if len(huge.iloc[0]) <= 24 else f"{huge.iloc[0][:12]}… ({len(huge.iloc[0])} characters)"
+    raise ValuesTooLargeError(
+        f"Column {str(column.name)!r} holds numbers too large for rnnkit (data row {position + 1}: {shown}); "
+        f"values must stay within ±{MAX_ABS_VALUE:g}, since forecast errors are squared to score them.",
+        "Rescale the column (for example to thousands or millions, or a logarithm) and upload the file again.",
+    )
 
 
 def read_tables(paths: list[Path], limits: ReadLimits = DEFAULT_LIMITS) -> RawTable:

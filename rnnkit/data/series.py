@@ -10,20 +10,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 
-from rnnkit.data.cleaning import CleaningLog, CleaningOptions, clean_frame, drop_unfilled_edges
+from rnnkit.data.cleaning import (
+    CleaningLog,
+    CleaningOptions,
+    clean_frame,
+    drop_unfilled_edges,
+)
 from rnnkit.data.frequency import frequency_label
-from rnnkit.data.limits import DEFAULT_LIMITS, ReadLimits
+from rnnkit.data.limits import DEFAULT_LIMITS, MAX_ABS_VALUE, ReadLimits
 from rnnkit.data.ohlc import adjust_unsplit_close
 from rnnkit.data.reading import RawTable, TextFormat, read_table
 from rnnkit.data.timeparse import detect_time_column
 from rnnkit.errors import (
     EmptyTargetError,
-    NoNumericColumnError,
     NonNumericTargetError,
+    NoNumericColumnError,
+    SeriesTooShortError,
     UnknownColumnError,
+    ValuesTooLargeError,
 )
+
+DEFAULT_CLEANING = CleaningOptions()
 
 
 @dataclass(frozen=True)
@@ -137,6 +147,8 @@ class TimeSeries:
         if not complete.all():
             notes += (f"{_plural(int((~complete).sum()), 'row')} with missing values in the chosen columns dropped.",)
             frame = frame[complete]
+        if len(self.frame) < 2:
+            raise too_short(len(self.frame))
         if len(frame) < 2:
             raise EmptyTargetError(
                 f"The columns {', '.join(repr(c) for c in columns)} never have values on the same rows.",
@@ -153,7 +165,7 @@ def load_series(
     target: str | None = None,
     features: tuple[str, ...] | list[str] = (),
     time_column: str | None = None,
-    options: CleaningOptions = CleaningOptions(),
+    options: CleaningOptions = DEFAULT_CLEANING,
     limits: ReadLimits = DEFAULT_LIMITS,
 ) -> TimeSeries:
     """Read a user's file object (CSV, TSV, .xlsx or a zip of one CSV) into a :class:`TimeSeries`.
@@ -174,7 +186,7 @@ def series_from_table(
     target: str | None = None,
     features: tuple[str, ...] | list[str] = (),
     time_column: str | None = None,
-    options: CleaningOptions = CleaningOptions(),
+    options: CleaningOptions = DEFAULT_CLEANING,
     notes: tuple[str, ...] = (),
 ) -> TimeSeries:
     """Detect time, pick numeric columns, validate the target and clean: the shared pipeline."""
@@ -215,8 +227,10 @@ def series_from_table(
         unparsable_cells=dict(table.unparsable_cells),
         ignored_columns=ignored,
         cleaning=log,
-        notes=tuple(notes) + ((note,) if note else ()),
+        notes=tuple(notes) + tuple(n for n in (parsed.note, note) if n),
     )
+    if len(frame) < 2:
+        raise too_short(len(frame))
     if frame[target].isna().all():
         raise EmptyTargetError(
             f"The target column {target!r} has no values left after cleaning.",
@@ -224,6 +238,16 @@ def series_from_table(
         )
     return TimeSeries(frame=frame, target=target, features=tuple(f for f in features if f != target),
                       report=report, name=name)
+
+
+def too_short(rows: int) -> SeriesTooShortError:
+    """The error for a series with fewer than two rows: too short to learn or even to have a frequency."""
+    return SeriesTooShortError(
+        f"The series is too short: it has {_plural(rows, 'row')} after cleaning, and forecasting needs a "
+        "history of many rows (at least the window's lookback plus the horizon, for each of training, "
+        "validation and test).",
+        "Upload a file with one row per time step over a longer period.",
+    )
 
 
 def leading_rows_note(count: int, columns: tuple[str, ...]) -> str:
@@ -270,4 +294,14 @@ def validate_columns(
             raise EmptyTargetError(
                 f"The {role} column {column!r} has no values: every cell is empty or missing.",
                 "Choose a column that holds numbers.",
+            )
+        values = frame[column].to_numpy(dtype="float64")
+        finite = np.abs(values[np.isfinite(values)])
+        if finite.size and finite.max() > MAX_ABS_VALUE:
+            raise ValuesTooLargeError(
+                f"The {role} column {column!r} holds values as large as {finite.max():.3g}; values must stay "
+                f"within ±{MAX_ABS_VALUE:g}, since forecast errors are squared and summed to score them, "
+                "which would overflow.",
+                "Rescale the column (for example divide it by a power of ten, or take a logarithm) and upload "
+                "the file again.",
             )

@@ -1,40 +1,35 @@
 """Find the time column of a table and parse its dates.
 
-Recognised layouts: ISO 8601 (``2020-01-01 00:10:00``, ``1985-01``), US
-``M/D/YYYY`` (optionally with a time), European ``DD.MM.YYYY HH:MM:SS`` (the
-Jena file), day-first ``DD/MM/YYYY`` when the values rule out US order, and
-years written as numbers (``1700.0``).
+Text layouts are listed in :mod:`rnnkit.data.dateformats` (ISO 8601, month
+names, quarters, ISO weeks, ``YYYYMMDD``...); dates written as two small
+numbers and a year (``31.01.2020``, ``1/31/2020``) are read in the day/month
+order the data allows (:mod:`rnnkit.data.dayfirst`). Numeric columns can hold
+years (``1700.0``), ``YYYYMMDD`` integers, or Excel serial dates when the
+column's name says it holds dates.
 """
 
 from __future__ import annotations
 
-import warnings
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from rnnkit.data.dateformats import LAYOUTS, naive
+from rnnkit.data.dayfirst import parse_day_month
 from rnnkit.errors import NoTimeColumnError, UnknownColumnError
 
-NAME_HINTS = ("date", "time", "timestamp", "datetime", "period", "year", "month", "day", "ds")
+NAME_HINTS = ("date", "time", "timestamp", "datetime", "period", "year", "month", "day", "ds", "week", "quarter")
 MIN_PARSED_SHARE = 0.95
 _SAMPLE = 500
-
-#: Explicit formats tried in order before ISO 8601; label, strptime format.
-EXPLICIT_FORMATS: tuple[tuple[str, str], ...] = (
-    ("DD.MM.YYYY HH:MM:SS", "%d.%m.%Y %H:%M:%S"),
-    ("DD.MM.YYYY HH:MM", "%d.%m.%Y %H:%M"),
-    ("DD.MM.YYYY", "%d.%m.%Y"),
-    ("M/D/YYYY", "%m/%d/%Y"),
-    ("M/D/YYYY HH:MM", "%m/%d/%Y %H:%M"),
-    ("M/D/YYYY HH:MM:SS", "%m/%d/%Y %H:%M:%S"),
-    ("D/M/YYYY", "%d/%m/%Y"),
-    ("D/M/YYYY HH:MM", "%d/%m/%Y %H:%M"),
-    ("D/M/YYYY HH:MM:SS", "%d/%m/%Y %H:%M:%S"),
-    ("M/D/YY", "%m/%d/%y"),
-    ("DD-MM-YYYY", "%d-%m-%Y"),
-    ("MM-DD-YYYY", "%m-%d-%Y"),
-)
+_NAN_TEXT = ("nan", "NaN", "NAN")
+#: Excel serial days (from 1899-12-30) between 1982 and 2064: only read as dates in a column named like one.
+EXCEL_SERIALS = (30_000, 60_000)
+#: Years a pandas timestamp can hold (nanoseconds since 1970 in 64 bits).
+YEAR_RANGE = (1678, 2261)
+_EXCEL_NAME = re.compile(r"date|(^|[^a-z])time")  # "Date", "time", "Order date"; not "Downtime"
+_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -44,6 +39,8 @@ class ParsedTime:
     column: str
     values: pd.Series
     layout: str
+    #: a sentence for the report when the layout was a guess (an ambiguous day/month order)
+    note: str | None = None
 
     @property
     def unparsable(self) -> int:
@@ -73,7 +70,7 @@ def detect_time_column(frame: pd.DataFrame, preferred: str | None = None) -> Par
     raise NoTimeColumnError(
         "No column holds dates or times that rnnkit can parse.",
         "Add a time column in a standard layout (2020-01-31, 2020-01-31 10:00, "
-        "1/31/2020, 31.01.2020 10:00:00, or years such as 1985) and upload again.",
+        "1/31/2020, 31.01.2020, Mar 2020, 2020Q1, 2020-W05, or years such as 1985) and upload again.",
     )
 
 
@@ -92,57 +89,77 @@ def _is_numeric(column: pd.Series) -> bool:
 def parse_time_values(column: pd.Series, name: str, is_first: bool = False) -> ParsedTime | None:
     """Parse one column as time, or return ``None`` if fewer than 95% of its cells parse."""
     if pd.api.types.is_datetime64_any_dtype(column):
-        return ParsedTime(name, _naive(pd.to_datetime(column)), "datetime")
+        return ParsedTime(name, _in_range(naive(pd.to_datetime(column)), name), "datetime")
+    hinted = any(h in str(name).lower() for h in NAME_HINTS)
     if _is_numeric(column):
-        if "year" in str(name).lower() or is_first:
-            return _parse_years(column, name)
-        return None
+        return _parse_numbers(column, name, hinted or is_first)
     text = column.astype(str).str.strip()
-    present = text[(text != "") & (text.str.lower() != "nan")]
+    present = text[(text != "") & ~text.isin(_NAN_TEXT)]
     if present.empty:
         return None
     sample = present.iloc[:_SAMPLE]
-    for layout, fmt in EXPLICIT_FORMATS:
-        if _share_parsed(sample, fmt) >= MIN_PARSED_SHARE:
-            values = pd.to_datetime(text, format=fmt, errors="coerce")
+    day_month = parse_day_month(text, sample, str(name))
+    if day_month is not None:
+        return ParsedTime(name, _checked(day_month.values, present, name), day_month.layout, day_month.note)
+    for layout in LAYOUTS:
+        if sample.str.fullmatch(layout.pattern.pattern, flags=re.IGNORECASE).mean() >= MIN_PARSED_SHARE:
+            values = _checked(layout.parse(text), present, name)
             if values.notna().sum() >= MIN_PARSED_SHARE * len(present):
-                return ParsedTime(name, values, layout)
+                return ParsedTime(name, values, layout.label)
     if sample.str.fullmatch(r"\d{3,4}(\.0+)?").mean() >= MIN_PARSED_SHARE:
         return _parse_years(pd.to_numeric(text, errors="coerce"), name)
-    if _share_parsed(sample, "ISO8601") >= MIN_PARSED_SHARE:
-        values = _naive(_to_datetime_iso(text))
-        if values.notna().sum() >= MIN_PARSED_SHARE * len(present):
-            return ParsedTime(name, values, "ISO 8601")
     return None
 
 
-def _share_parsed(sample: pd.Series, fmt: str) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            parsed = _to_datetime_iso(sample) if fmt == "ISO8601" else pd.to_datetime(
-                sample, format=fmt, errors="coerce"
-            )
-        except (ValueError, TypeError, OverflowError):
-            return 0.0
-    return float(parsed.notna().mean())
+def _parse_numbers(column: pd.Series, name: str, may_be_time: bool) -> ParsedTime | None:
+    """Numbers as time: ``YYYYMMDD`` integers, Excel serial dates (named columns only) or years."""
+    if not may_be_time:
+        return None
+    present = column.dropna()
+    if present.empty:
+        return None
+    integral = bool(np.isclose(present, np.round(present)).all())
+    if integral and present.between(1_900_01_01, 2_100_12_31).all():
+        values = pd.to_datetime(column.round().astype("Int64").astype(str), format="%Y%m%d", errors="coerce")
+        if values.notna().sum() >= MIN_PARSED_SHARE * len(present):
+            return ParsedTime(name, values, "YYYYMMDD")
+    low, high = EXCEL_SERIALS
+    if _EXCEL_NAME.search(str(name).lower()) and present.between(low, high).all():
+        values = pd.to_datetime(column, unit="D", origin="1899-12-30").dt.round("s")
+        return ParsedTime(name, values, "Excel serial dates")
+    return _parse_years(column, name)
 
 
-def _to_datetime_iso(text: pd.Series) -> pd.Series:
-    """ISO 8601 with mixed UTC offsets folded to UTC; non-dates become NaT."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return pd.to_datetime(text, format="ISO8601", errors="coerce")
-        except (ValueError, TypeError):
-            return pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-
-
-def _naive(values: pd.Series) -> pd.Series:
-    """Drop time zones (converting to UTC first) so all series share naive timestamps."""
-    if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC").dt.tz_localize(None)
+def _checked(values: pd.Series, present: pd.Series, name: str) -> pd.Series:
+    """Parsed values, after refusing a column whose unparsed dates fall outside the years pandas can hold."""
+    if values.notna().sum() >= MIN_PARSED_SHARE * len(present):
+        return values
+    failed = present[values.loc[present.index].isna()].iloc[:_SAMPLE]
+    years = pd.to_numeric(failed.str.extract(_YEAR, expand=False), errors="coerce").dropna()
+    outside = years[(years < YEAR_RANGE[0]) | (years > YEAR_RANGE[1])]
+    if len(outside) >= 0.5 * len(failed):
+        _refuse_years(name, int(outside.iloc[0]))
     return values
+
+
+def _in_range(values: pd.Series, name: str) -> pd.Series:
+    """Timestamps in a unit other than nanoseconds may lie outside what the rest of rnnkit handles."""
+    if len(values.dropna()):
+        first, last = values.min(), values.max()
+        for stamp in (first, last):
+            if not YEAR_RANGE[0] <= stamp.year <= YEAR_RANGE[1]:
+                _refuse_years(name, stamp.year)
+    return values.astype("datetime64[ns]")
+
+
+def _refuse_years(name: str, year: int) -> None:
+    raise NoTimeColumnError(
+        f"Column {name!r} holds dates in the year {year}, outside the years {YEAR_RANGE[0]}–{YEAR_RANGE[1]} "
+        "that rnnkit's timestamps can hold.",
+        "For yearly or historical data, number the periods instead (for example write 2000 + the "
+        "period's index as the year) and keep the real dates in a text column; or trim the rows outside "
+        "that range and upload the file again.",
+    )
 
 
 def _parse_years(numbers: pd.Series, name: str) -> ParsedTime | None:
@@ -154,6 +171,11 @@ def _parse_years(numbers: pd.Series, name: str) -> ParsedTime | None:
     in_range = (present >= 1) & (present <= 2999)
     if integral.mean() < MIN_PARSED_SHARE or not in_range.all() or not present.is_monotonic_increasing:
         return None
+    outside = present[(present < YEAR_RANGE[0]) | (present > YEAR_RANGE[1])]
+    if len(outside):
+        if "year" not in str(name).lower():
+            return None  # small counting numbers, not years
+        _refuse_years(name, int(outside.iloc[0]))
     years = values.round().astype("Int64").astype(str).str.zfill(4)
     parsed = pd.to_datetime(years.where(values.notna()), format="%Y", errors="coerce")
     return ParsedTime(name, parsed, "year numbers")
