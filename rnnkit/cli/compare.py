@@ -1,4 +1,8 @@
-"""``python -m rnnkit compare`` and ``runs``: train, score, print and store from the command line."""
+"""``python -m rnnkit compare``: train, score, print and store from the command line.
+
+The engine is imported when the command runs, so building the parser (and the
+other commands) stays light.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,60 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from rnnkit.compare import ComparisonResult, compare, divergence_note, verdict
-from rnnkit.data.calendar import with_calendar_features
-from rnnkit.data.cleaning import CleaningOptions
-from rnnkit.data.series import TimeSeries, load_series
-from rnnkit.models.presets import parse_model_list
-from rnnkit.serialize import config_dict
-from rnnkit.splits import SplitSpec
-from rnnkit.store import RunStore
-from rnnkit.training import ProgressEvent, TrainingConfig
 from rnnkit.windows.spec import WindowSpec
+
+if TYPE_CHECKING:
+    from rnnkit.compare import ComparisonResult
+    from rnnkit.data.series import TimeSeries
+    from rnnkit.splits import SplitSpec
+    from rnnkit.training import ProgressEvent
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    compare = commands.add_parser("compare", help="train models side by side and compare them with baselines")
+    source = compare.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="a built-in dataset: electric, jena or stocks")
+    source.add_argument("--csv", help="a CSV (or .xlsx) file of your own")
+    compare.add_argument("--ticker", help="stock ticker for --dataset stocks (default GOOG)")
+    compare.add_argument("--target", help="target column")
+    compare.add_argument("--features", default="", help="extra input columns, comma-separated")
+    compare.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
+    compare.add_argument("--calendar", action="store_true",
+                         help="add calendar features (month, weekday or hour, as sine and cosine) as inputs")
+    compare.add_argument("--models", default="jena_gru,tuned_lstm",
+                         help="comma-separated presets (see --list-models)")
+    compare.add_argument("--lookback", type=int, help="rows of history per window (default: the dataset's)")
+    compare.add_argument("--step", type=int, help="sampling step inside the window")
+    compare.add_argument("--delay", type=int, help="rows between the window's end and the first target")
+    compare.add_argument("--horizon", type=int, help="steps predicted at once")
+    compare.add_argument("--train", type=float, help="training fraction (default: the dataset's split or 0.7)")
+    compare.add_argument("--val", type=float, help="validation fraction (default 0.15)")
+    compare.add_argument("--test-start", help="first date of the test part (YYYY-MM-DD), instead of fractions")
+    compare.add_argument("--scaler", choices=("minmax", "standard", "none"), default="minmax")
+    compare.add_argument("--epochs", type=int, default=20)
+    compare.add_argument("--batch-size", type=int, default=32)
+    compare.add_argument("--learning-rate", type=float, default=1e-3)
+    compare.add_argument("--patience", type=int, default=5)
+    compare.add_argument("--no-early-stopping", action="store_true")
+    compare.add_argument("--seed", type=int, default=42)
+    compare.add_argument("--period", type=int, help="seasonal period in rows (default: from the frequency)")
+    compare.add_argument("--json", action="store_true", help="print the result as JSON")
+    compare.add_argument("--no-save", action="store_true", help="do not store the run")
+    compare.add_argument("--runs-dir", help="where runs are stored")
+
 
 DEFAULT_WINDOW = WindowSpec(lookback=12)
 METRIC_COLUMNS = ["kind", "mae", "rmse", "mape", "smape", "mase", "skill_pct", "dm_p"]
 
 
 def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec, SplitSpec, str]:
+    from rnnkit.cli.files import open_user_file
+    from rnnkit.data.cleaning import CleaningOptions
+    from rnnkit.data.series import load_series
+    from rnnkit.splits import SplitSpec
+
     features = [f.strip() for f in args.features.split(",") if f.strip()]
     options = CleaningOptions(resample=args.resample)
     if args.dataset:
@@ -35,8 +74,6 @@ def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec, SplitSpec, 
         if loaded.notice:
             print(f"note: {loaded.notice}", file=sys.stderr)
         return loaded.series, loaded.window, loaded.split, loaded.label
-    from rnnkit.cli import open_user_file
-
     with open_user_file(args.csv) as handle:
         series = load_series(handle, name=Path(args.csv).name, target=args.target, features=features,
                              options=options)
@@ -53,6 +90,8 @@ def _window(args: argparse.Namespace, default: WindowSpec) -> WindowSpec:
 
 
 def _split(args: argparse.Namespace, default: SplitSpec) -> SplitSpec:
+    from rnnkit.splits import SplitSpec
+
     if args.test_start:
         return SplitSpec(test_start=args.test_start)
     if args.train is not None or args.val is not None:
@@ -72,6 +111,8 @@ def _print_progress(event: ProgressEvent) -> None:
 
 def format_metrics(result: ComparisonResult) -> str:
     """The metrics table as fixed-width text, best model and best baseline marked."""
+    import pandas as pd
+
     table = result.metrics[METRIC_COLUMNS].copy()
     marks = {result.best_model: " ← best model", result.best_baseline: " ← best baseline"}
     table.index = [f"{name}{marks.get(name, '')}" for name in table.index]
@@ -82,7 +123,14 @@ def format_metrics(result: ComparisonResult) -> str:
            f"Diebold–Mariano p-value against it):\n{text}"
 
 
-def run_compare(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    from rnnkit.compare import compare, divergence_note, verdict
+    from rnnkit.data.calendar import with_calendar_features
+    from rnnkit.models.presets import parse_model_list
+    from rnnkit.serialize import config_dict
+    from rnnkit.store import RunStore
+    from rnnkit.training import TrainingConfig
+
     series, default_window, default_split, label = _load(args)
     if args.calendar:
         series = with_calendar_features(series)
@@ -119,25 +167,4 @@ def run_compare(args: argparse.Namespace) -> int:
             print("\n" + verdict(result.best_model, result.best_baseline, skill, p))
         if run_id:
             print(f"Saved run {run_id} in {store.root}")
-    return 0
-
-
-def run_runs(args: argparse.Namespace) -> int:
-    store = RunStore(Path(args.runs_dir) if args.runs_dir else None)
-    if args.delete:
-        store.delete(args.delete)
-        print(f"Deleted run {args.delete}")
-        return 0
-    records = store.list()
-    if args.json:
-        print(json.dumps([r.__dict__ for r in records], indent=2, default=str))
-        return 0
-    if not records:
-        print(f"No stored runs in {store.root}")
-        return 0
-    for r in records:
-        best = r.metrics.get(r.best_model, {}).get("rmse") if r.best_model else None
-        score = f"best {r.best_model} RMSE {best:.4g}" if best is not None else (r.message or "")
-        print(f"{r.id}  {r.created_at}  {r.status:<11} {r.dataset} [{r.target}]  "
-              f"models: {', '.join(r.models)}  {score}")
     return 0
