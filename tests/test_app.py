@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from helpers import csv_bytes, synthetic_frame
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTER = "tester-token-0123456789abcdef"  # owner tokens from a URL must be at least 22 URL-safe characters
 sys.path.insert(0, str(ROOT))
 
 
@@ -152,7 +153,7 @@ def _store_two_runs(tiny_result) -> list[str]:
 
     ids = []
     for _ in range(2):
-        run_id = run_store().start("tiny", "value", ["tiny_gru", "tiny_rnn"], {}, owner="tester")
+        run_id = run_store().start("tiny", "value", ["tiny_gru", "tiny_rnn"], {}, owner=TESTER)
         run_store().finish(run_id, tiny_result)
         ids.append(run_id)
     return ids
@@ -161,7 +162,7 @@ def _store_two_runs(tiny_result) -> list[str]:
 def test_runs_page_opens_compares_and_deletes(tiny_result) -> None:
     ids = _store_two_runs(tiny_result)
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    test.query_params["u"] = "tester"
+    test.query_params["u"] = TESTER
     test.run().switch_page("pages/runs.py").run()
     assert not test.exception
     assert set(test.dataframe[0].value["run"]) == set(ids)
@@ -178,7 +179,7 @@ def test_runs_page_opens_compares_and_deletes(tiny_result) -> None:
 def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
     run_id = _store_two_runs(tiny_result)[0]
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    test.query_params["u"] = "tester"
+    test.query_params["u"] = TESTER
     test.session_state["result"] = tiny_result
     test.session_state["result_run_id"] = run_id
     test.run().switch_page("pages/predictions.py").run()

@@ -8,15 +8,17 @@ for them.
 from __future__ import annotations
 
 import argparse
-import errno
 import sys
 from collections.abc import Sequence
 
 from rnnkit.cli import compare, datasets, inspect, runs
+from rnnkit.cli.common import (
+    DISK_ERRNOS,
+    EXIT_INTERRUPTED,
+    EXIT_USER_ERROR,
+    disk_message,
+)
 from rnnkit.errors import RnnkitError
-
-EXIT_USER_ERROR = 2
-EXIT_INTERRUPTED = 130  # the shell's convention for a process stopped by Ctrl-C (128 + SIGINT)
 
 COMMANDS = {"inspect": inspect, "datasets": datasets, "compare": compare, "runs": runs}
 
@@ -43,19 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Interrupted.", file=sys.stderr)
         return EXIT_INTERRUPTED
     except OSError as error:
-        if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS):
+        if error.errno not in DISK_ERRNOS:
             raise
         print(f"error: {disk_message(error)}", file=sys.stderr)
         return EXIT_USER_ERROR
-
-
-def disk_message(error: OSError) -> str:
-    """One line for a disk that is full or read-only, naming the file when known."""
-    where = f" while writing {error.filename}" if error.filename else ""
-    if error.errno == errno.EROFS:
-        return f"The disk is read-only{where}. Point --runs-dir (or RNNKIT_RUNS_DIR) at a folder you can write to."
-    return (f"There is no space left on the disk{where}. Free some space, or point --runs-dir "
-            f"(or RNNKIT_RUNS_DIR) at a disk with room, then run the command again.")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
+from rnnkit.cli.common import EXIT_INTERRUPTED
+from rnnkit.progress import CancelToken
 from rnnkit.windows.spec import WindowSpec
 
 if TYPE_CHECKING:
@@ -59,7 +66,7 @@ METRIC_COLUMNS = ["kind", "mae", "rmse", "mape", "smape", "mase", "skill_pct", "
 
 
 def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec, SplitSpec, str]:
-    from rnnkit.cli.files import open_user_file
+    from rnnkit.cli.common import open_user_file
     from rnnkit.data.cleaning import CleaningOptions
     from rnnkit.data.series import load_series
     from rnnkit.splits import SplitSpec
@@ -144,14 +151,17 @@ def run(args: argparse.Namespace) -> int:
         params = {"window": window.__dict__, "training": training.to_dict(), "scaler": args.scaler,
                   "features": list(series.features)}
         run_id = store.start(label, series.target, [s.name for s in specs], params)
+    cancel = CancelToken()
     try:
-        result = compare(series, window, specs, split, training, args.scaler, period=args.period,
-                         progress=None if args.json else _print_progress)
+        with ctrl_c_cancels(cancel):
+            result = compare(series, window, specs, split, training, args.scaler, period=args.period,
+                             progress=None if args.json else _print_progress, cancel=cancel)
         if store is not None and run_id is not None:
             store.finish(run_id, result)
     except BaseException as error:
         if store is not None and run_id is not None:
-            store.fail(run_id, str(error) or type(error).__name__)
+            store.fail(run_id, "Stopped by Ctrl-C." if isinstance(error, KeyboardInterrupt) else str(error)
+                       or type(error).__name__)
         raise
     if args.json:
         payload = config_dict(result) | {
@@ -167,4 +177,29 @@ def run(args: argparse.Namespace) -> int:
             print("\n" + verdict(result.best_model, result.best_baseline, skill, p))
         if run_id:
             print(f"Saved run {run_id} in {store.root}")
+    if cancel.cancelled:
+        print("Stopped by Ctrl-C: the models that finished were scored and kept"
+              + (f" in run {run_id} (cancelled)." if run_id else "."), file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
+
+
+@contextmanager
+def ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
+    """The first Ctrl-C cancels after the current batch (keeping what finished); a second one stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        print("Stopping after the current batch; finished models are kept (press Ctrl-C again to quit now).",
+              file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

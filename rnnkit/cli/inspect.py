@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rnnkit.cli.files import open_user_file
+from rnnkit.cli.common import open_user_file
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.series import TimeSeries, load_series
 

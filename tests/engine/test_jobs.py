@@ -82,7 +82,7 @@ def test_cancelling_a_queued_job_takes_effect_at_once(tmp_path: Path, tiny_serie
 def test_a_store_that_cannot_start_a_run_fails_the_job_visibly(tmp_path: Path, tiny_series) -> None:
     store = RunStore(tmp_path)
     index = tmp_path / INDEX_FILE
-    index.unlink()
+    index.unlink(missing_ok=True)
     index.mkdir()  # the SQLite index is now a folder: starting a run raises inside the job's thread
     manager = JobManager(store)
     job = manager.start("gina", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[:1], SplitSpec(0.6, 0.2), TINY_TRAINING)
