@@ -28,7 +28,7 @@ import socket
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -127,6 +127,7 @@ def schema_version(db: sqlite3.Connection) -> int:
 
 def migrate(db: sqlite3.Connection) -> int:
     """Apply the migrations the index lacks, in order, in one transaction; return the old version."""
+    previous = db.isolation_level
     db.isolation_level = None  # explicit transaction: DDL and user_version commit or roll back together
     db.execute("BEGIN IMMEDIATE")  # one writer at a time, so two processes never migrate twice
     try:
@@ -145,7 +146,7 @@ def migrate(db: sqlite3.Connection) -> int:
         db.execute("ROLLBACK")
         raise
     finally:
-        db.isolation_level = ""
+        db.isolation_level = previous
     return version
 
 
@@ -497,14 +498,14 @@ class RunStore:
 
     # writing
 
-    def start(self, dataset: str, target: str, models: list[str], params: dict[str, Any],
+    def start(self, dataset: str, target: str, models: Sequence[str], params: dict[str, Any],
               owner: str | None = None) -> str:
         """Register a new running run and return its id."""
         run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self._write([(
             ("INSERT INTO runs (id, created_at, status, dataset, target, models, params, owner, host, pid)"
              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            (run_id, _now(), RunStatus.RUNNING.value, dataset, target, json.dumps(models),
+            (run_id, _now(), RunStatus.RUNNING.value, dataset, target, json.dumps(list(models)),
              json.dumps(params, default=str), owner_key(owner) if owner else None, socket.gethostname(), os.getpid()),
         )])
         return run_id

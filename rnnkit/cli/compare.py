@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
             skill = result.metrics.loc[result.best_model, "skill_pct"]
             p = result.metrics.loc[result.best_model, "dm_p"]
             print("\n" + verdict(result.best_model, result.best_baseline, skill, p))
-        if run_id:
+        if store is not None and run_id:
             print(f"Saved run {run_id} in {store.root}")
     if cancel.cancelled:
         print("Stopped by Ctrl-C: the models that finished were scored and kept"
