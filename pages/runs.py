@@ -36,7 +36,7 @@ table = pd.DataFrame([{
 st.dataframe(table, width="stretch", hide_index=True)
 
 by_id = {r.id: r for r in records}
-labels = {r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.dataset} · {r.status}" for r in records}
+labels = {r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.dataset} · {r.status} · {r.id[-6:]}" for r in records}  # unique
 st.subheader("Open a run")
 chosen = st.selectbox("Run", list(by_id), format_func=labels.get, key="open_run")
 running = by_id[chosen].status == RunStatus.RUNNING
