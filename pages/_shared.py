@@ -5,13 +5,13 @@ Layout helpers only; all logic is in rnnkit.
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from rnnkit.errors import RnnkitError
 from rnnkit.jobs import JobManager
+from rnnkit.owners import auth_configured, identity_owner, new_token, valid_token
 from rnnkit.store import RunStore
 
 if TYPE_CHECKING:  # the landing page loads without pandas; pages that hold a series import it themselves
@@ -29,12 +29,30 @@ def job_manager() -> JobManager:
 
 
 def owner() -> str:
-    """A token that ties this browser tab's jobs and runs together across pages and reloads.
+    """Who owns this tab's jobs and runs: the signed-in user, or a random token kept in the URL.
 
-    It lives in the session and in the URL (``?u=``): page switches clear query
-    parameters, so it is written back on every run; a reload keeps the URL.
+    With Streamlit's login configured (``[auth]`` in ``.streamlit/secrets.toml``), the
+    owner comes from the signed-in identity, the URL carries no token, and a visitor
+    who is not signed in is asked to sign in. Without it, a long random token lives in
+    the session and in the URL (``?u=``): page switches clear query parameters, so it
+    is written back on every run; a reload keeps the URL. A token from the URL that is
+    too short or malformed is replaced by a fresh one.
     """
-    token = st.session_state.get("owner") or st.query_params.get("u") or uuid.uuid4().hex[:16]
+    user = st.user
+    identity = identity_owner(user)
+    if identity is not None:
+        st.session_state["owner"] = identity
+        if "u" in st.query_params:
+            del st.query_params["u"]
+        return identity
+    if auth_configured(user):
+        st.info("Sign in to train models and see your runs.", icon=":material/login:")
+        st.button("Sign in", on_click=st.login, type="primary", key="sign_in")
+        st.stop()
+    token = st.session_state.get("owner")
+    if not valid_token(token):
+        from_url = st.query_params.get("u")
+        token = from_url if valid_token(from_url) else new_token()
     st.session_state["owner"] = token
     if st.query_params.get("u") != token:
         st.query_params["u"] = token

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import active_series, run_store, show_error
+from pages._shared import active_series, owner, run_store, show_error
 from rnnkit.compare import interval_note
 from rnnkit.errors import RnnkitError
 from rnnkit.export import config_json, forecast_csv, predictions_csv
@@ -57,7 +57,7 @@ d[2].download_button("Run configuration (JSON)", config_json(result), "run.json"
 if run_id:
     try:
         model_name = d[3].selectbox("Model file", names, key="download_model_name", label_visibility="collapsed")
-        path = run_store().model_path(run_id, model_name)
+        path = run_store().model_path(run_id, model_name, owner=owner())  # never another owner's file
         d[3].download_button(f"{model_name}.keras", path.read_bytes(), path.name, "application/octet-stream",
                              key="download_model")
     except RnnkitError as error:

@@ -7,13 +7,21 @@ import streamlit as st
 
 from pages._shared import owner, run_store, show_error
 from rnnkit.errors import RnnkitError
+from rnnkit.store import RunStatus
 
 st.title("Runs")
 store = run_store()
-records = store.list(owner=owner())
+me = owner()
+records = store.list(owner=me)
+if store.index_problem:
+    st.warning(f"{store.index_problem} The runs it still holds are listed; any that cannot be read are named below.",
+               icon=":material/warning:")
 if not records:
     st.info("No stored runs yet: runs you train are saved here automatically.")
     st.stop()
+for damaged in (r for r in records if r.damaged):
+    st.warning(f"Run {damaged.id} is damaged: {damaged.problem}. Delete it; your other runs are not affected.",
+               icon=":material/broken_image:")
 
 
 def best_rmse(record) -> float | None:
@@ -27,33 +35,37 @@ table = pd.DataFrame([{
 } for r in records])
 st.dataframe(table, width="stretch", hide_index=True)
 
-ids = [r.id for r in records]
-labels = {r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.dataset} · {r.status}" for r in records}
+by_id = {r.id: r for r in records}
+labels = {r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.dataset} · {r.status} · {r.id[-6:]}"  # unique
+          for r in records}
 st.subheader("Open a run")
-chosen = st.selectbox("Run", ids, format_func=labels.get, key="open_run")
+chosen = st.selectbox("Run", list(by_id), format_func=labels.get, key="open_run")
+running = by_id[chosen].status == RunStatus.RUNNING
 c1, c2 = st.columns(2)
 if c1.button("Open", key="open_button", type="primary"):
     try:
-        st.session_state["result"] = store.load(chosen)
+        st.session_state["result"] = store.load(chosen, owner=me)
         st.session_state["result_run_id"] = chosen
-    except RnnkitError as error:
+    except RnnkitError as error:  # damaged, still running, or deleted meanwhile: named with the fix
         show_error(error)
     else:
         st.switch_page("pages/predictions.py")
 with c2:
-    confirm = st.checkbox("Yes, delete this run and its saved models", key="confirm_delete")
-    if st.button("Delete", key="delete_button", disabled=not confirm):
+    confirm = st.checkbox("Yes, delete this run and its saved models", key="confirm_delete", disabled=running)
+    if st.button("Delete", key="delete_button", disabled=running or not confirm):
         try:
-            store.delete(chosen)
-        except RnnkitError as error:  # deleted meanwhile from another tab
+            store.delete(chosen, owner=me)
+        except RnnkitError as error:  # deleted meanwhile from another tab, or started training meanwhile
             show_error(error)
         else:
             if st.session_state.get("result_run_id") == chosen:
                 st.session_state.pop("result", None)
                 st.session_state.pop("result_run_id", None)
             st.rerun()
+    if running:
+        st.caption("This run is still training: cancel it on the Train & compare page before deleting it.")
 
-finished = [r.id for r in records if r.status in {"finished", "cancelled"}]
+finished = [r.id for r in records if r.status in {RunStatus.FINISHED, RunStatus.CANCELLED} and not r.damaged]
 if len(finished) >= 2:
     st.subheader("Compare two runs")
     a, b = st.columns(2)
@@ -61,7 +73,6 @@ if len(finished) >= 2:
     second = b.selectbox("Second", finished, index=1, format_func=labels.get, key="compare_b")
     parts = []
     for run_id in dict.fromkeys([first, second]):
-        record = store.record(run_id)
-        metrics = pd.DataFrame(record.metrics).T[["mae", "rmse", "mase", "skill_pct"]]
+        metrics = pd.DataFrame(by_id[run_id].metrics).T[["mae", "rmse", "mase", "skill_pct"]]
         parts.append(metrics.assign(run=labels[run_id]).set_index("run", append=True))
     st.dataframe(pd.concat(parts).swaplevel().sort_index(), width="stretch")

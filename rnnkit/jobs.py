@@ -9,6 +9,7 @@ loss curves; results are saved to the :class:`~rnnkit.store.RunStore`.
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 import uuid
@@ -82,6 +83,16 @@ class Job:
             model.status = "cancelled" if event.kind == "cancelled" else "done"
 
 
+def describe_error(error: BaseException) -> str:
+    """A job's error as one sentence: rnnkit's own message, a full disk in words, or the exception."""
+    if isinstance(error, RnnkitError):
+        return str(error)
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ("There is no space left on the disk. Free some space, or point RNNKIT_RUNS_DIR at a disk with "
+                "room, then run the comparison again.")
+    return f"{type(error).__name__}: {error}"
+
+
 class JobManager:
     """Starts, tracks and cancels jobs; thread-safe."""
 
@@ -131,11 +142,16 @@ class JobManager:
                     for model in job.result.models:  # saved as .keras: free the TensorFlow graphs
                         model.model = None
                 job.status = job.result.status
-            except Exception as error:  # reported to the user; the server keeps running
-                job.error = str(error) if isinstance(error, RnnkitError) else f"{type(error).__name__}: {error}"
+            except Exception as error:  # noqa: BLE001 -- reported to the user; the server keeps running
+                job.error = describe_error(error)
+                if self.store is not None and job.run_id is not None and not self.store.fail(job.run_id, job.error):
+                    job.error += (" The run store could not record the failure either; the run is shown as failed "
+                                  "and the index is updated once the disk has room again.")
                 job.status = "failed"
-                if self.store is not None and job.run_id is not None:
-                    self.store.fail(job.run_id, job.error)
+            finally:
+                if not job.done:  # never leave a job running after its thread ends
+                    job.status = "failed"
+                    job.error = job.error or "The job stopped unexpectedly."
 
     def _forget_old(self, owner: str) -> None:
         """Keep only the newest finished jobs of an owner in memory; their runs stay in the store."""

@@ -15,8 +15,10 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.compare import ComparisonResult, ModelResult
+from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec
+from rnnkit.store import MODELS_DIR, RunDamagedError
 from rnnkit.training import TrainingConfig
 from rnnkit.windows.spec import WindowSpec
 
@@ -25,7 +27,8 @@ METRICS_FILE = "metrics.csv"
 PREDICTIONS_FILE = "predictions.csv"
 FORECAST_FILE = "forecast.csv"
 HISTORY_FILE = "histories.json"
-MODELS_DIR = "models"
+__all__ = ["MODELS_DIR", "config_dict", "read_result", "write_result"]
+_DAMAGED_FIX = "Delete the run and run the comparison again; the other runs are not affected."
 
 
 def _jsonable(value: Any) -> Any:
@@ -86,16 +89,48 @@ def write_result(result: ComparisonResult, folder: Path, save_models: bool = Tru
                 m.model.save(folder / MODELS_DIR / f"{m.name}.keras")
 
 
+def _read_json(folder: Path, name: str) -> Any:
+    try:
+        return json.loads((folder / name).read_text())
+    except FileNotFoundError as error:
+        raise RunDamagedError(f"its {name} is missing.", _DAMAGED_FIX) from error
+    except (OSError, ValueError) as error:
+        raise RunDamagedError(f"its {name} is not valid JSON ({error}).", _DAMAGED_FIX) from error
+
+
+def _read_csv(folder: Path, name: str, **options: Any) -> pd.DataFrame:
+    try:
+        return pd.read_csv(folder / name, **options)
+    except FileNotFoundError as error:
+        raise RunDamagedError(f"its {name} is missing.", _DAMAGED_FIX) from error
+    except (OSError, ValueError) as error:  # pandas' parser errors are ValueErrors
+        raise RunDamagedError(f"its {name} is not a readable table ({error}).", _DAMAGED_FIX) from error
+
+
 def read_result(folder: Path) -> ComparisonResult:
-    """Rebuild a result (without Keras models) from a folder written by :func:`write_result`."""
-    config = json.loads((folder / CONFIG_FILE).read_text())
-    metrics = pd.read_csv(folder / METRICS_FILE, index_col="name")
+    """Rebuild a result (without Keras models) from a folder written by :func:`write_result`.
+
+    A missing or damaged file raises :class:`~rnnkit.store.RunDamagedError` naming the file.
+    """
+    config = _read_json(folder, CONFIG_FILE)
+    metrics = _read_csv(folder, METRICS_FILE, index_col="name")
+    predictions = _read_csv(folder, PREDICTIONS_FILE, parse_dates=["time"])
+    forecast = _read_csv(folder, FORECAST_FILE, parse_dates=["time"])
+    histories = _read_json(folder, HISTORY_FILE)
+    try:
+        return _rebuild(config, metrics, predictions, forecast, histories)
+    except RnnkitError as error:
+        raise RunDamagedError(f"its files describe settings rnnkit refuses ({error.problem})", _DAMAGED_FIX) from error
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise RunDamagedError(f"its files do not fit together ({type(error).__name__}: {error}).",
+                              _DAMAGED_FIX) from error
+
+
+def _rebuild(config: dict[str, Any], metrics: pd.DataFrame, predictions: pd.DataFrame, forecast: pd.DataFrame,
+             histories: dict[str, Any]) -> ComparisonResult:
     metrics.attrs["best_baseline"] = config["best_baseline"]
     if "selection" in config:  # runs saved before selection on validation chose on test
         metrics.attrs.update(selection=config["selection"], best_model=config["best_model"])
-    predictions = pd.read_csv(folder / PREDICTIONS_FILE, parse_dates=["time"])
-    forecast = pd.read_csv(folder / FORECAST_FILE, parse_dates=["time"])
-    histories = json.loads((folder / HISTORY_FILE).read_text())
     window = WindowSpec(**config["window"])
     steps = int(predictions["step"].max()) if len(predictions) else window.horizon
 

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from helpers import csv_bytes, synthetic_frame
 
 ROOT = Path(__file__).resolve().parents[1]
+TESTER = "tester-token-0123456789abcdef"  # owner tokens from a URL must be at least 22 URL-safe characters
 
 
 @pytest.fixture(autouse=True)
@@ -151,7 +152,7 @@ def _store_two_runs(tiny_result) -> list[str]:
 
     ids = []
     for _ in range(2):
-        run_id = run_store().start("tiny", "value", ["tiny_gru", "tiny_rnn"], {}, owner="tester")
+        run_id = run_store().start("tiny", "value", ["tiny_gru", "tiny_rnn"], {}, owner=TESTER)
         run_store().finish(run_id, tiny_result)
         ids.append(run_id)
     return ids
@@ -160,7 +161,7 @@ def _store_two_runs(tiny_result) -> list[str]:
 def test_runs_page_opens_compares_and_deletes(tiny_result) -> None:
     ids = _store_two_runs(tiny_result)
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    test.query_params["u"] = "tester"
+    test.query_params["u"] = TESTER
     test.run().switch_page("pages/runs.py").run()
     assert not test.exception
     assert set(test.dataframe[0].value["run"]) == set(ids)
@@ -177,7 +178,7 @@ def test_runs_page_opens_compares_and_deletes(tiny_result) -> None:
 def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
     run_id = _store_two_runs(tiny_result)[0]
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    test.query_params["u"] = "tester"
+    test.query_params["u"] = TESTER
     test.session_state["result"] = tiny_result
     test.session_state["result_run_id"] = run_id
     test.run().switch_page("pages/predictions.py").run()
@@ -235,3 +236,64 @@ def test_an_unusable_run_store_is_explained_not_raised(tmp_path: Path, monkeypat
     assert not test.exception
     assert any("cannot be opened" in e.value for e in test.error)
     assert any("RNNKIT_RUNS_DIR" in i.value for i in test.info)
+
+
+def test_a_url_token_never_reaches_another_owners_runs(tiny_result) -> None:
+    from pages._shared import run_store
+
+    theirs = _store_two_runs(tiny_result)[0]
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = "mallory-token-0123456789abc"
+    test.session_state["result"] = tiny_result
+    test.session_state["result_run_id"] = theirs  # even a run id smuggled into the session
+    test.run().switch_page("pages/predictions.py").run()
+    assert not test.exception
+    assert [b.proto.label for b in test.get("download_button")][-1] != "tiny_gru.keras"
+    assert any("no stored run" in e.value for e in test.error)
+    test.switch_page("pages/runs.py").run()
+    assert "No stored runs yet" in text_of(test)
+    short = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    short.query_params["u"] = "tester"  # too short to be a token: replaced by a fresh random one
+    short.run()
+    assert short.query_params["u"] != "tester" and len(short.query_params["u"]) >= 22
+    assert run_store().record(theirs).status == "finished"
+
+
+def test_a_signed_in_user_owns_runs_by_identity_not_by_url(tiny_result) -> None:
+    from pages._shared import run_store
+    from rnnkit.owners import identity_owner
+
+    claims = {"is_logged_in": True, "iss": "https://accounts.example.org", "sub": "42", "email": "ana@example.org"}
+    mine = run_store().start("tiny", "value", ["tiny_gru"], {}, owner=identity_owner(claims))
+    run_store().finish(mine, tiny_result)
+    _store_two_runs(tiny_result)  # runs of the URL token below
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.user = claims
+    test.query_params["u"] = TESTER
+    test.run().switch_page("pages/runs.py").run()
+    assert not test.exception
+    assert list(test.dataframe[0].value["run"]) == [mine]
+    assert "u" not in test.query_params  # no bearer key in the signed-in user's links
+    signed_out = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    signed_out.user = {"is_logged_in": False}  # login configured, nobody signed in
+    signed_out.run()
+    assert any(b.label == "Sign in" for b in signed_out.button)
+
+
+def test_runs_page_refuses_to_delete_a_training_run_and_names_a_damaged_one(tiny_result) -> None:
+    from pages._shared import run_store
+
+    running = run_store().start("tiny", "value", ["tiny_gru"], {}, owner=TESTER)
+    damaged = _store_two_runs(tiny_result)[0]
+    (run_store().folder(damaged) / "metrics.csv").unlink()
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = TESTER
+    test.run().switch_page("pages/runs.py").run()
+    test.selectbox(key="open_run").set_value(running).run()
+    assert test.button(key="delete_button").disabled and test.checkbox(key="confirm_delete").disabled
+    assert "still training" in text_of(test)
+    test.selectbox(key="open_run").set_value(damaged).run()
+    test.button(key="open_button").click().run()
+    assert not test.exception
+    assert any(f"Run {damaged} is damaged: its metrics.csv is missing" in e.value for e in test.error), text_of(test)
+    assert run_store().record(running).status == "running"

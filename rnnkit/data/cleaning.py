@@ -173,7 +173,8 @@ def refuse_heavy_filling(invented: int, rows: int, gaps: list[Gap], options: Cle
              f"{largest.before}" if largest else "")
     raise HeavyFillingError(
         f"Filling would invent {invented:,} of the {rows:,} rows ({share:.0%}) that have no value of their "
-        f"own{where}. rnnkit invents at most {options.max_filled_share:.0%} of the rows (or {FILL_WITHOUT_ASKING}) unless told to.",
+        f"own{where}. rnnkit invents at most {options.max_filled_share:.0%} of the rows "
+        f"(or {FILL_WITHOUT_ASKING}) unless told to.",
         "Check the time column first (mixed time zones or a wrong date layout scatter rows off the grid), "
         "resample to a coarser frequency, or keep the gaps with CleaningOptions(fill_gaps=False); to accept "
         f"the invented rows, set CleaningOptions(max_filled_share={min(1.0, np.ceil(share * 20) / 20):g}).",

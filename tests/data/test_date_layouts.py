@@ -63,7 +63,7 @@ def _file(header: str, stamps: list[str], semicolon: bool) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";" if semicolon else ",", lineterminator="\r\n" if semicolon else "\n")
     writer.writerow([header, "value"])
-    for stamp, value in zip(stamps, values):
+    for stamp, value in zip(stamps, values, strict=True):
         writer.writerow([stamp, value.replace(".", ",") if semicolon else value])
     text = buffer.getvalue()
     return ("\ufeff" + text).encode("utf-8") if semicolon else text.encode("utf-8")

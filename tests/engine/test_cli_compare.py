@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import seasonal_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def rnnkit(*args: str, runs: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "rnnkit", *args, "--runs-dir", str(runs)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+                          check=False, capture_output=True, text=True, cwd=ROOT, timeout=600)
 
 
 def test_compare_a_csv_then_list_and_delete_the_run(tmp_path: Path) -> None:
@@ -70,3 +69,57 @@ def test_classic_presets_on_each_built_in_dataset(shared_data: Path, tmp_path: P
     payload = json.loads(result.stdout)
     assert payload["status"] == "finished"
     assert {"naive", "drift", "linear"} <= set(payload["metrics"])
+
+
+def test_ctrl_c_keeps_the_finished_models_as_a_cancelled_run(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    csv = tmp_path / "mine.csv"
+    csv.write_bytes(seasonal_csv(400))
+    runs = tmp_path / "runs"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rnnkit", "compare", "--csv", str(csv), "--target", "value", "--models",
+         "simple_rnn,gru", "--epochs", "5000", "--no-early-stopping", "--runs-dir", str(runs)],
+        cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        for line in process.stderr:  # wait until training is under way
+            if "epoch 3/" in line or time.monotonic() > deadline:
+                break
+        os.kill(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and "Stopped by Ctrl-C" in err
+    assert "Test metrics for 'value'" in out and "simple_rnn" in out  # the stopped model is scored
+    listed = rnnkit("runs", "--json", runs=runs)
+    [run] = json.loads(listed.stdout)
+    assert run["status"] == "cancelled" and run["models"] == ["simple_rnn"]
+    assert (runs / run["id"] / "models" / "simple_rnn.keras").is_file()
+
+
+def test_a_full_disk_prints_one_line(tmp_path: Path, capsys, monkeypatch) -> None:
+    import errno
+
+    from rnnkit.cli import main
+
+    def full_disk(*args, **kwargs) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    csv = tmp_path / "mine.csv"
+    csv.write_bytes(seasonal_csv())
+    monkeypatch.setattr("rnnkit.serialize.write_result", full_disk)
+    code = main(["compare", "--csv", str(csv), "--target", "value", "--models", "simple_rnn", "--epochs", "1",
+                 "--runs-dir", str(tmp_path / "runs")])
+    err = capsys.readouterr().err
+    assert code == 2
+    [line] = [x for x in err.splitlines() if x.startswith("error:")]
+    assert "the disk is full" in line and "Free some disk space" in line and "Traceback" not in err
+    monkeypatch.undo()
+    assert main(["runs", "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert "failed" in capsys.readouterr().out  # not left running

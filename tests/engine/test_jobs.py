@@ -6,9 +6,10 @@ import time
 from pathlib import Path
 
 from helpers import TINY_SPECS, TINY_TRAINING
+
 from rnnkit.jobs import JobManager
 from rnnkit.splits import SplitSpec
-from rnnkit.store import INDEX_FILE, RunStore
+from rnnkit.store import INDEX_FILE, RunStore, RunStoreError
 from rnnkit.training import TrainingConfig
 from rnnkit.windows.spec import WindowSpec
 
@@ -82,9 +83,35 @@ def test_cancelling_a_queued_job_takes_effect_at_once(tmp_path: Path, tiny_serie
 def test_a_store_that_cannot_start_a_run_fails_the_job_visibly(tmp_path: Path, tiny_series) -> None:
     store = RunStore(tmp_path)
     index = tmp_path / INDEX_FILE
-    index.unlink()
+    index.unlink(missing_ok=True)
     index.mkdir()  # the SQLite index is now a folder: starting a run raises inside the job's thread
     manager = JobManager(store)
     job = manager.start("gina", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[:1], SplitSpec(0.6, 0.2), TINY_TRAINING)
     wait(job, timeout=30)
     assert job.status == "failed" and job.error
+
+
+def test_a_full_disk_while_saving_fails_the_job_and_never_leaves_the_run_running(
+        tmp_path: Path, tiny_series, monkeypatch) -> None:
+    import errno
+
+    store = RunStore(tmp_path)
+
+    def full_disk(*args, **kwargs) -> None:
+        def no_room():  # from now on SQLite cannot write either, as on a really full disk
+            raise RunStoreError("The run store cannot be written: the disk is full.", "Free some space.")
+
+        monkeypatch.setattr(store, "_writer", no_room)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("rnnkit.serialize.write_result", full_disk)
+    manager = JobManager(store)
+    job = manager.start("hana", "tiny", tiny_series, WindowSpec(12), TINY_SPECS[:1], SplitSpec(0.6, 0.2), TINY_TRAINING)
+    wait(job, timeout=120)
+    job.thread.join(timeout=10)
+    assert not job.thread.is_alive()
+    assert job.status == "failed" and "the disk is full" in job.error and "could not record the failure" in job.error
+    assert store.record(job.run_id).status == "failed"  # not "running" forever
+    monkeypatch.undo()  # space again: the next write records the failure on disk
+    store.start("x", "y", ["z"], {})
+    assert RunStore(tmp_path).record(job.run_id).status == "failed"

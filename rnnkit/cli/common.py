@@ -1,0 +1,30 @@
+"""What the commands share: exit statuses, opening the files they are given, disk errors in words."""
+
+from __future__ import annotations
+
+import errno
+from typing import BinaryIO
+
+from rnnkit.errors import RnnkitError
+
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130  # the shell's convention for a process stopped by Ctrl-C (128 + SIGINT)
+DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)
+
+
+def open_user_file(path: str) -> BinaryIO:
+    """Open a file named on the command line, or raise an error naming it and the fix."""
+    try:
+        return open(path, "rb")
+    except OSError as error:
+        raise RnnkitError(f"Cannot open {path}: {error.strerror}.", "Check the path and try again.") from error
+
+
+def disk_message(error: OSError) -> str:
+    """One line for a disk that is full or read-only, naming the file when known."""
+    where = f" while writing {error.filename}" if error.filename else ""
+    if error.errno == errno.EROFS:
+        return f"The disk is read-only{where}. Point --runs-dir (or RNNKIT_RUNS_DIR) at a folder you can write to."
+    return (f"There is no space left on the disk{where}. Free some space, or point --runs-dir "
+            f"(or RNNKIT_RUNS_DIR) at a disk with room, then run the command again.")
+

@@ -1,0 +1,206 @@
+"""``python -m rnnkit compare``: train, score, print and store from the command line.
+
+The engine is imported when the command runs, so building the parser (and the
+other commands) stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from rnnkit.cli.common import EXIT_INTERRUPTED
+from rnnkit.progress import CancelToken
+from rnnkit.windows.spec import WindowSpec
+
+if TYPE_CHECKING:
+    from rnnkit.compare import ComparisonResult
+    from rnnkit.data.series import TimeSeries
+    from rnnkit.splits import SplitSpec
+    from rnnkit.training import ProgressEvent
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    compare = commands.add_parser("compare", help="train models side by side and compare them with baselines")
+    source = compare.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="a built-in dataset: electric, jena or stocks")
+    source.add_argument("--csv", help="a CSV (or .xlsx) file of your own")
+    compare.add_argument("--ticker", help="stock ticker for --dataset stocks (default GOOG)")
+    compare.add_argument("--target", help="target column")
+    compare.add_argument("--features", default="", help="extra input columns, comma-separated")
+    compare.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
+    compare.add_argument("--calendar", action="store_true",
+                         help="add calendar features (month, weekday or hour, as sine and cosine) as inputs")
+    compare.add_argument("--models", default="jena_gru,tuned_lstm",
+                         help="comma-separated presets (see --list-models)")
+    compare.add_argument("--lookback", type=int, help="rows of history per window (default: the dataset's)")
+    compare.add_argument("--step", type=int, help="sampling step inside the window")
+    compare.add_argument("--delay", type=int, help="rows between the window's end and the first target")
+    compare.add_argument("--horizon", type=int, help="steps predicted at once")
+    compare.add_argument("--train", type=float, help="training fraction (default: the dataset's split or 0.7)")
+    compare.add_argument("--val", type=float, help="validation fraction (default 0.15)")
+    compare.add_argument("--test-start", help="first date of the test part (YYYY-MM-DD), instead of fractions")
+    compare.add_argument("--scaler", choices=("minmax", "standard", "none"), default="minmax")
+    compare.add_argument("--epochs", type=int, default=20)
+    compare.add_argument("--batch-size", type=int, default=32)
+    compare.add_argument("--learning-rate", type=float, default=1e-3)
+    compare.add_argument("--patience", type=int, default=5)
+    compare.add_argument("--no-early-stopping", action="store_true")
+    compare.add_argument("--seed", type=int, default=42)
+    compare.add_argument("--period", type=int, help="seasonal period in rows (default: from the frequency)")
+    compare.add_argument("--json", action="store_true", help="print the result as JSON")
+    compare.add_argument("--no-save", action="store_true", help="do not store the run")
+    compare.add_argument("--runs-dir", help="where runs are stored")
+
+
+DEFAULT_WINDOW = WindowSpec(lookback=12)
+METRIC_COLUMNS = ["kind", "val_rmse", "mae", "rmse", "mase", "skill_pct", "dm_p", "dm_p_holm", "coverage_pct",
+                  "winkler"]
+
+
+def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec, SplitSpec, str]:
+    from rnnkit.cli.common import open_user_file
+    from rnnkit.data.cleaning import CleaningOptions
+    from rnnkit.data.series import load_series
+    from rnnkit.splits import SplitSpec
+
+    features = [f.strip() for f in args.features.split(",") if f.strip()]
+    options = CleaningOptions(resample=args.resample)
+    if args.dataset:
+        from rnnkit.datasets.builtin import load_dataset
+
+        loaded = load_dataset(args.dataset, ticker=args.ticker, options=options, target=args.target,
+                              features=tuple(features) if features else None)
+        if loaded.notice:
+            print(f"note: {loaded.notice}", file=sys.stderr)
+        return loaded.series, loaded.window, loaded.split, loaded.label
+    with open_user_file(args.csv) as handle:
+        series = load_series(handle, name=Path(args.csv).name, target=args.target, features=features,
+                             options=options)
+    return series, DEFAULT_WINDOW, SplitSpec(), series.name
+
+
+def _window(args: argparse.Namespace, default: WindowSpec) -> WindowSpec:
+    return WindowSpec(
+        lookback=args.lookback if args.lookback is not None else default.lookback,
+        step=args.step if args.step is not None else default.step,
+        delay=args.delay if args.delay is not None else default.delay,
+        horizon=args.horizon if args.horizon is not None else default.horizon,
+    )
+
+
+def _split(args: argparse.Namespace, default: SplitSpec) -> SplitSpec:
+    from rnnkit.splits import SplitSpec
+
+    if args.test_start:
+        return SplitSpec(test_start=args.test_start)
+    if args.train is not None or args.val is not None:
+        return SplitSpec(train=args.train if args.train is not None else 0.7,
+                         val=args.val if args.val is not None else 0.15)
+    return default
+
+
+def _print_progress(event: ProgressEvent) -> None:
+    prefix = f"[{event.model_index + 1}/{event.n_models}] {event.model}"
+    if event.kind == "epoch":
+        losses = "  ".join(f"{k} {v:.4g}" for k, v in event.logs.items())
+        print(f"{prefix} epoch {event.epoch}/{event.epochs}  {losses}  ({event.elapsed_s:.1f} s)", file=sys.stderr)
+    elif event.kind in ("finished", "cancelled"):
+        print(f"{prefix} {event.kind} after {event.epoch} epochs ({event.elapsed_s:.1f} s)", file=sys.stderr)
+
+
+def format_metrics(result: ComparisonResult) -> str:
+    """The metrics table as fixed-width text, the validation-chosen model and baseline marked."""
+    import pandas as pd
+
+    table = result.metrics[METRIC_COLUMNS].copy()
+    chosen = "chosen on validation" if result.selection == "validation" else "chosen on test"
+    marks = {result.best_model: f" ← best model ({chosen})", result.best_baseline: f" ← best baseline ({chosen})"}
+    table.index = [f"{name}{marks.get(name, '')}" for name in table.index]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.4g}".format):
+        text = table.to_string(na_rep="")
+    units = f"Test metrics for {result.target!r} in its own units on {len(result.y_test)} windows"
+    return (f"{units} (val_rmse: validation RMSE, the basis of the choice; skill in % of RMSE against the "
+            f"chosen baseline; dm_p: Diebold–Mariano p-value against it, dm_p_holm: Holm-corrected over the "
+            f"models; coverage_pct and winkler: the {result.interval:.0%} test intervals):\n{text}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnnkit.compare import compare
+    from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
+    from rnnkit.data.calendar import with_calendar_features
+    from rnnkit.models.presets import parse_model_list
+    from rnnkit.serialize import config_dict
+    from rnnkit.store import RunStore
+    from rnnkit.training import TrainingConfig
+
+    series, default_window, default_split, label = _load(args)
+    if args.calendar:
+        series = with_calendar_features(series)
+    specs = parse_model_list(args.models)
+    window, split = _window(args, default_window), _split(args, default_split)
+    training = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+                              patience=args.patience, early_stopping=not args.no_early_stopping, seed=args.seed)
+    store = None if args.no_save else RunStore(Path(args.runs_dir) if args.runs_dir else None)
+    run_id = None
+    if store is not None:
+        params = {"window": window.__dict__, "training": training.to_dict(), "scaler": args.scaler,
+                  "features": list(series.features)}
+        run_id = store.start(label, series.target, [s.name for s in specs], params)
+    cancel = CancelToken()
+    try:
+        with ctrl_c_cancels(cancel):
+            result = compare(series, window, specs, split, training, args.scaler, period=args.period,
+                             progress=None if args.json else _print_progress, cancel=cancel)
+        if store is not None and run_id is not None:
+            store.finish(run_id, result)
+    except BaseException as error:
+        if store is not None and run_id is not None:
+            store.fail(run_id, "Stopped by Ctrl-C." if isinstance(error, KeyboardInterrupt) else str(error)
+                       or type(error).__name__)
+        raise
+    if args.json:
+        payload = config_dict(result) | {
+            "run_id": run_id, "metrics": json.loads(result.metrics.to_json(orient="index"))}
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(format_metrics(result))
+        for note in (divergence_note(result), skipped_note(result), coverage_note(result), result_verdict(result)):
+            if note is not None:
+                print("\n" + note)
+        if store is not None and run_id:
+            print(f"Saved run {run_id} in {store.root}")
+    if cancel.cancelled:
+        print("Stopped by Ctrl-C: the models that finished were scored and kept"
+              + (f" in run {run_id} (cancelled)." if run_id else "."), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+@contextmanager
+def ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
+    """The first Ctrl-C cancels after the current batch (keeping what finished); a second one stops at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        print("Stopping after the current batch; finished models are kept (press Ctrl-C again to quit now).",
+              file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
