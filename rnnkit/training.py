@@ -42,6 +42,8 @@ class TrainingConfig:
     patience: int = 5
     seed: int = 42
     deterministic: bool = True
+    #: halve the learning rate when validation loss stalls for ``patience // 3`` epochs (at least 2)
+    reduce_lr: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.epochs <= 10_000:
@@ -115,6 +117,9 @@ def train_model(
     if config.early_stopping and has_val:
         callbacks.append(keras.callbacks.EarlyStopping(
             monitor="val_loss", patience=config.patience, restore_best_weights=True))
+    if config.reduce_lr and has_val:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(
+            monitor="val_loss", factor=0.5, patience=max(config.patience // 3, 2), min_lr=config.learning_rate / 64))
     train_data, fit_kwargs = _fit_inputs(prepared.train, config, sequence, shuffle=True)
     if has_val:
         fit_kwargs["validation_data"] = _fit_inputs(prepared.val, config, sequence, shuffle=False)[0]

@@ -22,7 +22,10 @@ from rnnkit.progress import CancelToken
 from rnnkit.windows.spec import WindowSpec
 
 if TYPE_CHECKING:
+    from rnnkit.backtest import BacktestResult
     from rnnkit.compare import ComparisonResult
+    from rnnkit.models.spec import ModelSpec
+    from rnnkit.training import TrainingConfig
     from rnnkit.data.series import TimeSeries
     from rnnkit.splits import SplitSpec
     from rnnkit.training import ProgressEvent
@@ -37,10 +40,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--target", help="target column")
     compare.add_argument("--features", default="", help="extra input columns, comma-separated")
     compare.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
-    compare.add_argument("--calendar", action="store_true",
-                         help="add calendar features (month, weekday or hour, as sine and cosine) as inputs")
-    compare.add_argument("--models", default="jena_gru,tuned_lstm",
-                         help="comma-separated presets (see --list-models)")
+    calendar = compare.add_mutually_exclusive_group()
+    calendar.add_argument("--calendar", action="store_true", default=None,
+                          help="add calendar features (month, weekday or hour, as sine and cosine) as inputs "
+                               "(default: on when the frequency has a season)")
+    calendar.add_argument("--no-calendar", dest="calendar", action="store_false")
+    compare.add_argument("--models", default=None,
+                         help="comma-separated presets (default: tuned_gru,tuned_lstm; see `rnnkit datasets`)")
     compare.add_argument("--lookback", type=int, help="rows of history per window (default: the dataset's)")
     compare.add_argument("--step", type=int, help="sampling step inside the window")
     compare.add_argument("--delay", type=int, help="rows between the window's end and the first target")
@@ -49,11 +55,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--val", type=float, help="validation fraction (default 0.15)")
     compare.add_argument("--test-start", help="first date of the test part (YYYY-MM-DD), instead of fractions")
     compare.add_argument("--scaler", choices=("minmax", "standard", "none"), default="minmax")
-    compare.add_argument("--epochs", type=int, default=20)
-    compare.add_argument("--batch-size", type=int, default=32)
-    compare.add_argument("--learning-rate", type=float, default=1e-3)
-    compare.add_argument("--patience", type=int, default=5)
+    compare.add_argument("--epochs", type=int, help="most epochs per model (default 200, with early stopping)")
+    compare.add_argument("--batch-size", type=int, help="default: about 30 updates per epoch, 16 to 256")
+    compare.add_argument("--learning-rate", type=float, help="default 0.003, halved when validation stalls")
+    compare.add_argument("--patience", type=int, help="epochs without improvement before stopping (default 20)")
     compare.add_argument("--no-early-stopping", action="store_true")
+    compare.add_argument("--no-reduce-lr", action="store_true", help="keep the learning rate constant")
+    compare.add_argument("--no-statistical", action="store_true",
+                         help="leave out AutoETS, AutoTheta and AutoARIMA (faster, weaker opponents)")
+    compare.add_argument("--backtest", type=int, metavar="K",
+                         help="rolling-origin backtest: refit on an expanding window and score K test folds")
     compare.add_argument("--seed", type=int, default=42)
     compare.add_argument("--period", type=int, help="seasonal period in rows (default: from the frequency)")
     compare.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -61,16 +72,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--runs-dir", help="where runs are stored")
 
 
-DEFAULT_WINDOW = WindowSpec(lookback=12)
 METRIC_COLUMNS = ["kind", "val_rmse", "mae", "rmse", "mase", "skill_pct", "dm_p", "dm_p_holm", "coverage_pct",
                   "winkler"]
 
 
-def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec, SplitSpec, str]:
+def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec | None, SplitSpec | None, str]:
     from rnnkit.cli.common import open_user_file
     from rnnkit.data.cleaning import CleaningOptions
     from rnnkit.data.series import load_series
-    from rnnkit.splits import SplitSpec
 
     features = [f.strip() for f in args.features.split(",") if f.strip()]
     options = CleaningOptions(resample=args.resample)
@@ -85,10 +94,11 @@ def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec, SplitSpec, 
     with open_user_file(args.csv) as handle:
         series = load_series(handle, name=Path(args.csv).name, target=args.target, features=features,
                              options=options)
-    return series, DEFAULT_WINDOW, SplitSpec(), series.name
+    return series, None, None, series.name
 
 
 def _window(args: argparse.Namespace, default: WindowSpec) -> WindowSpec:
+    """The defaults' window with every flag the user gave applied over it."""
     return WindowSpec(
         lookback=args.lookback if args.lookback is not None else default.lookback,
         step=args.step if args.step is not None else default.step,
@@ -134,21 +144,33 @@ def format_metrics(result: ComparisonResult) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from rnnkit.compare import compare
+    from rnnkit.defaults import suggest_defaults
+    from rnnkit.splits import SplitSpec
     from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
     from rnnkit.data.calendar import with_calendar_features
     from rnnkit.models.presets import parse_model_list
     from rnnkit.serialize import config_dict
     from rnnkit.store import RunStore
-    from rnnkit.training import TrainingConfig
 
-    series, default_window, default_split, label = _load(args)
-    if args.calendar:
+    series, dataset_window, dataset_split, label = _load(args)
+    split = _split(args, dataset_split or SplitSpec())
+    defaults = suggest_defaults(series, dataset_window, split)
+    window = _window(args, defaults.window)
+    calendar = defaults.calendar if args.calendar is None else args.calendar
+    if calendar:
         series = with_calendar_features(series)
-    specs = parse_model_list(args.models)
-    window, split = _window(args, default_window), _split(args, default_split)
-    training = TrainingConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                              patience=args.patience, early_stopping=not args.no_early_stopping, seed=args.seed)
+    specs = parse_model_list(args.models or ",".join(defaults.models))
+    overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+                 "patience": args.patience, "seed": args.seed}
+    training = replace(defaults.training, **{k: v for k, v in overrides.items() if v is not None},
+                       early_stopping=not args.no_early_stopping, reduce_lr=not args.no_reduce_lr)
+    if not args.json:
+        print("Defaults (any flag overrides them): " + "; ".join(defaults.reasons) + ".", file=sys.stderr)
+    if args.backtest is not None:
+        return _run_backtest(args, series, window, specs, split, training)
     store = None if args.no_save else RunStore(Path(args.runs_dir) if args.runs_dir else None)
     run_id = None
     if store is not None:
@@ -159,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with ctrl_c_cancels(cancel):
             result = compare(series, window, specs, split, training, args.scaler, period=args.period,
-                             progress=None if args.json else _print_progress, cancel=cancel)
+                             progress=None if args.json else _print_progress, cancel=cancel,
+                             statistical=not args.no_statistical)
         if store is not None and run_id is not None:
             store.finish(run_id, result)
     except BaseException as error:
@@ -183,6 +206,45 @@ def run(args: argparse.Namespace) -> int:
               + (f" in run {run_id} (cancelled)." if run_id else "."), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def _run_backtest(args: argparse.Namespace, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec],
+                  split: SplitSpec, training: TrainingConfig) -> int:
+    """``compare --backtest K``: K folds, refitted on an expanding window; fold table, summary and verdict."""
+    from rnnkit.backtest import backtest
+
+    cancel = CancelToken()
+    with ctrl_c_cancels(cancel):
+        result = backtest(series, window, specs, args.backtest, split, training, args.scaler, period=args.period,
+                          progress=None if args.json else _print_progress, cancel=cancel,
+                          statistical=not args.no_statistical)
+    if args.json:
+        payload = {"folds": json.loads(result.fold_table().to_json(orient="records")),
+                   "summary": json.loads(result.summary().to_json(orient="index")),
+                   "best_model": result.best_model, "best_baseline": result.best_baseline,
+                   "pooled_dm_p": result.pooled_dm_p, "pooled_dm_p_holm": result.pooled_dm_p_holm,
+                   "verdict": result.verdict()}
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(format_backtest(result))
+    if cancel.cancelled:
+        print("Stopped by Ctrl-C: the folds that finished are reported.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def format_backtest(result: BacktestResult) -> str:
+    """Per-fold RMSE, then the mean and spread across folds, then the pooled verdict."""
+    import pandas as pd
+
+    wide = result.fold_table().pivot(index="name", columns="fold", values="rmse")
+    wide.columns = [f"fold {c} RMSE" for c in wide.columns]
+    summary = result.summary()[["kind", "val_rmse", "rmse_mean", "rmse_std", "mae_mean", "coverage_pct"]]
+    with pd.option_context("display.width", 220, "display.max_columns", 30, "display.float_format", "{:.4g}".format):
+        text = summary.join(wide).sort_values(["kind", "rmse_mean"], ascending=[False, True]).to_string(na_rep="")
+    return (f"Rolling-origin backtest of {result.target!r}: {len(result.folds)} folds, each refitted on all rows "
+            f"before it (val_rmse: mean validation RMSE across folds, the basis of the choice):\n{text}\n\n"
+            f"{result.verdict()}")
 
 
 @contextmanager

@@ -1,0 +1,225 @@
+"""Rolling-origin backtests: one test period is one draw, so score k consecutive folds instead.
+
+The test part of the split is cut into ``k`` consecutive folds. For fold ``i``
+every model is trained again on all rows before the fold (an expanding
+window), with the validation part just before the fold for early stopping
+and for choosing; the statistical baselines are refitted the same way. All
+forecasters are scored on the fold's identical targets. Folds are independent
+work: :func:`plan_folds` gives picklable plans and :func:`run_fold` runs one,
+so any executor can spread them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rnnkit.compare import ComparisonResult, compare
+from rnnkit.data.series import TimeSeries
+from rnnkit.errors import SplitError
+from rnnkit.metrics import diebold_mariano, holm
+from rnnkit.models.spec import ModelSpec
+from rnnkit.progress import CancelToken, ProgressCallback
+from rnnkit.scaling import ScalerKind
+from rnnkit.splits import SplitSpec
+from rnnkit.training import TrainingConfig
+from rnnkit.verdicts import verdict
+from rnnkit.windows.spec import WindowSpec
+
+MAX_FOLDS = 20
+
+
+@dataclass(frozen=True)
+class FoldPlan:
+    """Rows of one fold: train ``[0, train_stop)``, validation up to ``test_start``, test up to ``test_stop``."""
+
+    fold: int
+    train_stop: int
+    test_start: int
+    test_stop: int
+
+    @property
+    def split(self) -> SplitSpec:
+        return SplitSpec(train_rows=self.train_stop, val_rows=self.test_start - self.train_stop)
+
+
+def plan_folds(series: TimeSeries, window: WindowSpec, split: SplitSpec, k: int) -> list[FoldPlan]:
+    """Cut the split's test part into ``k`` folds; refuse counts that leave a fold without a target."""
+    if not 2 <= k <= MAX_FOLDS:
+        raise SplitError(f"A backtest with {k} folds is not possible.",
+                         f"Use 2 to {MAX_FOLDS} folds (5 is a good start).")
+    bounds = split.bounds(series.frame.index)
+    val_rows = bounds.val_stop - bounds.train_stop
+    test_rows = bounds.n_rows - bounds.val_stop
+    fold_rows = test_rows // k
+    if fold_rows < window.delay + window.horizon:
+        raise SplitError(
+            f"The test part has {test_rows} rows: {k} folds of {fold_rows} rows are shorter than the delay "
+            f"{window.delay} + horizon {window.horizon} one target needs.",
+            "Use fewer folds, or give the test part a larger share of the series.")
+    plans = []
+    for i in range(k):
+        start = bounds.val_stop + i * fold_rows
+        stop = bounds.n_rows if i == k - 1 else start + fold_rows
+        plans.append(FoldPlan(i + 1, start - val_rows, start, stop))
+    return plans
+
+
+def run_fold(series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], plan: FoldPlan,
+             training: TrainingConfig, scaling: ScalerKind = "minmax", period: int | None = None,
+             interval: float = 0.9, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+             statistical: bool = True) -> ComparisonResult:
+    """One fold: the series cut after the fold's test rows, compared with the fold's split (no forecast)."""
+    cut = dataclasses.replace(series, frame=series.frame.iloc[: plan.test_stop])
+    return compare(cut, window, specs, plan.split, training, scaling, period, interval, progress=progress,
+                   cancel=cancel, statistical=statistical, forecast=False)
+
+
+@dataclass
+class BacktestResult:
+    """Every fold's comparison, with scores across folds and a pooled test of the chosen pair."""
+
+    target: str
+    window: WindowSpec
+    plans: list[FoldPlan]
+    folds: list[ComparisonResult]
+    status: str
+
+    def fold_table(self) -> pd.DataFrame:
+        """One row per fold and forecaster: test and validation scores, interval coverage, the fold's dates."""
+        rows = []
+        for plan, result in zip(self.plans, self.folds, strict=False):
+            for name, row in result.metrics.iterrows():
+                rows.append({"fold": plan.fold, "name": name, "kind": row["kind"], "rmse": row["rmse"],
+                             "mae": row["mae"], "val_rmse": row.get("val_rmse", np.nan),
+                             "coverage_pct": row.get("coverage_pct", np.nan), "winkler": row.get("winkler", np.nan),
+                             "test_start": result.test_times[0], "test_end": result.test_times[-1]})
+        return pd.DataFrame(rows)
+
+    def summary(self) -> pd.DataFrame:
+        """Per forecaster: mean validation RMSE (the choice), test RMSE and MAE mean and spread across folds."""
+        table = self.fold_table()
+        grouped = table.groupby("name", sort=False)
+        out = pd.DataFrame({
+            "kind": grouped["kind"].first(),
+            "val_rmse": grouped["val_rmse"].mean(),
+            "rmse_mean": grouped["rmse"].mean(), "rmse_std": grouped["rmse"].std(ddof=0),
+            "mae_mean": grouped["mae"].mean(), "mae_std": grouped["mae"].std(ddof=0),
+            "coverage_pct": grouped["coverage_pct"].mean(), "winkler": grouped["winkler"].mean(),
+            "folds": grouped["rmse"].count(),
+        })
+        complete = out["folds"] == len(self.folds)  # a forecaster skipped in some fold is not comparable
+        out.loc[~complete, ["val_rmse"]] = np.nan
+        pooled = self.pooled_tests()
+        out["pooled_dm_p"] = [pooled.get(n, (np.nan, np.nan))[0] for n in out.index]
+        out["pooled_dm_p_holm"] = [pooled.get(n, (np.nan, np.nan))[1] for n in out.index]
+        return out
+
+    def _choose(self, kind: str) -> str | None:
+        table = self.fold_table()
+        table = table[table["kind"] == kind]
+        counts = table.groupby("name")["rmse"].count()
+        complete = counts[counts == len(self.folds)].index
+        basis = "val_rmse" if table["val_rmse"].notna().all() else "rmse"
+        scores = table[table["name"].isin(complete)].groupby("name")[basis].mean().dropna()
+        scores = scores[np.isfinite(scores)]
+        return scores.idxmin() if len(scores) else None
+
+    @property
+    def best_model(self) -> str | None:
+        """The model with the lowest mean validation RMSE across folds."""
+        return self._choose("model")
+
+    @property
+    def best_baseline(self) -> str | None:
+        """The baseline with the lowest mean validation RMSE across folds."""
+        return self._choose("baseline")
+
+    def errors(self, name: str) -> np.ndarray | None:
+        """``name``'s test errors of every fold, stacked in time order; None if it is missing from a fold."""
+        parts = []
+        for result in self.folds:
+            pred = {m.name: m.test_pred for m in result.models} | result.baselines
+            if name not in pred:
+                return None
+            parts.append(pred[name] - result.y_test)
+        return np.concatenate(parts)
+
+    def pooled_tests(self) -> dict[str, tuple[float, float]]:
+        """Each model's Diebold–Mariano p-value against the chosen baseline over all folds' errors, and Holm's."""
+        base = self.best_baseline
+        base_errors = self.errors(base) if base else None
+        if base_errors is None:
+            return {}
+        lead = self.window.delay + self.window.horizon
+        raw = {}
+        for model in {m.name for f in self.folds for m in f.models}:
+            errors = self.errors(model)
+            if errors is not None and np.isfinite(errors).all():
+                raw[model] = diebold_mariano(errors, base_errors, lead)[1]
+        adjusted = holm(raw)
+        return {name: (raw[name], adjusted[name]) for name in raw}
+
+    @property
+    def pooled_dm_p(self) -> float:
+        return self.pooled_tests().get(self.best_model or "", (np.nan, np.nan))[0]
+
+    @property
+    def pooled_dm_p_holm(self) -> float:
+        return self.pooled_tests().get(self.best_model or "", (np.nan, np.nan))[1]
+
+    def verdict(self) -> str:
+        """The validation-chosen model against the validation-chosen baseline, on all folds' test errors."""
+        model, base = self.best_model, self.best_baseline
+        if model is None or base is None:
+            return "No verdict: no model or baseline was scored in every fold."
+        model_errors, base_errors = self.errors(model), self.errors(base)
+        assert model_errors is not None and base_errors is not None
+        model_rmse = float(np.sqrt(np.mean(model_errors ** 2)))
+        base_rmse = float(np.sqrt(np.mean(base_errors ** 2)))
+        if not (np.isfinite(model_rmse) and np.isfinite(base_rmse)):
+            return ("No verdict: the test scores are not finite numbers. Rescale the target (for example divide it "
+                    "by a power of ten) and run the backtest again.")
+        skill = 100 * (1 - model_rmse / base_rmse) if base_rmse > 0 else float("-inf")
+        n_models = len(self.pooled_tests())
+        sentence = verdict(model, base, skill, self.pooled_dm_p, self.pooled_dm_p_holm, n_models)
+        return (f"Over all {len(self.folds)} folds' test targets: {sentence} Both were chosen by their mean "
+                "validation RMSE across folds.")
+
+
+def backtest(series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], k: int,
+             split: SplitSpec = SplitSpec(), training: TrainingConfig = TrainingConfig(),
+             scaling: ScalerKind = "minmax", period: int | None = None, interval: float = 0.9,
+             progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
+             statistical: bool = True,
+             executor: Callable[[Callable[[FoldPlan], ComparisonResult], Iterable[FoldPlan]],
+                                Iterable[ComparisonResult]] | None = None) -> BacktestResult:
+    """Run ``k`` folds (in order, or through ``executor``, a ``map``-like callable) and gather them.
+
+    A cancelled fold ends the backtest; the folds that finished are kept.
+    """
+    plans = plan_folds(series, window, split, k)
+
+    def one(plan: FoldPlan) -> ComparisonResult:
+        return run_fold(series, window, specs, plan, training, scaling, period, interval, progress, cancel,
+                        statistical)
+
+    folds: list[ComparisonResult] = []
+    status = "finished"
+    if executor is not None:
+        folds = list(executor(one, plans))
+    else:
+        for plan in plans:
+            if cancel is not None and cancel.cancelled:
+                status = "cancelled"
+                break
+            result = one(plan)
+            if result.status == "cancelled":
+                status = "cancelled"
+                break
+            folds.append(result)
+    return BacktestResult(series.target, window, plans[: len(folds)], folds, status)

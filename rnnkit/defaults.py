@@ -1,0 +1,95 @@
+"""The settings a user gets when they press Train without touching anything, and why each was chosen.
+
+The choices are general rules, not tuned to one dataset: the window covers
+two seasonal cycles, calendar inputs are added when the frequency has a
+season, the models learn the change from the last value (residual heads),
+training runs long with early stopping and a learning-rate schedule, and the
+batch size follows the number of training windows. Every choice comes with a
+sentence the dashboard and the command line show, and every one can be changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rnnkit.baselines import seasonal_period
+from rnnkit.data.calendar import default_kinds
+from rnnkit.data.series import TimeSeries
+from rnnkit.splits import SplitSpec
+from rnnkit.training import TrainingConfig
+from rnnkit.windows.spec import WindowSpec
+
+#: The models a default comparison trains: a GRU and an LSTM that predict the change from the last value.
+DEFAULT_MODELS: tuple[str, ...] = ("tuned_gru", "tuned_lstm")
+#: Lookback bounds (rows): long enough to see a pattern, short enough to train quickly on a CPU.
+MIN_LOOKBACK, MAX_LOOKBACK = 12, 240
+DEFAULT_EPOCHS = 200
+DEFAULT_PATIENCE = 20
+DEFAULT_LEARNING_RATE = 3e-3
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """A complete default configuration and one reason per choice."""
+
+    window: WindowSpec
+    split: SplitSpec
+    training: TrainingConfig
+    models: tuple[str, ...]
+    calendar: bool
+    reasons: tuple[str, ...]
+
+
+def default_lookback(period: int | None, n_rows: int) -> tuple[int, str]:
+    """Two seasonal cycles, within bounds and at most a fifth of the series, with the reason."""
+    ceiling = max(min(MAX_LOOKBACK, n_rows // 5), 1)
+    if period and period > 1:
+        lookback = max(min(2 * period, ceiling), min(MIN_LOOKBACK, ceiling))
+        return lookback, f"lookback {lookback} rows: two seasonal cycles of {period} rows (bounded to " \
+                         f"{MIN_LOOKBACK}–{MAX_LOOKBACK} rows and a fifth of the series)"
+    lookback = min(2 * MIN_LOOKBACK, ceiling)
+    return lookback, f"lookback {lookback} rows: the series has no known season, so a short general window"
+
+
+def default_batch_size(n_train_windows: int) -> int:
+    """About 30 updates per epoch, as a power of two from 16 to 256: small series still learn, large ones run fast."""
+    size = 16
+    while size < 256 and n_train_windows / (size * 2) >= 30:
+        size *= 2
+    return size
+
+
+def suggest_defaults(series: TimeSeries, window: WindowSpec | None = None,
+                     split: SplitSpec | None = None) -> Defaults:
+    """The default configuration for ``series``.
+
+    ``window`` and ``split`` are a built-in dataset's own task (for example
+    Jena's 24 hours ahead, or the classic first-250-months split): they are
+    kept, because they define the question; everything else follows the rules.
+    """
+    frequency = series.report.frequency
+    period = seasonal_period(frequency)
+    reasons: list[str] = []
+    if window is None:
+        lookback, why = default_lookback(period, len(series))
+        window = WindowSpec(lookback)
+        reasons.append(why + "; predicting the next row")
+    else:
+        reasons.append(f"window {window.lookback} rows, step {window.step}, delay {window.delay}, horizon "
+                       f"{window.horizon}: the dataset's own task")
+    split = split or SplitSpec()
+    calendar = bool(default_kinds(frequency)) and period is not None
+    reasons.append("calendar features on: the frequency has a season, so the models see where in it each row "
+                   "falls" if calendar else "no calendar features: the series has no regular calendar season")
+    n_train = max(int(len(series) * split.train) - window.span, 1) if split.train_rows is None \
+        else max(split.train_rows - window.span, 1)
+    batch = default_batch_size(n_train)
+    training = TrainingConfig(epochs=DEFAULT_EPOCHS, batch_size=batch, learning_rate=DEFAULT_LEARNING_RATE,
+                              patience=DEFAULT_PATIENCE, early_stopping=True, reduce_lr=True)
+    reasons.append(f"up to {DEFAULT_EPOCHS} epochs with early stopping on validation loss (patience "
+                   f"{DEFAULT_PATIENCE}, best weights kept) and the learning rate ({DEFAULT_LEARNING_RATE:g}) "
+                   "halved whenever validation stalls")
+    reasons.append(f"batch size {batch}: about 30 updates per epoch for about {n_train:,} training windows")
+    reasons.append("models " + " and ".join(DEFAULT_MODELS) + ": recurrent networks whose head adds the last "
+                   "value, so they learn the change (the strongest general configuration rnnkit measured)")
+    return Defaults(window, split, training, DEFAULT_MODELS, calendar, tuple(reasons))
