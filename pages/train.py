@@ -5,16 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._shared import active_series, job_manager, owner, show_error
-from rnnkit.compare import divergence_note, verdict
+from rnnkit.backtest import MAX_FOLDS
 from rnnkit.data.calendar import with_calendar_features
+from rnnkit.defaults import suggest_defaults
 from rnnkit.errors import RnnkitError
-from rnnkit.figures import live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
+from rnnkit.figures import backtest_folds_figure, live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import CELLS, ModelSpec
 from rnnkit.prepare import plan_windows
 from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
+from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
 from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
@@ -63,26 +65,48 @@ def show_latest_job() -> None:
     if (note := divergence_note(result)) is not None:
         st.warning(note, icon=":material/warning:")
     metrics = result.metrics
-    best, base = result.best_model, result.best_baseline
-    if best and base:
-        skill = metrics.loc[best, "skill_pct"]
-        message = verdict(best, base, skill, metrics.loc[best, "dm_p"])
-        if skill > 0:
+    best = result.best_model
+    if result.backtest_verdict:
+        st.subheader(f"Rolling-origin backtest: {result.backtest_folds['fold'].nunique()} folds")
+        st.info(result.backtest_verdict, icon=":material/timeline:")
+        st.plotly_chart(backtest_folds_figure(result.backtest_folds, best, result.best_baseline), width="stretch")
+        st.dataframe(result.backtest_summary.drop(columns=["folds"]).style.format(precision=4, na_rep=""),
+                     width="stretch", column_config={
+                         "val_rmse": "validation RMSE (mean, the choice)", "rmse_mean": "test RMSE (mean)",
+                         "rmse_std": "test RMSE (spread)", "mae_mean": "test MAE (mean)",
+                         "mae_std": "test MAE (spread)",
+                         "coverage_pct": "interval coverage (%)", "pooled_dm_p": "pooled DM p",
+                         "pooled_dm_p_holm": "pooled DM p (Holm)"})
+        st.caption("Below: the last fold in detail.")
+    if (message := result_verdict(result)) is not None:
+        skill = float(metrics.loc[best, "skill_pct"]) if best else float("nan")
+        if skill > 0 and result.selection == "validation":
             st.success(message, icon=":material/emoji_events:")
         else:
             st.warning(message, icon=":material/info:")
+    for note in (skipped_note(result), coverage_note(result)):
+        if note is not None:
+            st.caption(note)
     st.subheader("Test metrics, in the series' own units")
-    shown = metrics[["kind", "mae", "rmse", "mape", "smape", "mase", "skill_pct", "skill_vs_naive_pct", "dm_p"]]
+    columns = ["kind", "val_rmse", "mae", "rmse", "mase", "skill_pct", "skill_vs_naive_pct", "dm_p", "dm_p_holm",
+               "coverage_pct", "winkler"]
+    shown = metrics[[c for c in columns if c in metrics]]
+    chosen = {best, result.best_baseline}
     st.dataframe(
         shown.style.format(precision=4, na_rep="").apply(
-            lambda row: ["background-color: #dcfce7; font-weight: 600" if row.name == best else "" for _ in row],
+            lambda row: ["background-color: #dcfce7; font-weight: 600" if row.name in chosen else "" for _ in row],
             axis=1),
         width="stretch",
-        column_config={"skill_pct": "skill vs best baseline (%)", "skill_vs_naive_pct": "skill vs naive (%)",
-                       "dm_p": "Diebold–Mariano p", "mape": "MAPE (%)", "smape": "sMAPE (%)"},
+        column_config={"val_rmse": "validation RMSE (the choice)", "skill_pct": "skill vs chosen baseline (%)",
+                       "skill_vs_naive_pct": "skill vs naive (%)", "dm_p": "Diebold–Mariano p",
+                       "dm_p_holm": "DM p, Holm-corrected",
+                       "coverage_pct": f"{result.interval:.0%} interval coverage (%)",
+                       "winkler": "Winkler score"},
     )
-    st.caption("Skill: % lower RMSE than the baseline. Diebold–Mariano p < 0.05: the difference from the best "
-               "baseline is unlikely to be noise.")
+    st.caption("Highlighted: the model and the baseline chosen by validation RMSE. Skill: % lower test RMSE than "
+               "the chosen baseline. Diebold–Mariano p < 0.05 (Holm-corrected when several models compete): the "
+               "difference is unlikely to be noise. Coverage: share of test targets inside the interval; Winkler: "
+               "interval width plus a penalty for every miss (lower is better).")
     st.plotly_chart(metrics_bar(result), width="stretch")
     st.subheader("Loss curves")
     st.plotly_chart(loss_panels(result), width="stretch")
@@ -97,9 +121,13 @@ if series is None:
     show_latest_job()
     st.stop()
 
-defaults = st.session_state.get("defaults") or {"window": WindowSpec(min(12, max(len(series) // 10, 1))),
-                                                 "split": SplitSpec()}
-default_window: WindowSpec = defaults["window"]
+defaults = st.session_state.get("defaults") or {"window": None, "split": SplitSpec()}
+suggested = suggest_defaults(series, defaults["window"], defaults["split"])
+default_window: WindowSpec = suggested.window
+default_training: TrainingConfig = suggested.training
+with st.expander("Why these defaults", icon=":material/tune:"):
+    st.markdown("\n".join(f"- {reason}" for reason in suggested.reasons))
+    st.caption("Every default below can be changed; they are general rules, not tuned to this series.")
 
 st.subheader("Window")
 c = st.columns(4)
@@ -114,7 +142,7 @@ use_default_split = st.toggle("Dataset's own split" if st.session_state.get("def
                               value=bool(st.session_state.get("defaults")), key="use_default_split",
                               disabled=not st.session_state.get("defaults"))
 if use_default_split:
-    split = defaults["split"]
+    split = suggested.split
 else:
     s1, s2 = st.columns(2)
     train_pct = s1.slider("Training share (%)", 10, 90, 70, key="train_pct")
@@ -138,7 +166,7 @@ st.plotly_chart(window_sketch(series.frame, series.target, window), width="stret
 
 with st.form("train_form"):
     st.subheader("Models")
-    chosen = st.multiselect("Presets", list(PRESETS), default=["jena_gru", "tuned_lstm"], key="presets",
+    chosen = st.multiselect("Presets", list(PRESETS), default=list(suggested.models), key="presets",
                             format_func=lambda n: f"{n}: {PRESETS[n].layer_summary}")
     with st.expander("Custom model"):
         add_custom = st.checkbox("Add a custom model", key="add_custom")
@@ -150,17 +178,26 @@ with st.form("train_form"):
         bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
     st.subheader("Training")
     t = st.columns(4)
-    epochs = t[0].number_input("Epochs", 1, 10_000, 20, key="epochs")
-    batch_size = t[1].number_input("Batch size", 1, 8192, 32, key="batch_size")
-    learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, 1e-3, format="%.4f", key="learning_rate")
+    epochs = t[0].number_input("Epochs", 1, 10_000, default_training.epochs, key="epochs")
+    batch_size = t[1].number_input("Batch size", 1, 8192, default_training.batch_size, key="batch_size")
+    learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, default_training.learning_rate, format="%.4f",
+                                      key="learning_rate")
     seed = t[3].number_input("Seed", 0, 2**31 - 1, 42, key="seed")
     u = st.columns(4)
     scaler = u[0].selectbox("Scaler", SCALER_KINDS, key="scaler", help="Fitted on the training rows only.")
     early_stopping = u[1].checkbox("Early stopping", value=True, key="early_stopping",
                                    help="Stop when validation loss stops improving; keep the best weights.")
-    patience = u[2].number_input("Patience", 1, 1000, 5, key="patience")
-    calendar = u[3].checkbox("Calendar features", key="calendar",
+    patience = u[2].number_input("Patience", 1, 1000, default_training.patience, key="patience")
+    calendar = u[3].checkbox("Calendar features", value=suggested.calendar, key="calendar",
                              help="Add month / weekday / hour as sine and cosine inputs.")
+    v = st.columns([1, 1, 2])
+    reduce_lr = v[0].checkbox("Halve the learning rate when validation stalls", value=default_training.reduce_lr,
+                              key="reduce_lr")
+    mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", horizontal=True,
+                      help="A backtest trains every model again on an expanding window and scores several "
+                           "consecutive test folds: one test period is one draw.")
+    folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, 5, key="folds", disabled=mode != "Backtest",
+                              help="The test part is cut into this many consecutive folds.")
     submitted = st.form_submit_button("Train and compare", type="primary")
 
 if submitted:
@@ -170,10 +207,11 @@ if submitted:
             specs.append(ModelSpec(f"custom_{cell}", cell=cell, units=(int(units),) * int(layers),
                                    dropout=float(dropout), bidirectional=bidirectional))
         training = TrainingConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                                  early_stopping=early_stopping, patience=int(patience), seed=int(seed))
+                                  early_stopping=early_stopping, patience=int(patience), seed=int(seed),
+                                  reduce_lr=reduce_lr)
         data = with_calendar_features(series) if calendar else series
         job = jobs.start(owner(), st.session_state.get("dataset_label", series.name), data, window, specs, split,
-                         training, scaler)
+                         training, scaler, folds=int(folds) if mode == "Backtest" else None)
         st.session_state["job_id"] = job.id
     except RnnkitError as error:
         show_error(error)

@@ -172,6 +172,15 @@ class BacktestResult:
     def pooled_dm_p_holm(self) -> float:
         return self.pooled_tests().get(self.best_model or "", (np.nan, np.nan))[1]
 
+    def as_result(self) -> ComparisonResult:
+        """The last fold's comparison (models, predictions) carrying the backtest's tables and verdict."""
+        if not self.folds:
+            raise SplitError("The backtest was stopped before its first fold finished.",
+                             "Run it again and let at least one fold finish.")
+        return dataclasses.replace(self.folds[-1], backtest_folds=self.fold_table(),
+                                   backtest_summary=self.summary(), backtest_verdict=self.verdict(),
+                                   status=self.status)
+
     def verdict(self) -> str:
         """The validation-chosen model against the validation-chosen baseline, on all folds' test errors."""
         model, base = self.best_model, self.best_baseline

@@ -87,6 +87,10 @@ class ComparisonResult:
     baseline_forecasts: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: notes on how the comparison was made (for example a season too long for ETS)
     notes: list[str] = field(default_factory=list)
+    #: for the last fold of a rolling-origin backtest: every fold's scores, the summary across folds, the verdict
+    backtest_folds: pd.DataFrame | None = None
+    backtest_summary: pd.DataFrame | None = None
+    backtest_verdict: str | None = None
 
     @property
     def selection(self) -> str:

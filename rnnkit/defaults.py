@@ -64,8 +64,9 @@ def suggest_defaults(series: TimeSeries, window: WindowSpec | None = None,
     """The default configuration for ``series``.
 
     ``window`` and ``split`` are a built-in dataset's own task (for example
-    Jena's 24 hours ahead, or the classic first-250-months split): they are
-    kept, because they define the question; everything else follows the rules.
+    Jena's 24 hours ahead, or the classic first-250-months split): its step,
+    delay, horizon and split are kept, because they define the question; the
+    lookback and everything else follow the rules.
     """
     frequency = series.report.frequency
     period = seasonal_period(frequency)
@@ -75,8 +76,11 @@ def suggest_defaults(series: TimeSeries, window: WindowSpec | None = None,
         window = WindowSpec(lookback)
         reasons.append(why + "; predicting the next row")
     else:
-        reasons.append(f"window {window.lookback} rows, step {window.step}, delay {window.delay}, horizon "
-                       f"{window.horizon}: the dataset's own task")
+        lookback, why = default_lookback(period, len(series))
+        lookback = max(lookback, window.step)
+        window = WindowSpec(lookback, window.step, window.delay, window.horizon)
+        reasons.append(why + f"; step {window.step}, delay {window.delay} and horizon {window.horizon}: the "
+                       "dataset's own task")
     split = split or SplitSpec()
     calendar = bool(default_kinds(frequency)) and period is not None
     reasons.append("calendar features on: the frequency has a season, so the models see where in it each row "

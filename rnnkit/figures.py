@@ -200,3 +200,25 @@ def live_losses(histories: dict[str, tuple[list[float], list[float]]]) -> go.Fig
     figure.update_layout(height=300, xaxis_title="epoch", yaxis_title="loss (scaled)", yaxis_type="log",
                          margin=dict(l=10, r=10, t=30, b=10))
     return figure
+
+
+def backtest_folds_figure(folds: pd.DataFrame, best_model: str | None = None, best_baseline: str | None = None,
+                          metric: str = "rmse") -> go.Figure:
+    """Test error per fold for every model (coloured) and baseline (grey; the chosen one dashed black)."""
+    figure = go.Figure()
+    labels = {fold: f"fold {fold}<br>{pd.Timestamp(start):%Y-%m-%d}" for fold, start in
+              folds.groupby("fold")["test_start"].first().items()}
+    models = [n for n in dict.fromkeys(folds.loc[folds["kind"] == "model", "name"])]
+    for name, part in folds.groupby("name", sort=False):
+        x = [labels[f] for f in part["fold"]]
+        if name in models:
+            style = dict(color=_colour(models.index(name)), width=3 if name == best_model else 1.6)
+        elif name == best_baseline:
+            style = dict(color="#111827", width=2.4, dash="dash")
+        else:
+            style = dict(color=BASELINE_COLOUR, width=1, dash="dot")
+        figure.add_trace(go.Scatter(x=x, y=part[metric], name=str(name), mode="lines+markers", line=style,
+                                    visible=True if name in models or name == best_baseline else "legendonly"))
+    figure.update_layout(yaxis_title=metric.upper())
+    return _layout(figure, f"Test {metric.upper()} per backtest fold (lower is better; click the legend for more "
+                           "baselines)")

@@ -105,13 +105,17 @@ class JobManager:
 
     def start(self, owner: str, label: str, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec],
               split: SplitSpec, training: TrainingConfig, scaling: ScalerKind = "minmax",
-              period: int | None = None) -> Job:
-        """Queue a comparison for ``owner`` and return its job at once."""
+              period: int | None = None, folds: int | None = None) -> Job:
+        """Queue a comparison (a rolling-origin backtest of ``folds`` folds when given) and return its job at once."""
         if not specs:
             raise RnnkitError("No models were chosen.", "Tick at least one model to train.")
         job = Job(uuid.uuid4().hex[:12], owner, label,
                   {s.name: ModelProgress(s.name, training.epochs) for s in specs})
-        args = (job, series, window, specs, split, training, scaling, period)
+        if folds is not None:
+            from rnnkit.backtest import plan_folds
+
+            plan_folds(series, window, split, folds)  # refuse impossible fold counts now, not in the thread
+        args = (job, series, window, specs, split, training, scaling, period, folds)
         job.thread = threading.Thread(target=self._run, args=args, name=f"rnnkit-job-{job.id}", daemon=True)
         with self._lock:
             self._forget_old(owner)
@@ -120,7 +124,8 @@ class JobManager:
         return job
 
     def _run(self, job: Job, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], split: SplitSpec,
-             training: TrainingConfig, scaling: ScalerKind, period: int | None) -> None:
+             training: TrainingConfig, scaling: ScalerKind, period: int | None, folds: int | None = None) -> None:
+        from rnnkit.backtest import backtest
         from rnnkit.compare import compare
 
         with self._training:
@@ -130,13 +135,17 @@ class JobManager:
                     return
                 job.status = "running"
             params: dict[str, Any] = {"window": window.__dict__, "training": training.to_dict(), "scaler": scaling,
-                                      "features": list(series.features)}
+                                      "features": list(series.features), "backtest_folds": folds}
             try:
                 if self.store is not None:
                     job.run_id = self.store.start(job.label, series.target, [s.name for s in specs], params,
                                                   job.owner)
-                job.result = compare(series, window, specs, split, training, scaling, period=period,
-                                     progress=job.on_progress, cancel=job.cancel)
+                if folds is None:
+                    job.result = compare(series, window, specs, split, training, scaling, period=period,
+                                         progress=job.on_progress, cancel=job.cancel)
+                else:
+                    job.result = backtest(series, window, specs, folds, split, training, scaling, period=period,
+                                          progress=job.on_progress, cancel=job.cancel).as_result()
                 if self.store is not None and job.run_id is not None:
                     self.store.finish(job.run_id, job.result)
                     for model in job.result.models:  # saved as .keras: free the TensorFlow graphs

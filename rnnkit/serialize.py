@@ -27,6 +27,8 @@ METRICS_FILE = "metrics.csv"
 PREDICTIONS_FILE = "predictions.csv"
 FORECAST_FILE = "forecast.csv"
 HISTORY_FILE = "histories.json"
+BACKTEST_FOLDS_FILE = "backtest_folds.csv"
+BACKTEST_SUMMARY_FILE = "backtest_summary.csv"
 __all__ = ["MODELS_DIR", "config_dict", "read_result", "write_result"]
 _DAMAGED_FIX = "Delete the run and run the comparison again; the other runs are not affected."
 
@@ -71,6 +73,7 @@ def config_dict(result: ComparisonResult) -> dict[str, Any]:
         "skipped": result.skipped,
         "notes": result.notes,
         "intervals": list(result.intervals),
+        "backtest_verdict": result.backtest_verdict,
     }
 
 
@@ -80,6 +83,9 @@ def write_result(result: ComparisonResult, folder: Path, save_models: bool = Tru
     result.metrics.to_csv(folder / METRICS_FILE, index_label="name")
     result.predictions_frame().to_csv(folder / PREDICTIONS_FILE, index=False)
     result.forecast_frame().to_csv(folder / FORECAST_FILE, index=False)
+    if result.backtest_folds is not None and result.backtest_summary is not None:
+        result.backtest_folds.to_csv(folder / BACKTEST_FOLDS_FILE, index=False)
+        result.backtest_summary.to_csv(folder / BACKTEST_SUMMARY_FILE, index_label="name")
     histories = {m.name: m.history for m in result.models}
     (folder / HISTORY_FILE).write_text(json.dumps(histories, default=_jsonable))
     if save_models:
@@ -118,7 +124,12 @@ def read_result(folder: Path) -> ComparisonResult:
     forecast = _read_csv(folder, FORECAST_FILE, parse_dates=["time"])
     histories = _read_json(folder, HISTORY_FILE)
     try:
-        return _rebuild(config, metrics, predictions, forecast, histories)
+        result = _rebuild(config, metrics, predictions, forecast, histories)
+        if (folder / BACKTEST_FOLDS_FILE).exists():
+            result.backtest_folds = _read_csv(folder, BACKTEST_FOLDS_FILE, parse_dates=["test_start", "test_end"])
+            result.backtest_summary = _read_csv(folder, BACKTEST_SUMMARY_FILE, index_col="name")
+            result.backtest_verdict = config.get("backtest_verdict")
+        return result
     except RnnkitError as error:
         raise RunDamagedError(f"its files describe settings rnnkit refuses ({error.problem})", _DAMAGED_FIX) from error
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
