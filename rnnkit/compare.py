@@ -18,6 +18,7 @@ from rnnkit.baselines import baseline_forecasts, seasonal_period
 from rnnkit.data.calendar import calendar_frame, calendar_names
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
+from rnnkit.ensemble import train_spec
 from rnnkit.metrics import coverage, holm, mae, mase_scale, metrics_table, rmse, winkler
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, prepare
@@ -25,7 +26,7 @@ from rnnkit.scaling import ScalerKind
 from rnnkit.splits import SplitSpec
 from rnnkit.statistical import STATISTICAL_MODELS, forecast_ahead, rolling_forecasts, season_note
 from rnnkit.verdicts import divergence_note, interval_note, verdict  # noqa: F401 - re-exported
-from rnnkit.training import CancelToken, ProgressCallback, TrainedModel, TrainingConfig, predict, train_model
+from rnnkit.training import CancelToken, ProgressCallback, TrainedModel, TrainingConfig, predict
 from rnnkit.windows.indexing import gather_inputs
 from rnnkit.windows.spec import WindowSpec
 
@@ -220,7 +221,7 @@ def compare(
         if cancel is not None and cancel.cancelled:
             status = "cancelled"
             break
-        trained = train_model(spec, prepared, training, progress, cancel, index, len(specs))
+        trained = train_spec(spec, prepared, training, progress, cancel, index, len(specs))
         if trained.epochs_run == 0:
             status = "cancelled"
             break

@@ -33,6 +33,12 @@ PRESETS: dict[str, ModelSpec] = {
         ModelSpec("tuned_gru", cell="gru", units=(64,), residual=True,
                   description="rnnkit's tuned GRU: GRU(64) → Dense(horizon) plus the last input value, so "
                               "it learns the change; best with calendar features and early stopping."),
+        ModelSpec("tuned_gru_x3", cell="gru", units=(64,), residual=True, ensemble=3,
+                  description="A seed ensemble of tuned_gru: three GRU(64) + last value networks trained with "
+                              "different seeds, predicting their mean; steadier than one, at three times the cost."),
+        ModelSpec("tuned_lstm_x3", cell="lstm", units=(64,), residual=True, ensemble=3,
+                  description="A seed ensemble of tuned_lstm: three LSTM(64) + last value networks trained with "
+                              "different seeds, predicting their mean."),
         ModelSpec("tuned_lstm", cell="lstm", units=(64,), residual=True,
                   description="rnnkit's tuned LSTM: LSTM(64) → Dense(horizon) plus the last input value, so "
                               "it learns the change; best with calendar features and early stopping."),

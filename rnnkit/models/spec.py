@@ -19,6 +19,8 @@ class ModelSpecError(RnnkitError):
 
 
 #: Names a model cannot take: the baselines and the fixed columns of the predictions table.
+#: Most seeded copies in a seed ensemble: each one costs a full training.
+MAX_ENSEMBLE = 10
 RESERVED_NAMES: tuple[str, ...] = ("naive", "seasonal_naive", "drift", "linear", "auto_ets", "auto_theta",
                                    "auto_arima", "time", "step", "actual")
 
@@ -45,6 +47,8 @@ class ModelSpec:
             to follow the window's horizon.
         residual: add the last input value of the target to the dense head, so the
             network learns the change from it (helps trending series).
+        ensemble: train this many independently seeded copies and predict their mean
+            (a seed ensemble: steadier than one network, at that many times the cost).
         description: what the configuration is and where it comes from.
     """
 
@@ -61,6 +65,7 @@ class ModelSpec:
     head: str = "dense"
     horizon: int | None = None
     residual: bool = False
+    ensemble: int = 1
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -71,6 +76,9 @@ class ModelSpec:
         if self.name in RESERVED_NAMES:
             raise ModelSpecError(f"Model name {self.name!r} is taken by a baseline or a results column.",
                                  f"Choose another name; these are reserved: {', '.join(RESERVED_NAMES)}.")
+        if not 1 <= self.ensemble <= MAX_ENSEMBLE:
+            raise ModelSpecError(f"Model {self.name!r} asks for an ensemble of {self.ensemble} copies.",
+                                 f"Use 1 (a single network) to {MAX_ENSEMBLE} copies.")
         _choice("cell", self.cell, tuple(CELLS))
         _choice("head", self.head, HEADS)
         _choice("activation", self.activation, ACTIVATIONS)
@@ -114,7 +122,8 @@ class ModelSpec:
         head = "TimeDistributed(Dense(1))" if self.head == "time_distributed" else f"Dense({self.horizon or 'horizon'})"
         if self.residual:
             head += " + last value"
-        return f"{layers} → {head}"
+        ensemble = f"mean of {self.ensemble} seeded copies of " if self.ensemble > 1 else ""
+        return f"{ensemble}{layers} → {head}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
