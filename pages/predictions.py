@@ -8,7 +8,7 @@ from pages._shared import active_series, owner, run_store, show_error
 from rnnkit.compare import interval_note
 from rnnkit.errors import RnnkitError
 from rnnkit.export import config_json, forecast_csv, predictions_csv
-from rnnkit.figures import forecast_figure, predictions_figure, residuals_figure
+from rnnkit.figures import forecast_figure, predictions_figure, residuals_figure, test_interval_figure
 
 st.title("Predictions")
 result = st.session_state.get("result")
@@ -25,26 +25,44 @@ if series is not None and series.target == result.target and series.name == resu
 
 names = [m.name for m in result.models]
 steps = result.y_test.shape[1]
-c1, c2 = st.columns([3, 1])
+baseline_names = list(result.baselines)
+c1, c2, c3 = st.columns([3, 2, 1])
 chosen = c1.multiselect("Models", names, default=names, key="prediction_models")
-step = c2.number_input("Steps ahead", 1, steps, 1, key="prediction_step") if steps > 1 else 1
+others = c2.multiselect("More baselines", baseline_names, key="prediction_baselines",
+                        help="The baseline chosen on validation is always drawn; add others to compare.")
+step = c3.number_input("Steps ahead", 1, steps, 1, key="prediction_step") if steps > 1 else 1
 
-overlay, per_model, residuals, forecast = st.tabs(["Overlay", "Per model", "Residuals", "Forecast"])
+overlay, per_model, residuals, intervals, forecast = st.tabs(
+    ["Overlay", "Per model", "Residuals", "Test intervals", "Forecast"])
 with overlay:
-    st.plotly_chart(predictions_figure(result, history, chosen, step), width="stretch")
+    st.plotly_chart(predictions_figure(result, history, chosen, step, others=others), width="stretch")
 with per_model:
     for name in chosen:
         st.plotly_chart(predictions_figure(result, history, [name], step, baselines=True),
                         width="stretch", key=f"per_{name}")
 with residuals:
     st.plotly_chart(residuals_figure(result, chosen, step), width="stretch")
+with intervals:
+    with_band = [n for n in [*names, *baseline_names] if n in result.intervals]
+    if not with_band:
+        st.info("No test intervals: they are calibrated on the validation part, and this run has none.")
+    else:
+        start = with_band.index(result.best_model) if result.best_model in with_band else 0
+        picked = st.selectbox("Forecaster", with_band, index=start, key="interval_forecaster")
+        st.plotly_chart(test_interval_figure(result, picked, step), width="stretch")
+        st.caption("A good interval covers about its promised share of the test targets and stays narrow; the "
+                   "metrics table on Train & compare shows every forecaster's coverage and Winkler score.")
 with forecast:
-    model = st.selectbox("Model", names, index=names.index(result.best_model) if result.best_model in names else 0,
-                         key="forecast_model")
+    forecasters = names + [n for n in result.baseline_forecasts if n not in names]
+    model = st.selectbox("Forecaster", forecasters,
+                         index=forecasters.index(result.best_model) if result.best_model in forecasters else 0,
+                         key="forecast_model",
+                         help="Models, and the statistical baselines with their own intervals.")
     recent = history if history is not None else \
         result.predictions_frame().query("step == 1").set_index("time")["actual"]
     st.plotly_chart(forecast_figure(result, recent, model), width="stretch")
-    st.dataframe(result.model(model).forecast, width="stretch", hide_index=True)
+    frame = result.baseline_forecasts[model] if model in result.baseline_forecasts else result.model(model).forecast
+    st.dataframe(frame, width="stretch", hide_index=True)
     st.caption(interval_note(result))
 
 st.subheader("Downloads")

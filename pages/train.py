@@ -196,8 +196,9 @@ with st.form("train_form"):
     mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", horizontal=True,
                       help="A backtest trains every model again on an expanding window and scores several "
                            "consecutive test folds: one test period is one draw.")
-    folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, 5, key="folds", disabled=mode != "Backtest",
-                              help="The test part is cut into this many consecutive folds.")
+    folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, 5, key="folds",
+                              help="Used when Evaluation is Backtest: the test part is cut into this many "
+                                   "consecutive folds.")
     submitted = st.form_submit_button("Train and compare", type="primary")
 
 if submitted:

@@ -97,8 +97,12 @@ def _shade_splits(figure: go.Figure, result: ComparisonResult, start: pd.Timesta
 
 
 def predictions_figure(result: ComparisonResult, history: pd.Series | None = None,
-                       models: list[str] | None = None, step: int = 1, baselines: bool = True) -> go.Figure:
-    """Test predictions ``step`` rows ahead against the real data, with train/val/test shading."""
+                       models: list[str] | None = None, step: int = 1, baselines: bool = True,
+                       others: list[str] | None = None) -> go.Figure:
+    """Test predictions ``step`` rows ahead against the real data, with train/val/test shading.
+
+    The chosen baseline is drawn dashed when ``baselines``; ``others`` adds more baselines, dotted.
+    """
     frame = result.predictions_frame()
     frame = frame[frame["step"] == step]
     figure = go.Figure()
@@ -116,9 +120,35 @@ def predictions_figure(result: ComparisonResult, history: pd.Series | None = Non
                                       line=dict(color=_colour(i), width=width)))
     if baselines and result.best_baseline:
         figure.add_trace(_line(x=frame["time"], y=frame[result.best_baseline],
-                                      name=f"{result.best_baseline} (best baseline)", mode="lines",
+                                      name=f"{result.best_baseline} (chosen baseline)", mode="lines",
                                       line=dict(color=BASELINE_COLOUR, dash="dash")))
+    for name in others or []:
+        if name != result.best_baseline:
+            figure.add_trace(_line(x=frame["time"], y=frame[name], name=name, mode="lines",
+                                   line=dict(color=BASELINE_COLOUR, dash="dot", width=1)))
     return _layout(figure, f"{result.target}: test predictions, {step} step(s) ahead", slider=True)
+
+
+def test_interval_figure(result: ComparisonResult, name: str, step: int = 1) -> go.Figure:
+    """One forecaster's test predictions with its interval band, the targets it missed marked in red."""
+    frame = result.predictions_frame()
+    frame = frame[frame["step"] == step]
+    lower, upper = frame[f"{name} lower"], frame[f"{name} upper"]
+    missed = (frame["actual"] < lower) | (frame["actual"] > upper)
+    level = int(round(result.interval * 100))
+    share = 100 * (1 - missed.mean())
+    traces = [
+        go.Scatter(x=frame["time"], y=upper, mode="lines", line=dict(width=0), showlegend=False, hoverinfo="skip"),
+        go.Scatter(x=frame["time"], y=lower, mode="lines", line=dict(width=0), fill="tonexty",
+                   fillcolor="rgba(37,99,235,0.18)", name=f"{level}% interval"),
+        go.Scatter(x=frame["time"], y=frame[name], mode="lines", name=name, line=dict(color=_colour(0), width=2)),
+        go.Scatter(x=frame["time"], y=frame["actual"], mode="lines", name="actual",
+                   line=dict(color="#111827", width=1.2)),
+        go.Scatter(x=frame.loc[missed, "time"], y=frame.loc[missed, "actual"], mode="markers",
+                   name="outside the interval", marker=dict(color="#dc2626", size=7, symbol="x")),
+    ]
+    return _layout(go.Figure(traces), f"{name}: {level}% test intervals cover {share:.0f}% of the targets, "
+                                      f"{step} step(s) ahead")
 
 
 def residuals_figure(result: ComparisonResult, models: list[str] | None = None, step: int = 1) -> go.Figure:
@@ -135,8 +165,10 @@ def residuals_figure(result: ComparisonResult, models: list[str] | None = None, 
 
 
 def forecast_figure(result: ComparisonResult, history: pd.Series, model: str, tail: int = 200) -> go.Figure:
-    """The last ``tail`` rows of the data and ``model``'s forecast past the end, with its interval band."""
-    forecast = result.model(model).forecast
+    """The last ``tail`` rows of the data and a model's (or statistical baseline's) forecast past the end, with its
+    interval band."""
+    forecast = result.baseline_forecasts[model] if model in result.baseline_forecasts else \
+        result.model(model).forecast
     recent = history.iloc[-tail:]
     level = int(round(result.interval * 100))
     traces = [go.Scatter(x=recent.index, y=recent.values, name="actual", mode="lines", line=dict(color="#111827"))]

@@ -117,6 +117,11 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     test.run().switch_page("pages/train.py").run()
     assert not test.exception
     assert [m.label for m in test.metric][:3] == ["Train windows", "Validation windows", "Test windows"]
+    # the defaults a user gets without touching anything, each explained
+    assert test.multiselect(key="presets").value == ["tuned_gru", "tuned_lstm"]
+    assert test.number_input(key="lookback").value == 14  # two weekly cycles of a daily series
+    assert test.number_input(key="epochs").value == 200 and test.checkbox(key="calendar").value
+    assert any("two seasonal cycles" in m.value for m in test.markdown)
     test.number_input(key="lookback").set_value(500).run()
     assert any("one window needs lookback 500" in e.value for e in test.error)
     test.number_input(key="lookback").set_value(12).run()
@@ -135,9 +140,32 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     assert [m.epoch for m in job.models.values()] == [2, 2]
     test.run()
     assert not test.exception
-    assert any("beat" in s.value and "Diebold–Mariano" in s.value for s in [*test.success, *test.warning])
+    assert any("beat" in s.value and "Diebold–Mariano" in s.value and "validation RMSE" in s.value
+               for s in [*test.success, *test.warning])
     table = test.dataframe[0].value
-    assert {"jena_gru", "custom_simple_rnn", "naive", "linear"} <= set(table.index)
+    assert {"jena_gru", "custom_simple_rnn", "naive", "linear", "auto_ets", "auto_theta"} <= set(table.index)
+    assert {"val_rmse", "dm_p_holm", "coverage_pct", "winkler"} <= set(table.columns)
+
+
+def test_train_page_runs_a_backtest_and_charts_its_folds() -> None:
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload("mine.csv", csv_bytes(synthetic_frame(240)), "text/csv")
+    test.run().switch_page("pages/train.py").run()
+    test.multiselect(key="presets").set_value(["jena_gru"])
+    test.number_input(key="epochs").set_value(1)
+    test.radio(key="evaluation").set_value("Backtest")
+    test.number_input(key="folds").set_value(2)
+    test.button[0].click().run()
+    job = wait_for_job(test)
+    assert job.status == "finished", job.error
+    test.run()
+    assert not test.exception
+    assert any(i.value.startswith("Over all 2 folds' test targets") for i in test.info)
+    summary = test.dataframe[0].value
+    assert {"rmse_mean", "rmse_std", "pooled_dm_p_holm"} <= set(summary.columns)
+    assert "per backtest fold" in test.get("plotly_chart")[-4].proto.spec or any(
+        "per backtest fold" in c.proto.spec for c in test.get("plotly_chart"))
 
 
 def test_predictions_and_runs_pages_after_a_run() -> None:
@@ -183,7 +211,9 @@ def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
     test.session_state["result_run_id"] = run_id
     test.run().switch_page("pages/predictions.py").run()
     assert not test.exception
-    assert len(test.get("plotly_chart")) >= 4  # overlay, one per model, residuals, forecast
+    assert len(test.get("plotly_chart")) >= 5  # overlay, one per model, residuals, test intervals, forecast
+    assert any("test intervals cover" in c.proto.spec for c in test.get("plotly_chart"))
+    assert test.selectbox(key="forecast_model").options[-1] in {"auto_ets", "auto_theta", "auto_arima"}
     labels = [b.proto.label for b in test.get("download_button")]
     assert labels == ["Predictions (CSV)", "Forecast (CSV)", "Run configuration (JSON)", "tiny_gru.keras"]
 
