@@ -30,6 +30,8 @@ HISTORY_ROWS = 1_000
 #: AutoARIMA's order search is slow: above these sizes it is skipped, with the reason.
 ARIMA_MAX_FIT_ROWS = 1_000
 ARIMA_MAX_ANCHORS = 1_000
+#: Forecast origins each model may roll over in one scored part (about 10 s each on a laptop core).
+MAX_ANCHORS: dict[str, int] = {"auto_ets": 10_000, "auto_theta": 2_000, "auto_arima": ARIMA_MAX_ANCHORS}
 #: Above this many fitted rows AutoARIMA approximates the likelihood during its search (as R's auto.arima does).
 ARIMA_APPROXIMATION_ROWS = 500
 #: statsforecast's ETS has no seasonal form beyond this period (it falls back to a non-seasonal one).
@@ -66,11 +68,13 @@ def skip_reasons(fit_rows: int, n_anchors: int, period: int | None) -> dict[str,
         message = (f"the {fit_rows} rows before the scored part are too few to fit it "
                    f"(at least two seasons of {period or 1} rows are needed)")
         return dict.fromkeys(STATISTICAL_MODELS, message)
-    if fit_rows > ARIMA_MAX_FIT_ROWS or n_anchors > ARIMA_MAX_ANCHORS:
-        reasons["auto_arima"] = (
-            f"skipped to bound its cost: its order search on {fit_rows:,} rows with "
-            f"{n_anchors:,} forecast origins would take minutes (it runs up to "
-            f"{ARIMA_MAX_FIT_ROWS:,} rows and {ARIMA_MAX_ANCHORS:,} origins)")
+    for name, limit in MAX_ANCHORS.items():
+        if n_anchors > limit:
+            reasons[name] = (f"skipped to bound its cost: rolling it over {n_anchors:,} forecast origins would take "
+                             f"minutes (it runs up to {limit:,}); use a coarser frequency or a shorter test part")
+    if fit_rows > ARIMA_MAX_FIT_ROWS and "auto_arima" not in reasons:
+        reasons["auto_arima"] = (f"skipped to bound its cost: its order search on {fit_rows:,} rows would take "
+                                 f"minutes (it runs up to {ARIMA_MAX_FIT_ROWS:,} training rows)")
     return reasons
 
 

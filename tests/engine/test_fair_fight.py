@@ -57,6 +57,7 @@ def test_statistical_forecasts_equal_one_forward_call_per_anchor() -> None:
 def test_arima_is_skipped_with_a_reason_on_long_series_and_all_on_tiny_ones() -> None:
     reasons = skip_reasons(ARIMA_MAX_FIT_ROWS + 1, 10, 24)
     assert set(reasons) == {"auto_arima"} and "bound its cost" in reasons["auto_arima"]
+    assert set(skip_reasons(5_000, 5_000, 24)) == {"auto_arima", "auto_theta"}
     assert set(skip_reasons(10, 5, 12)) == {"auto_ets", "auto_theta", "auto_arima"}
 
 
