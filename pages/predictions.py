@@ -7,8 +7,9 @@ import streamlit as st
 from pages._shared import active_series, owner, run_store, show_error
 from rnnkit.compare import interval_note
 from rnnkit.errors import RnnkitError
+from rnnkit.verdicts import result_verdict
 from rnnkit.export import config_json, forecast_csv, predictions_csv
-from rnnkit.figures import forecast_figure, predictions_figure, residuals_figure, test_interval_figure
+from rnnkit.figures import backtest_folds_figure, forecast_figure, predictions_figure, residuals_figure, test_interval_figure
 
 st.title("Predictions")
 result = st.session_state.get("result")
@@ -17,6 +18,14 @@ if result is None:
     st.stop()
 run_id = st.session_state.get("result_run_id")
 st.caption(f"{result.series_name} · target `{result.target}`" + (f" · run `{run_id}`" if run_id else ""))
+
+for sentence in (result.backtest_verdict, result_verdict(result)):
+    if sentence:
+        st.info(sentence, icon=":material/balance:")
+if result.backtest_folds is not None:
+    with st.expander("Backtest folds"):
+        st.plotly_chart(backtest_folds_figure(result.backtest_folds, result.best_model, result.best_baseline),
+                        width="stretch")
 
 series = active_series()
 history = None
