@@ -7,9 +7,10 @@ import streamlit as st
 from pages._shared import active_series, owner, run_store, show_error
 from rnnkit.compare import interval_note
 from rnnkit.errors import RnnkitError
-from rnnkit.verdicts import result_verdict
 from rnnkit.export import config_json, forecast_csv, predictions_csv
-from rnnkit.figures import backtest_folds_figure, forecast_figure, predictions_figure, residuals_figure, test_interval_figure
+from rnnkit.figures import (backtest_folds_figure, forecast_figure, predictions_figure, residuals_figure,
+                            test_interval_figure)
+from rnnkit.verdicts import result_verdict
 
 st.title("Predictions")
 result = st.session_state.get("result")
