@@ -9,6 +9,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from rnnkit.errors import RnnkitError
 from rnnkit.jobs import JobManager
@@ -16,6 +17,24 @@ from rnnkit.store import RunStore
 
 if TYPE_CHECKING:  # the landing page loads without pandas; pages that hold a series import it themselves
     from rnnkit.data.series import TimeSeries
+
+
+def leave_pages_folder_mode() -> None:
+    """Make sure app.py's router runs, even when a fresh server's first visit is a deep link.
+
+    Streamlit starts every server believing that a ``pages/`` folder beside the main
+    script means its old folder-based navigation, and drops that belief only when
+    ``st.navigation`` is called. A first visit to ``/runs`` therefore runs
+    ``pages/runs.py`` on its own: raw file names in the sidebar, no router. Every page
+    imports this module, so the first such run lands here: switch the old mode off
+    (it is one flag for the whole server) and run again, this time through app.py.
+    """
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+leave_pages_folder_mode()
 
 
 @st.cache_resource

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import pages._shared  # noqa: F401  (a first visit to this page on a fresh server goes through the router)
 from rnnkit.datasets.availability import availability
 from rnnkit.datasets.registry import DATASETS
 
