@@ -49,7 +49,7 @@ if source == "Built-in dataset":
             st.caption(f"{info.frequency} · {info.size}")
             st.caption(f"Source: {info.source}")
             state = availability(key)
-            st.caption(("Offline: " if state.offline else "Download: ") + state.where)
+            st.caption(("Offline: " if state.offline else "Download: ") + state.label)
     key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title, key="dataset_key")
     ticker = st.text_input("Ticker", value="GOOG", key="ticker") if key == "stocks" else None
     try:

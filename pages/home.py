@@ -21,7 +21,7 @@ for column, (key, info) in zip(st.columns(len(DATASETS)), DATASETS.items()):
         st.write(info.description)
         st.caption(f"Source: {info.source}")
         if state.offline:
-            st.success(f"Available offline: {state.where}", icon=":material/check_circle:")
+            st.success(f"Available offline: {state.label}", icon=":material/check_circle:")
         else:
             st.info(f"Needs a download: {info.url}", icon=":material/download:")
 

@@ -72,6 +72,21 @@ def test_landing_page_loads_no_pandas_and_data_page_no_tensorflow() -> None:
     assert out.stdout.split()[-4:] == ["False", "False", "False", "False"]
 
 
+def test_cards_say_local_copy_and_never_show_server_paths(shared_data: Path) -> None:
+    for page in (None, "pages/data.py"):
+        shown = text_of(app(page))
+        assert "local copy" in shown
+        assert str(shared_data) not in shown and str(shared_data.resolve()) not in shown
+
+
+def test_cards_say_cached_and_never_show_the_cache_folder(no_data_dir, isolated_cache: Path) -> None:
+    (isolated_cache / "Electric_Production.csv").write_bytes(b"DATE,IPG2211A2N\n1/1/1985,72.5\n2/1/1985,70.6\n")
+    for page in (None, "pages/data.py"):
+        shown = text_of(app(page))
+        assert "Available offline: cached" in shown or "Offline: cached" in shown
+        assert str(isolated_cache) not in shown
+
+
 def test_data_page_builtin_dataset(shared_data: Path) -> None:
     test = app("pages/data.py")
     assert "Ready: target `IPG2211A2N`" in text_of(test)
