@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.jobs import JobManager
 from rnnkit.store import RunStore
@@ -65,9 +66,9 @@ def active_series() -> TimeSeries | None:
 
 
 def show_error(error: RnnkitError) -> None:
-    """An rnnkit error inline: the problem, then how to fix it."""
-    st.error(error.problem, icon=":material/error:")
-    st.info(error.fix, icon=":material/build:")
+    """An rnnkit error inline: the problem, then how to fix it (both quote user-provided names, so escaped)."""
+    st.error(escape_markdown(error.problem), icon=":material/error:")
+    st.info(escape_markdown(error.fix), icon=":material/build:")
 
 
 def _draw_active_data(slot) -> None:
@@ -76,8 +77,8 @@ def _draw_active_data(slot) -> None:
         if series is None:
             st.caption("None yet: choose one on the Data page.")
         else:
-            st.markdown(f"**{st.session_state.get('dataset_label', series.name)}**")
-            st.caption(f"{len(series):,} rows · {series.report.frequency_label} · target `{series.target}`")
+            st.markdown(f"**{escape_markdown(st.session_state.get('dataset_label', series.name))}**")
+            st.caption(f"{len(series):,} rows · {series.report.frequency_label} · target {code_span(series.target)}")
 
 
 def refresh_active_data() -> None:
@@ -102,6 +103,6 @@ def sidebar() -> None:
             done = sum(m.status in {"done", "cancelled"} for m in job.models.values())
             st.markdown(f"**{job.status}** · {done}/{len(job.models)} models")
             if job.result is not None and job.result.best_model:
-                st.caption(f"best: {job.result.best_model}")
+                st.caption(f"best: {escape_markdown(job.result.best_model)}")
             if job.error:
-                st.caption(job.error)
+                st.caption(escape_markdown(job.error))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages._shared import active_series, run_store, show_error
 from rnnkit.compare import interval_note
+from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.export import config_json, forecast_csv, predictions_csv
 from rnnkit.figures import forecast_figure, predictions_figure, residuals_figure
@@ -16,7 +17,8 @@ if result is None:
     st.info("Train models on the Train & compare page, or open a stored run on the Runs page.")
     st.stop()
 run_id = st.session_state.get("result_run_id")
-st.caption(f"{result.series_name} · target `{result.target}`" + (f" · run `{run_id}`" if run_id else ""))
+st.caption(f"{escape_markdown(result.series_name)} · target {code_span(result.target)}"
+           + (f" · run {code_span(run_id)}" if run_id else ""))
 
 series = active_series()
 history = None
@@ -57,7 +59,7 @@ if run_id:
     try:
         model_name = d[3].selectbox("Model file", names, key="download_model_name", label_visibility="collapsed")
         path = run_store().model_path(run_id, model_name)
-        d[3].download_button(f"{model_name}.keras", path.read_bytes(), path.name, "application/octet-stream",
+        d[3].download_button(escape_markdown(f"{model_name}.keras"), path.read_bytes(), path.name, "application/octet-stream",
                              key="download_model")
     except RnnkitError as error:
         show_error(error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -32,10 +33,15 @@ def app(page: str | None = None) -> AppTest:
     return test
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of escaped Markdown: the backslash escapes removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def text_of(test: AppTest) -> str:
     parts = [m.value for m in test.markdown] + [c.value for c in test.caption]
     parts += [e.value for kind in (test.error, test.info, test.warning, test.success) for e in kind]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def wait_for_job(test: AppTest, timeout: float = 120):
@@ -97,8 +103,8 @@ def test_data_page_builtin_dataset(shared_data: Path) -> None:
 def test_data_page_offline_without_copy_explains_the_fix(no_data_dir, monkeypatch) -> None:
     monkeypatch.setenv("RNNKIT_OFFLINE", "1")
     test = app("pages/data.py")
-    assert any("no local copy" in e.value for e in test.error)
-    assert any("RNNKIT_DATA_DIR" in i.value for i in test.info)
+    assert any("no local copy" in shown(e.value) for e in test.error)
+    assert any("RNNKIT_DATA_DIR" in shown(i.value) for i in test.info)
 
 
 def test_data_page_upload_and_bad_upload() -> None:
@@ -108,16 +114,54 @@ def test_data_page_upload_and_bad_upload() -> None:
     test.run()
     assert not test.exception
     assert "Ready: target `value`" in text_of(test)
-    assert any("mine.csv" in m.value for m in test.sidebar.markdown)  # the sidebar shows the active data
+    assert any("mine.csv" in shown(m.value) for m in test.sidebar.markdown)  # the sidebar shows the active data
     test.selectbox(key="time_column").set_value("value").run()
-    assert any("Column 'value' does not hold dates or times" in e.value for e in test.error)
+    assert any("Column 'value' does not hold dates or times" in shown(e.value) for e in test.error)
     test.button[0].click().run()
     assert "Ready: target `value`" in text_of(test)
     test.get("file_uploader")[0].clear()
     test.get("file_uploader")[0].upload("bad.csv", b"date,city\n2020-01-01,Paris\n", "text/csv")
     test.run()
-    assert any("no numeric column" in e.value for e in test.error)
-    assert any("Add at least one column of numbers" in i.value for i in test.info)
+    assert any("no numeric column" in shown(e.value) for e in test.error)
+    assert any("Add at least one column of numbers" in shown(i.value) for i in test.info)
+
+
+HOSTILE_FILE = "![t](http://host/x.png).csv"
+HOSTILE_COLUMN = "![c](http://host/c.png) **loud**"
+
+
+def rendered_html(test: AppTest) -> str:
+    """Every Markdown body on the page and in the sidebar, rendered as CommonMark would."""
+    from markdown_it import MarkdownIt
+
+    bodies = [m.value for m in test.markdown] + [c.value for c in test.caption]
+    bodies += [e.value for kind in (test.error, test.info, test.warning, test.success) for e in kind]
+    bodies += [w.help or "" for w in [*test.selectbox, *test.multiselect]]
+    bodies += [b.proto.label for b in test.get("download_button")]
+    return "\n".join(MarkdownIt("commonmark").render(str(b)) for b in bodies)
+
+
+def test_file_and_column_names_are_shown_as_text_never_as_markdown(tiny_result) -> None:
+    from dataclasses import replace
+
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    frame = synthetic_frame(200).rename(columns={"value": HOSTILE_COLUMN})
+    test.get("file_uploader")[0].upload(HOSTILE_FILE, csv_bytes(frame), "text/csv")
+    test.run()
+    assert not test.exception
+    assert f"Ready: target `{HOSTILE_COLUMN}`" in text_of(test)
+    assert any(HOSTILE_FILE in shown(m.value) for m in test.sidebar.markdown)
+    page = rendered_html(test)
+    assert "x.png" in page and "c.png" in page  # the names are there, as text
+    assert "<img" not in page and "<a " not in page and "<strong>loud" not in page
+
+    test.session_state["result"] = replace(tiny_result, series_name=HOSTILE_FILE, target=HOSTILE_COLUMN)
+    test.switch_page("pages/predictions.py").run()
+    assert not test.exception
+    assert any(HOSTILE_FILE in shown(c.value) for c in test.caption)
+    page = rendered_html(test)
+    assert "<img" not in page and "<a " not in page
 
 
 def test_train_page_needs_data_first() -> None:
@@ -133,11 +177,11 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     assert not test.exception
     assert [m.label for m in test.metric][:3] == ["Train windows", "Validation windows", "Test windows"]
     test.number_input(key="lookback").set_value(500).run()
-    assert any("one window needs lookback 500" in e.value for e in test.error)
+    assert any("one window needs lookback 500" in shown(e.value) for e in test.error)
     test.number_input(key="lookback").set_value(12).run()
     test.slider(key="train_pct").set_value(80)
     test.slider(key="val_pct").set_value(20).run()
-    assert any("leaves no test windows" in e.value for e in test.error)
+    assert any("leaves no test windows" in shown(e.value) for e in test.error)
     test.slider(key="val_pct").set_value(15).run()
     assert not test.error
     test.multiselect(key="presets").set_value(["jena_gru"])
@@ -150,7 +194,7 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     assert [m.epoch for m in job.models.values()] == [2, 2]
     test.run()
     assert not test.exception
-    assert any("beat" in s.value and "Diebold–Mariano" in s.value for s in [*test.success, *test.warning])
+    assert any("beat" in shown(s.value) and "Diebold–Mariano" in shown(s.value) for s in [*test.success, *test.warning])
     table = test.dataframe[0].value
     assert {"jena_gru", "custom_simple_rnn", "naive", "linear"} <= set(table.index)
 
@@ -199,7 +243,7 @@ def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
     test.run().switch_page("pages/predictions.py").run()
     assert not test.exception
     assert len(test.get("plotly_chart")) >= 4  # overlay, one per model, residuals, forecast
-    labels = [b.proto.label for b in test.get("download_button")]
+    labels = [shown(b.proto.label) for b in test.get("download_button")]
     assert labels == ["Predictions (CSV)", "Forecast (CSV)", "Run configuration (JSON)", "tiny_gru.keras"]
 
 
@@ -249,5 +293,5 @@ def test_an_unusable_run_store_is_explained_not_raised(tmp_path: Path, monkeypat
     monkeypatch.setenv("RNNKIT_RUNS_DIR", str(blocker / "runs"))
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not test.exception
-    assert any("cannot be opened" in e.value for e in test.error)
-    assert any("RNNKIT_RUNS_DIR" in i.value for i in test.info)
+    assert any("cannot be opened" in shown(e.value) for e in test.error)
+    assert any("RNNKIT_RUNS_DIR" in shown(i.value) for i in test.info)
