@@ -169,6 +169,21 @@ def test_train_page_needs_data_first() -> None:
     assert "Choose a dataset or upload a file first." in text_of(test)
 
 
+def test_train_page_bounds_what_a_shared_server_can_afford() -> None:
+    from rnnkit.ui_limits import EPOCHS, LAYERS, LOOKBACK, UNITS
+
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload("mine.csv", csv_bytes(synthetic_frame(240)), "text/csv")
+    test.run().switch_page("pages/train.py").run()
+    bounds = {key: test.number_input(key=key) for key in ("epochs", "lookback", "custom_layers", "custom_units")}
+    assert {key: widget.max for key, widget in bounds.items()} == {
+        "epochs": 1_000, "lookback": 5_000, "custom_layers": 4, "custom_units": 512}
+    assert (EPOCHS.maximum, LOOKBACK.maximum, LAYERS.maximum, UNITS.maximum) == (1_000, 5_000, 4, 512)
+    for widget in bounds.values():
+        assert f"At most {int(widget.max):,} on this shared server: " in widget.help
+
+
 def test_train_page_trains_in_the_background_and_compares() -> None:
     test = app("pages/data.py")
     test.radio(key="data_source").set_value("Upload a file").run()
