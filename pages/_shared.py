@@ -17,6 +17,8 @@ from rnnkit.jobs import JobManager
 from rnnkit.store import RunStore
 
 if TYPE_CHECKING:  # the landing page loads without pandas; pages that hold a series import it themselves
+    import pandas as pd
+
     from rnnkit.data.series import TimeSeries
 
 
@@ -63,6 +65,24 @@ def owner() -> str:
 
 def active_series() -> TimeSeries | None:
     return st.session_state.get("series")
+
+
+def visible_range(index: pd.Index, key: str) -> tuple | None:
+    """A range picker under charts of long series: None (all of it) until the user narrows it.
+
+    Long lines are drawn with a few thousand points (rnnkit.downsample); a narrower range
+    is downsampled again on the server, so it shows in full detail.
+    """
+    from rnnkit.downsample import DISPLAY_POINTS, needs_downsampling, range_choices
+
+    if not needs_downsampling(len(index)):
+        return None
+    choices = range_choices(index)
+    start, end = st.select_slider(
+        "Visible range", choices, value=(choices[0], choices[-1]), key=f"{key}_{len(index)}_{index[0]}_{index[-1]}",
+        help=f"{len(index):,} rows: each line is drawn with at most {DISPLAY_POINTS:,} points that keep every peak "
+             "and trough (MinMaxLTTB). Narrow the range to see it in full detail; training always uses every row.")
+    return None if (start, end) == (choices[0], choices[-1]) else (start, end)
 
 
 def show_error(error: RnnkitError) -> None:

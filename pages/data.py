@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import refresh_active_data, show_error
+from pages._shared import refresh_active_data, show_error, visible_range
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.limits import DEFAULT_LIMITS
 from rnnkit.data.series import TimeSeries, load_series
@@ -120,7 +120,9 @@ if series is not None:
                    f"{code_span(report.time_column)} ({escape_markdown(report.time_layout)})")
         for line in report.summary_lines():
             st.markdown(f"- {escape_markdown(line)}")
-        st.plotly_chart(series_overview(series.frame, series.inputs[:4], title=label), width="stretch")
+        window = visible_range(series.frame.index, key="data_range")
+        st.plotly_chart(series_overview(series.frame, series.inputs[:4], title=label, window=window),
+                        width="stretch")
         st.dataframe(pd.concat([series.frame.head(5), series.frame.tail(5)]), width="stretch")
         st.success(f"Ready: target {code_span(target)} with {len(series.features)} extra feature(s). "
                    "Go to **Train & compare**.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import active_series, run_store, show_error
+from pages._shared import active_series, run_store, show_error, visible_range
 from rnnkit.compare import interval_note
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
@@ -33,10 +33,11 @@ step = c2.number_input("Steps ahead", 1, steps, 1, key="prediction_step") if ste
 
 overlay, per_model, residuals, forecast = st.tabs(["Overlay", "Per model", "Residuals", "Forecast"])
 with overlay:
-    st.plotly_chart(predictions_figure(result, history, chosen, step), width="stretch")
+    window = visible_range(history.index, key="prediction_range") if history is not None else None
+    st.plotly_chart(predictions_figure(result, history, chosen, step, window=window), width="stretch")
 with per_model:
     for name in chosen:
-        st.plotly_chart(predictions_figure(result, history, [name], step, baselines=True),
+        st.plotly_chart(predictions_figure(result, history, [name], step, baselines=True, window=window),
                         width="stretch", key=f"per_{name}")
 with residuals:
     st.plotly_chart(residuals_figure(result, chosen, step), width="stretch")

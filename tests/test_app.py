@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -162,6 +165,43 @@ def test_file_and_column_names_are_shown_as_text_never_as_markdown(tiny_result) 
     assert any(HOSTILE_FILE in shown(c.value) for c in test.caption)
     page = rendered_html(test)
     assert "<img" not in page and "<a " not in page
+
+
+def trace_points(chart) -> list[int]:
+    """How many points each line of a rendered plotly chart sends to the browser."""
+    def length(values) -> int:
+        if isinstance(values, dict):  # plotly's typed arrays: {"dtype": "f8", "bdata": base64}
+            import base64
+
+            return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+        return len(values)
+
+    return [length(trace["y"]) for trace in json.loads(chart.proto.spec)["data"]]
+
+
+def test_data_page_draws_a_long_series_downsampled_and_zooms_on_the_server() -> None:
+    from rnnkit.downsample import DISPLAY_POINTS
+
+    rows = 420_551
+    frame = pd.DataFrame({"time": pd.date_range("2009-01-01", periods=rows, freq="10min").strftime("%Y-%m-%d %H:%M"),
+                          "value": np.sin(np.arange(rows) / 500).round(4)})
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload("jena_like.csv", csv_bytes(frame), "text/csv")
+    test.run(timeout=120)
+    assert not test.exception
+    assert len(test.session_state["series"]) == rows  # training gets every row
+    assert all(0 < n <= DISPLAY_POINTS for n in trace_points(test.get("plotly_chart")[0]))
+    picker = test.select_slider[0]
+    assert picker.label == "Visible range"
+    start, end = picker.value
+    middle = picker.options[len(picker.options) // 2]
+    picker.set_value((start, middle)).run(timeout=120)
+    assert not test.exception
+    chart = json.loads(test.get("plotly_chart")[0].proto.spec)
+    shown_x = chart["data"][0]["x"]
+    assert pd.Timestamp(shown_x[-1]) <= pd.Timestamp(middle) < pd.Timestamp(end)
+    assert all(0 < n <= DISPLAY_POINTS for n in trace_points(test.get("plotly_chart")[0]))
 
 
 def test_train_page_needs_data_first() -> None:
