@@ -6,10 +6,12 @@ Layout helpers only; all logic is in rnnkit.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
@@ -30,10 +32,21 @@ def leave_pages_folder_mode() -> None:
     ``st.navigation`` is called. A first visit to ``/runs`` therefore runs
     ``pages/runs.py`` on its own: raw file names in the sidebar, no router. Every page
     imports this module, so the first such run lands here: switch the old mode off
-    (it is one flag for the whole server) and run again, this time through app.py.
+    (it is one flag for the whole server) and, unless app.py is the script running,
+    run again, this time through app.py.
     """
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    ctx = get_script_run_ctx()
+    if ctx is None:  # not under a Streamlit server
+        return
+    try:
+        running = ctx.pages_manager.get_pages()[ctx.page_script_hash]["script_path"]
+        in_router = Path(running).resolve() == Path(ctx.main_script_path).resolve()
+    except (AttributeError, KeyError, TypeError):  # Streamlit's internals changed: a rerun is always safe
+        in_router = False
+    if not in_router:
         st.rerun()
 
 
