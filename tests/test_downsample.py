@@ -69,3 +69,19 @@ def test_visible_and_range_choices(long_frame: pd.DataFrame) -> None:
     assert len(choices) == 400 and choices[0] == long_frame.index[0] and choices[-1] == long_frame.index[-1]
     part = visible(long_frame, (choices[1], choices[2]))
     assert part.index[0] == choices[1] and part.index[-1] == choices[2]
+
+
+def test_predictions_figure_shows_only_the_chosen_range(tiny_result, long_frame: pd.DataFrame) -> None:
+    history = long_frame["T"].rename(tiny_result.target)
+    window = (history.index[1_000], history.index[9_000])
+    figure = predictions_figure(tiny_result, history, window=window)
+    actual = figure.data[0]
+    assert window[0] <= pd.Timestamp(actual.x[0]) and pd.Timestamp(actual.x[-1]) <= window[1]
+    assert [pd.Timestamp(x) for x in figure.layout.xaxis.range] == list(window)
+
+
+def test_column_names_reach_plotly_as_text(long_frame: pd.DataFrame) -> None:
+    frame = long_frame.iloc[:100].rename(columns={"T": '<a href="http://host">T</a>'})
+    figure = series_overview(frame, list(frame.columns[:1]), title="<b>mine</b>.csv")
+    assert figure.data[0].name == '&lt;a href="http://host"&gt;T&lt;/a&gt;'
+    assert figure.layout.title.text == "&lt;b&gt;mine&lt;/b&gt;.csv"
