@@ -47,12 +47,16 @@ st.title("Data")
 source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source")
 
 with st.expander("Cleaning", expanded=False):
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     missing = c1.selectbox("Fill missing values", MISSING_POLICIES, key="missing_policy",
                            help="interpolate: along time; ffill: carry the last value; drop: drop rows; zero")
     resample_label = c2.selectbox("Resample", list(RESAMPLE_CHOICES), key="resample",
                                   help="Aggregate (mean) to a coarser frequency, e.g. 10-minute Jena to hourly")
-options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_label])
+    filled_pct = c3.number_input("Largest share of rows filled (%)", 0, 100, 20, step=5, key="max_filled_pct",
+                                 help="Filling gaps invents rows. Above this share rnnkit refuses and says why "
+                                      "(often mixed time zones or a misread date layout).")
+options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_label],
+                          max_filled_share=filled_pct / 100)
 
 series: TimeSeries | None = None
 label = ""
