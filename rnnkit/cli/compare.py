@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rnnkit.compare import compare
     from rnnkit.defaults import suggest_defaults
+    from rnnkit.prepare import plan_windows
     from rnnkit.splits import SplitSpec
     from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
     from rnnkit.data.calendar import with_calendar_features
@@ -169,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
                  "patience": args.patience, "seed": args.seed}
     training = replace(defaults.training, **{k: v for k, v in overrides.items() if v is not None},
                        early_stopping=not args.no_early_stopping, reduce_lr=not args.no_reduce_lr)
+    plan_windows(series, window, split)  # refuse impossible settings before saying anything else
     if not args.json:
         print("Defaults (any flag overrides them): " + "; ".join(defaults.reasons) + ".", file=sys.stderr)
     if args.backtest is not None:
