@@ -171,8 +171,9 @@ def predict(trained: TrainedModel, windows: WindowSet, batch_size: int = 256) ->
     if len(windows) == 0:
         return np.empty((0, windows.spec.horizon), dtype=np.float32)
     if windows.fits_in_memory:
-        x, _ = windows.arrays()
-        output = trained.model.predict(x, batch_size=batch_size, verbose=0)
+        from rnnkit.compiled_fit import compiled_predict
+
+        output = compiled_predict(trained.model, windows.arrays()[0], batch_size)
     else:
         from rnnkit.windows.keras_adapter import KerasWindowBatches
 

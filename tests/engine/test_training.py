@@ -10,7 +10,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import prepare
 from rnnkit.splits import SplitSpec
-from rnnkit.training import CancelToken, ProgressEvent, TrainingConfig, train_model
+from rnnkit.training import CancelToken, ProgressEvent, TrainingConfig, predict, train_model
 from rnnkit.windows.spec import WindowSpec
 
 from helpers import TINY_SPECS, TINY_TRAINING
@@ -157,3 +157,14 @@ def test_execution_plan_per_shape() -> None:
         TrainingConfig(execution="turbo")
     with pytest.raises(RnnkitError, match="steps_per_execution is 0"):
         TrainingConfig(steps_per_execution=0)
+
+
+def test_compiled_predict_equals_keras_predict(tiny_series) -> None:
+    from rnnkit.compiled_fit import compiled_predict
+
+    prepared = _no_dropout_prepared(tiny_series)
+    trained = train_model(TINY_SPECS[0], prepared, TINY_TRAINING)
+    x, _ = prepared.test.arrays()
+    expected = trained.model.predict(x, batch_size=7, verbose=0)
+    np.testing.assert_allclose(compiled_predict(trained.model, x, batch_size=7), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predict(trained, prepared.test), expected, rtol=1e-5, atol=1e-6)
