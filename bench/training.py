@@ -6,12 +6,13 @@ For each shape class the dashboard meets (electric 15 × 1 in batches of 16; a
 2,000-row weekly series 52 × 1, batch 32; Jena hourly 120 × 14, batch 128; the
 classic Jena setting 240 × 14, batch 128) and GRU(32), LSTM(32), SimpleRNN(32)
 → Dense(1), on synthetic float32 windows of the real counts (capped for the long
-shapes), interleaved over two rounds (the best of each is kept):
+shapes), interleaved over three rounds (the best of each is kept):
 
   plain    model.fit(x, y, batch_size, shuffle=True) after model.compile with Keras' defaults
-  rnnkit   rnnkit.training's path: the plan rnnkit.speed chooses for a 100-epoch run
-           (compiled loop, batches per call, XLA where it pays) on the same arrays
-  xla      the compiled loop with XLA forced (jit_compile=True), to show where it pays
+  rnnkit   rnnkit.training's path: the plan rnnkit.speed chooses for the real data of that
+           shape at TrainingConfig's default epochs (compiled loop, batches per call, XLA
+           where it pays), run on the same arrays
+  xla      the compiled loop with XLA forced, where the plan does not choose it
 
 Throughput is training windows per second after a warm-up epoch that absorbs
 tracing and compilation (``first_epoch_s`` reports that cost). Then the time from
@@ -42,18 +43,19 @@ import keras
 import tensorflow as tf
 
 from rnnkit.compiled_fit import CompiledLoop
-from rnnkit.speed import plan_execution
+from rnnkit.speed import ExecutionPlan, plan_execution
+from rnnkit.training import TrainingConfig
 
 RESULTS = ROOT / "bench" / "results" / "training.json"
 CELLS = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM, "simple_rnn": keras.layers.SimpleRNN}
-#: name: (steps, features, batch, windows, timed epochs)
-SHAPES: dict[str, tuple[int, int, int, int, int]] = {
-    "electric 15×1 b16": (15, 1, 16, 211, 20),
-    "weekly 52×1 b32": (52, 1, 32, 1400, 4),
-    "jena hourly 120×14 b128": (120, 14, 128, 1280, 2),
-    "classic 240×14 b128": (240, 14, 128, 1280, 1),
+#: name: (steps, features, batch, windows measured, timed epochs, training windows of the real data)
+SHAPES: dict[str, tuple[int, int, int, int, int, int]] = {
+    "electric 15×1 b16": (15, 1, 16, 211, 20, 211),
+    "weekly 52×1 b32": (52, 1, 32, 1400, 4, 1400),
+    "jena hourly 120×14 b128": (120, 14, 128, 1280, 2, 49_000),
+    "classic 240×14 b128": (240, 14, 128, 1280, 2, 200_000),
 }
-PLANNED_EPOCHS = 100
+PLANNED_EPOCHS = TrainingConfig().epochs
 VERDICT_TIMEOUT_S = 300
 
 
@@ -65,21 +67,20 @@ def arrays(steps: int, features: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def run(shape: str, cell: str, variant: str) -> dict[str, float]:
     """Windows per second after a warm-up epoch, the warm-up epoch's seconds, and seconds per epoch."""
-    steps, features, batch, n, epochs = SHAPES[shape]
+    steps, features, batch, n, epochs, _ = SHAPES[shape]
     x, y = arrays(steps, features, n)
+    plan = shape_plan(shape, xla=variant == "xla")
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((steps, features)), CELLS[cell](32), keras.layers.Dense(1)])
     start = time.perf_counter()
-    if variant == "plain":
-        model.compile(optimizer="adam", loss="mse")
+    if variant == "plain" or plan.engine == "keras":
+        model.compile(optimizer="adam", loss="mse", **({} if variant == "plain" else {"jit_compile": plan.jit_compile}))
         model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
         first = time.perf_counter() - start
         start = time.perf_counter()
         model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0)
     else:
-        plan = plan_execution(n, steps, features, batch, (32,), PLANNED_EPOCHS,
-                              jit_compile=True if variant == "xla" else None)
         model.compile(optimizer="adam", loss="mse", jit_compile=False)
         loop = CompiledLoop(model, batch, plan.steps_per_execution, plan.jit_compile)
         loop.fit(x, y, 1, [])
@@ -88,6 +89,12 @@ def run(shape: str, cell: str, variant: str) -> dict[str, float]:
         loop.fit(x, y, epochs, [])
     seconds = time.perf_counter() - start
     return {"samples_per_s": n * epochs / seconds, "first_epoch_s": first, "epoch_s": seconds / epochs}
+
+
+def shape_plan(shape: str, xla: bool = False) -> ExecutionPlan:
+    """What train_model would choose for the real data of ``shape`` at the default epochs."""
+    steps, features, batch, _, _, real = SHAPES[shape]
+    return plan_execution(real, steps, features, batch, (32,), PLANNED_EPOCHS, jit_compile=True if xla else None)
 
 
 def time_to_verdict(dataset: str) -> dict[str, object]:
@@ -107,14 +114,14 @@ def time_to_verdict(dataset: str) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-verdict", action="store_true", help="skip the end-to-end comparisons")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     tf.get_logger().setLevel("ERROR")
     began = time.perf_counter()
     runs: dict[str, dict[str, dict[str, list[dict[str, float]]]]] = {}
     for _ in range(args.rounds):  # interleaved, so that load on the shared machine hits every variant alike
-        for shape, (steps, *_rest) in SHAPES.items():
-            variants = ("plain", "rnnkit", "xla")
+        for shape in SHAPES:
+            variants = ("plain", "rnnkit") if shape_plan(shape).jit_compile else ("plain", "rnnkit", "xla")
             for cell in CELLS:
                 for variant in variants:
                     runs.setdefault(shape, {}).setdefault(cell, {}).setdefault(variant, []).append(
@@ -122,9 +129,9 @@ def main() -> None:
     best = {s: {c: {v: max(r, key=lambda m: m["samples_per_s"]) for v, r in cells.items()}
                 for c, cells in shapes.items()} for s, shapes in runs.items()}
     plans = {}
-    for shape, (steps, features, batch, n, _) in SHAPES.items():
-        plan = plan_execution(n, steps, features, batch, (32,), PLANNED_EPOCHS)
-        plans[shape] = {"steps_per_execution": plan.steps_per_execution, "jit_compile": plan.jit_compile,
+    for shape in SHAPES:
+        plan = shape_plan(shape)
+        plans[shape] = {"engine": plan.engine, "steps_per_execution": plan.steps_per_execution, "jit_compile": plan.jit_compile,
                         "reason": plan.reason}
     result = {
         "samples_per_s": {s: {c: {v: round(m["samples_per_s"]) for v, m in cells.items()} for c, cells in shapes.items()}
@@ -136,7 +143,7 @@ def main() -> None:
         "first_epoch_s": {s: {c: {v: round(min(r["first_epoch_s"] for r in runs[s][c][v]), 2) for v in cells}
                               for c, cells in shapes.items()} for s, shapes in best.items()},
         "plans": plans,
-        "settings": {"shapes": {s: dict(zip(("steps", "features", "batch", "windows", "timed_epochs"), v))
+        "settings": {"shapes": {s: dict(zip(("steps", "features", "batch", "windows", "timed_epochs", "planned_for_windows"), v))
                                 for s, v in SHAPES.items()},
                      "units": 32, "optimizer": "adam", "loss": "mse", "planned_epochs": PLANNED_EPOCHS,
                      "rounds": args.rounds},

@@ -13,18 +13,20 @@ from dataclasses import dataclass
 
 from rnnkit.errors import RnnkitError
 
-#: ``auto`` picks per shape; ``fast`` forces the per-shape settings of rnnkit's compiled loop
-#: (XLA even where compiling costs more than it saves); ``plain`` runs that loop one batch per
-#: call without XLA; ``keras`` is Keras' own ``model.fit`` (always used for windows too large
-#: to hold in memory, which it streams).
+#: ``auto`` picks per shape; ``fast`` forces rnnkit's compiled loop with XLA (even where compiling
+#: costs more than it saves, or where dropout makes XLA's masks differ); ``plain`` runs that loop
+#: one batch per call without XLA; ``keras`` is Keras' own ``model.fit`` with a default compile
+#: (always the engine for windows too large to hold in memory, which it streams; ``auto`` adds XLA).
 EXECUTIONS: tuple[str, ...] = ("auto", "fast", "plain", "keras")
 
-#: XLA is used for windows of at most this many steps: measured 2–8× faster per batch at 15 and
-#: 52 steps, slower at 120 and 240 (bench/training.py).
-XLA_MAX_STEPS = 64
-#: XLA compiles for about 3 s per model on this CPU and then saves about 0.1 ms per time step of
-#: a batch: it pays once epochs × batches per epoch × steps exceeds this.
+#: XLA compiles a model's step in 1–8 s on this CPU and then saves roughly 0.1–0.25 ms per time
+#: step of a batch (bench/training.py: 2–5× at 15–52 steps, 1.5–2.5× at 120–240): it is chosen
+#: once epochs × batches per epoch × steps exceeds this.
 XLA_MIN_BATCH_STEPS = 30_000
+#: Without XLA, batches slower than this gain nothing from the compiled loop (its per-epoch saving
+#: is lost in the batch time, and Keras' pipeline gathers the next batch on the other core), so
+#: they go through ``model.fit``.
+LOOP_MAX_BATCH_S = 0.05
 #: Progress and cancellation are checked between compiled blocks of batches; a block should take
 #: about this long at most, so that a cancel lands soon after it is asked for.
 BLOCK_SECONDS = 0.25
@@ -81,21 +83,28 @@ def plan_execution(n_windows: int, steps: int, features: int, batch_size: int, u
     """
     if execution not in EXECUTIONS:
         raise RnnkitError(f"Unknown execution {execution!r}.", f"Use one of: {', '.join(EXECUTIONS)}.")
-    if not in_memory or execution == "keras":
-        why = "chosen" if in_memory else "the windows are too many to hold in memory, so Keras streams them"
-        return ExecutionPlan("keras", 1, bool(jit_compile), f"Keras fit ({why})")
     batches = max(1, -(-n_windows // batch_size))
+    seconds = batch_seconds(batch_size, steps, features, units)
+    pays = epochs * batches * steps >= XLA_MIN_BATCH_STEPS
+    auto_jit = pays and not dropout
+    why_not = "" if auto_jit else "; no XLA: " + (
+        "dropout (XLA draws other masks)" if dropout else "too little training to earn back its compile time")
     if execution == "plain":
-        spe, jit, reason = 1, False, "compiled loop, one batch per call, no XLA"
+        spe, jit, engine, reason = 1, False, "loop", "compiled loop, one batch per call, no XLA"
+    elif execution == "keras" or not in_memory:
+        jit = auto_jit if execution == "auto" else False
+        spe, engine = 1, "keras"
+        reason = ("Keras fit (chosen)" if execution == "keras" else
+                  "Keras fit streams windows too many to hold in memory") + (", XLA" if jit else why_not)
     else:
-        per_block = int(BLOCK_SECONDS / batch_seconds(batch_size, steps, features, units))
-        spe = max(1, min(MAX_STEPS_PER_EXECUTION, per_block, batches))
-        short = steps <= XLA_MAX_STEPS
-        pays = epochs * batches * steps >= XLA_MIN_BATCH_STEPS
-        jit = short and (execution == "fast" or (pays and not dropout))
-        why_not = ("" if jit else "; no XLA: " + ("windows too long" if not short else
-                                                   "dropout (XLA draws other masks)" if dropout else
-                                                   "too little training to earn back its compile time"))
-        reason = f"compiled loop, {spe} batch{'es' if spe > 1 else ''} per call{', XLA' if jit else why_not}"
-    return ExecutionPlan("loop", min(steps_per_execution, batches) if steps_per_execution else spe,
-                         jit if jit_compile is None else jit_compile, reason)
+        jit = auto_jit or execution == "fast"
+        spe = max(1, min(MAX_STEPS_PER_EXECUTION, int(BLOCK_SECONDS / seconds), batches))
+        if jit or execution == "fast" or seconds <= LOOP_MAX_BATCH_S:
+            engine = "loop"
+            reason = f"compiled loop, {spe} batch{'es' if spe > 1 else ''} per call" + (", XLA" if jit else why_not)
+        else:
+            spe, engine = 1, "keras"
+            reason = f"Keras fit: batches of ~{seconds:.2f} s gain nothing from the compiled loop{why_not}"
+    if steps_per_execution is not None and engine == "loop":
+        spe = min(steps_per_execution, batches)
+    return ExecutionPlan(engine, spe, jit if jit_compile is None else jit_compile, reason)
