@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -98,8 +99,12 @@ def train_model(
     cancel: CancelToken | None = None,
     model_index: int = 0,
     n_models: int = 1,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainedModel:
-    """Build, compile and fit ``spec`` on ``prepared``'s train windows, validating on its val windows."""
+    """Build, compile and fit ``spec`` on ``prepared``'s train windows, validating on its val windows.
+
+    ``extra_callbacks`` join rnnkit's own (a search trial's pruning monitor, for example).
+    """
     import keras
 
     from rnnkit.models.build import build_model
@@ -112,7 +117,7 @@ def train_model(
     # XLA measured slower than plain graph execution for recurrent layers on CPU (bench/training.py).
     model.compile(optimizer=_optimizer(config), loss=_loss(config), jit_compile=False)
     reporter = ProgressReporter(spec.name, model_index, n_models, config.epochs, progress, cancel)
-    callbacks: list[keras.callbacks.Callback] = [reporter, keras.callbacks.TerminateOnNaN()]
+    callbacks: list[keras.callbacks.Callback] = [reporter, keras.callbacks.TerminateOnNaN(), *extra_callbacks]
     has_val = len(prepared.val) > 0
     if config.early_stopping and has_val:
         callbacks.append(keras.callbacks.EarlyStopping(
