@@ -126,6 +126,8 @@ class SearchResult:
     budget_s: float
     study_name: str
     storage: str | None = None
+    #: the best trial is the defaults (the first trial): the search found nothing better on validation
+    defaults_won: bool = False
 
     @property
     def n_complete(self) -> int:
@@ -136,7 +138,8 @@ class SearchResult:
         """The sentence saying how the best configuration was chosen."""
         if self.best is None:
             return "No trial finished, so there is no searched configuration."
-        return (f"Chosen on validation: trial {self.best_trial} has the lowest validation RMSE "
+        defaults = " (the defaults: nothing tried beat them)" if self.defaults_won else ""
+        return (f"Chosen on validation: trial {self.best_trial}{defaults} has the lowest validation RMSE "
                 f"({self.best_val_rmse:.4g}, in the series' own units) of {self.n_complete} finished trials; the "
                 "test part was not looked at. Compare it with the other models to see how it does on test.")
 
@@ -188,7 +191,7 @@ def search(
     study.sampler = optuna.samplers.TPESampler(seed=(seed + len(study.trials)) % 2**32,
                                                n_startup_trials=SAMPLER_STARTUP_TRIALS)
     if not study.trials:
-        study.enqueue_trial(default_params(window, base))  # the defaults are the trial to beat
+        study.enqueue_trial(default_params(window, base), user_attrs={"defaults": True})  # the trial to beat
     start = time.time()
     deadline = start + budget_s
     cancel = cancel or CancelToken()
@@ -360,7 +363,7 @@ def _result(study: optuna.Study, window: WindowSpec, base: TrainingConfig, statu
     best = min(complete, key=lambda t: float(t.value))  # type: ignore[arg-type]
     candidate = make_candidate(best.params, window, base, best.user_attrs.get("batch_size"))
     return SearchResult(candidate, float(best.value), best.number, trials, status,  # type: ignore[arg-type]
-                        elapsed, budget_s, name, storage)
+                        elapsed, budget_s, name, storage, bool(best.user_attrs.get("defaults", False)))
 
 
 def trials_frame(trials: list[optuna.trial.FrozenTrial]) -> pd.DataFrame:

@@ -148,7 +148,11 @@ def _compare(args: argparse.Namespace, series: TimeSeries, split: SplitSpec, res
     from rnnkit.models.presets import parse_model_list
 
     assert result.best is not None
-    specs = [*parse_model_list(",".join(default_models)), result.best.spec]
+    specs = parse_model_list(",".join(default_models))
+    if result.defaults_won:  # the searched model is the default GRU: a copy would only dilute the Holm correction
+        print("The defaults won the search, so the comparison has the default models only.", file=sys.stderr)
+    else:
+        specs.append(result.best.spec)
     if not args.json:
         print(f"\nComparing {', '.join(s.name for s in specs)} with the baselines, every model with the searched "
               f"window (lookback {result.best.window.lookback}) and training settings.", file=sys.stderr)

@@ -59,6 +59,7 @@ def test_the_first_trial_is_the_defaults_and_progress_comes_per_trial(tiny_serie
     assert events[1].best_val_rmse == result.best_val_rmse and 0 < events[1].budget_left_s < 120
     assert events[0].params == default_params(WINDOW, ONE_EPOCH)
     assert result.best is not None and result.best.spec.units == (64,) and result.best.spec.residual
+    assert result.defaults_won and "(the defaults: nothing tried beat them)" in result.selection
 
 
 def test_the_budget_stops_the_search(tiny_series: TimeSeries) -> None:
