@@ -13,7 +13,7 @@ from rnnkit.defaults import suggest_defaults
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import search_progress
 from rnnkit.search import BATCH_CHOICES, LEARNING_RATE_RANGE, LOOKBACK_FACTOR_RANGE, UNITS_RANGE
-from rnnkit.search_jobs import SEARCHES
+from rnnkit.search_jobs import SEARCHES, TrialRow
 from rnnkit.splits import SplitSpec
 
 st.title("Search")
@@ -25,7 +25,7 @@ st.caption(f"Optuna's TPE sampler tries GRU and LSTM networks ({UNITS_RANGE[0]}�
            "the defaults, the one to beat.")
 
 
-def trials_table(rows) -> pd.DataFrame:
+def trials_table(rows: list[TrialRow]) -> pd.DataFrame:
     return pd.DataFrame([{"trial": r.number, "state": r.state, "validation RMSE": r.val_rmse, **r.params,
                           "note": r.note} for r in rows])
 
@@ -35,10 +35,10 @@ def live_panel() -> None:
     if job is None:
         return
     rows = job.rows()
+    elapsed, left = job.clock()
     st.subheader(f"Search: {job.status}")
-    st.progress(min(job.elapsed_s / job.budget_s, 1.0) if job.budget_s else 0.0,
-                text=f"{len(rows)} trials · {job.elapsed_s:.0f} s elapsed · {job.budget_left_s:.0f} s of the "
-                     f"budget left")
+    st.progress(min(elapsed / job.budget_s, 1.0), text=f"{len(rows)} trials · {elapsed:.0f} s elapsed · {left:.0f} s "
+                                                       "of the budget left")
     if rows:
         frame = trials_table(rows)
         st.plotly_chart(search_progress(frame.rename(columns={"trial": "number", "validation RMSE": "val_rmse"}),

@@ -47,6 +47,7 @@ class SearchJob:
     budget_s: float
     status: str = "queued"  # queued, running, then the search's own status or "failed"
     started_at: float = field(default_factory=time.time)
+    running_since: float | None = None
     trials: dict[int, TrialRow] = field(default_factory=dict)
     best_so_far: list[tuple[int, float]] = field(default_factory=list)  # (trial, best val RMSE after it)
     elapsed_s: float = 0.0
@@ -60,6 +61,13 @@ class SearchJob:
     @property
     def done(self) -> bool:
         return self.status not in ("queued", "running")
+
+    def clock(self) -> tuple[float, float]:
+        """Seconds elapsed and seconds of the budget left, now (between trials' events too)."""
+        if self.done or self.running_since is None:
+            return self.elapsed_s, self.budget_left_s
+        elapsed = time.time() - self.running_since
+        return elapsed, max(self.budget_s - elapsed, 0.0)
 
     def on_event(self, event: SearchEvent) -> None:
         with self.lock:
@@ -107,6 +115,7 @@ class SearchRegistry:
                 job.status = "cancelled"
                 return
             job.status = "running"
+            job.running_since = time.time()
             try:
                 job.result = search(series, window, split, budget_s, n_trials, base, scaling, seed,
                                     progress=job.on_event, cancel=job.cancel)
