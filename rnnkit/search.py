@@ -239,7 +239,8 @@ def search(
         note = str(frozen.user_attrs.get("note", ""))
         if frozen.state == optuna.trial.TrialState.FAIL and "error" in frozen.user_attrs:
             note = str(frozen.user_attrs["error"])
-        emit("finished", frozen.number, state, frozen.value, dict(frozen.params), note)
+        value = frozen.value if frozen.state == optuna.trial.TrialState.COMPLETE else None  # pruned: a loss, not RMSE
+        emit("finished", frozen.number, state, value, dict(frozen.params), note)
         if cancel.cancelled or time.time() >= deadline:
             study.stop()
 
@@ -373,8 +374,9 @@ def trials_frame(trials: list[optuna.trial.FrozenTrial]) -> pd.DataFrame:
     rows = []
     for t in trials:
         params = t.params
+        complete = t.state.name == "COMPLETE"  # Optuna gives a pruned trial its last scaled loss as value
         rows.append({
-            "number": t.number, "state": t.state.name.lower(), "val_rmse": t.value,
+            "number": t.number, "state": t.state.name.lower(), "val_rmse": t.value if complete else None,
             "seconds": t.user_attrs.get("seconds"), "epochs": t.user_attrs.get("epochs"),
             "note": str(t.user_attrs.get("error", t.user_attrs.get("note", ""))),
             "cell": params.get("cell"), "units": params.get("units"), "layers": params.get("layers"),

@@ -24,6 +24,7 @@ from rnnkit.search import (
     run_trial,
     search,
     trial_window,
+    trials_frame,
 )
 from rnnkit.splits import SplitSpec
 from rnnkit.windows.spec import WindowSpec
@@ -141,3 +142,13 @@ def test_impossible_searches_are_refused(tiny_series: TimeSeries, kwargs: dict, 
     arguments = {"split": SPLIT, "budget_s": 10} | kwargs
     with pytest.raises(RnnkitError, match=message):
         search(tiny_series, WINDOW, **arguments)
+
+
+def test_pruned_trials_show_no_validation_rmse() -> None:
+    """Optuna gives a pruned trial its last reported (scaled) loss as value: never shown as an RMSE."""
+    study = optuna.create_study()
+    trial = study.ask()
+    trial.report(0.01, 0)
+    study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+    frame = trials_frame(study.trials)
+    assert frame["state"].tolist() == ["pruned"] and frame["val_rmse"].isna().all()
