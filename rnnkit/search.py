@@ -46,7 +46,7 @@ LEARNING_RATE_RANGE = (3e-4, 1e-2)  # log scale
 BATCH_CHOICES: tuple[int, ...] = (16, 32, 64, 128)  # clipped to the number of training windows
 LOOKBACK_FACTOR_RANGE = (0.5, 2.0)  # times the default lookback
 #: Trials before pruning starts, and epochs a trial always gets before it can be pruned.
-PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS = 3, 5
+PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS = 3, 10
 #: TPE draws at random for this many trials, then models the good and bad ones (a budget gives few trials).
 SAMPLER_STARTUP_TRIALS = 5
 PARAM_COLUMNS: tuple[str, ...] = ("cell", "units", "layers", "dropout", "residual", "learning_rate", "batch_size",
