@@ -180,6 +180,11 @@ with st.form("train_form"):
                                   help=UNITS.help("Size of each layer's hidden state."))
         dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
         bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
+    searched = st.session_state.get("searched")  # set by the Search page's "Use in Train & compare"
+    include_searched = searched is not None and st.checkbox(
+        f"Include the searched model ({searched['spec'].layer_summary}; found with lookback "
+        f"{searched['window'].lookback}, learning rate {searched['training'].learning_rate:.3g} and batch size "
+        f"{searched['training'].batch_size}: set those to train it as searched)", value=True, key="include_searched")
     st.subheader("Training")
     t = st.columns(4)
     epochs = t[0].number_input("Epochs", 1, EPOCHS.maximum, min(default_training.epochs, EPOCHS.maximum),
@@ -212,6 +217,8 @@ if submitted:
         if add_custom:
             specs.append(ModelSpec(f"custom_{cell}", cell=cell, units=(int(units),) * int(layers),
                                    dropout=float(dropout), bidirectional=bidirectional))
+        if include_searched:
+            specs.append(searched["spec"])
         training = TrainingConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                                   early_stopping=early_stopping, patience=int(patience), seed=int(seed),
                                   reduce_lr=reduce_lr)

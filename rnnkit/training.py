@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -110,8 +111,12 @@ def train_model(
     cancel: CancelToken | None = None,
     model_index: int = 0,
     n_models: int = 1,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainedModel:
-    """Build, compile and fit ``spec`` on ``prepared``'s train windows, validating on its val windows."""
+    """Build, compile and fit ``spec`` on ``prepared``'s train windows, validating on its val windows.
+
+    ``extra_callbacks`` join rnnkit's own (a search trial's pruning monitor, for example).
+    """
     import keras
 
     from rnnkit.models.build import build_model
@@ -125,7 +130,7 @@ def train_model(
     model.compile(optimizer=_optimizer(config), loss=_loss(config),
                   jit_compile=plan.jit_compile if plan.engine == "keras" else False)
     reporter = ProgressReporter(spec.name, model_index, n_models, config.epochs, progress, cancel)
-    callbacks: list[keras.callbacks.Callback] = [reporter, keras.callbacks.TerminateOnNaN()]
+    callbacks: list[keras.callbacks.Callback] = [reporter, keras.callbacks.TerminateOnNaN(), *extra_callbacks]
     has_val = len(prepared.val) > 0
     if config.early_stopping and has_val:
         callbacks.append(keras.callbacks.EarlyStopping(
