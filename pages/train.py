@@ -71,7 +71,7 @@ def show_latest_job() -> None:
     if result.backtest_verdict:
         st.subheader(f"Rolling-origin backtest: {result.backtest_folds['fold'].nunique()} folds")
         st.info(result.backtest_verdict, icon=":material/timeline:")
-        st.plotly_chart(backtest_folds_figure(result.backtest_folds, best, result.best_baseline), width="stretch")
+        st.plotly_chart(backtest_folds_figure(result.backtest_folds, result.backtest_summary), width="stretch")
         st.dataframe(result.backtest_summary.drop(columns=["folds"]).style.format(precision=4, na_rep=""),
                      width="stretch", column_config={
                          "val_rmse": "validation RMSE (mean, the choice)", "rmse_mean": "test RMSE (mean)",
@@ -79,8 +79,9 @@ def show_latest_job() -> None:
                          "mae_std": "test MAE (spread)",
                          "coverage_pct": "interval coverage (%)", "pooled_dm_p": "pooled DM p",
                          "pooled_dm_p_holm": "pooled DM p (Holm)"})
-        st.caption("Below: the last fold in detail.")
+        st.subheader(f"The last fold in detail (test from {result.test_times[0]:%Y-%m-%d})")
     if (message := result_verdict(result)) is not None:
+        message = f"Last fold: {message}" if result.backtest_verdict else message
         skill = float(metrics.loc[best, "skill_pct"]) if best else float("nan")
         if skill > 0 and result.selection == "validation":
             st.success(message, icon=":material/emoji_events:")

@@ -282,13 +282,14 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for r in results:
         if r.val_pred is not None and len(r.val_pred) and np.isfinite(r.test_pred).all():
-            intervals[r.name] = _conformal(r.val_pred, y_val, r.test_pred, interval)
+            if (band := _conformal(r.val_pred, y_val, r.test_pred, interval)) is not None:
+                intervals[r.name] = band
     base_test = baseline_forecasts(prepared, prepared.test, period)
     base_val = baseline_forecasts(prepared, prepared.val, period) if len(prepared.val) else {}
     val_forecasts |= base_val
     for name, pred in base_test.items():
-        if name in base_val:
-            intervals[name] = _conformal(base_val[name], y_val, pred, interval)
+        if name in base_val and (band := _conformal(base_val[name], y_val, pred, interval)) is not None:
+            intervals[name] = band
     skipped: dict[str, str] = {}
     if statistical:
         bounds = prepared.bounds
@@ -301,6 +302,8 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
             on_val = rolling_forecasts(values, bounds.train_stop, prepared.val.anchors, window.delay,
                                        window.horizon, period, interval, tuple(on_test.points))
             val_forecasts |= on_val.points
+            skipped |= {name: f"left out of the choice: on the validation part it {reason}"
+                        for name, reason in on_val.skipped.items() if name in on_test.points}
     forecasts = test_forecasts | base_test
     kinds = {r.name: "model" for r in results} | dict.fromkeys(base_test, "baseline")
     val_scores = {name: (rmse(y_val, pred), mae(y_val, pred)) for name, pred in val_forecasts.items()}
@@ -331,9 +334,11 @@ def _choose(val_scores: dict[str, tuple[float, float]], candidates: dict[str, np
 
 
 def _conformal(val_pred: np.ndarray, y_val: np.ndarray, pred: np.ndarray,
-               level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Split-conformal test intervals from validation errors (NaN when there are too few for ``level``)."""
+               level: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Split-conformal test intervals from validation errors; None when there are too few for ``level``."""
     half = conformal_quantiles(val_pred - y_val, level)
+    if not np.isfinite(half).all():
+        return None
     return pred - half[None, :], pred + half[None, :]
 
 

@@ -245,9 +245,14 @@ def live_losses(histories: dict[str, tuple[list[float], list[float]]]) -> go.Fig
     return figure
 
 
-def backtest_folds_figure(folds: pd.DataFrame, best_model: str | None = None, best_baseline: str | None = None,
-                          metric: str = "rmse") -> go.Figure:
-    """Test error per fold for every model (coloured) and baseline (grey; the chosen one dashed black)."""
+def backtest_folds_figure(folds: pd.DataFrame, summary: pd.DataFrame, metric: str = "rmse") -> go.Figure:
+    """Test error per fold for every model (coloured) and baseline (grey; the chosen one dashed black).
+
+    ``summary`` is the backtest's summary: its ``chosen`` column names the model and baseline it chose.
+    """
+    chosen = summary["chosen"].fillna("") if "chosen" in summary else pd.Series(dtype=str)
+    best_model = next(iter(chosen[chosen == "model"].index), None)
+    best_baseline = next(iter(chosen[chosen == "baseline"].index), None)
     figure = go.Figure()
     labels = {fold: f"fold {fold}<br>{pd.Timestamp(start):%Y-%m-%d}" for fold, start in
               folds.groupby("fold")["test_start"].first().items()}
