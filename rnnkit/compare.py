@@ -18,9 +18,7 @@ from rnnkit.baselines import baseline_forecasts, seasonal_period
 from rnnkit.data.calendar import calendar_frame, calendar_names
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
-from rnnkit.compiled_fit import compiled_predict
 from rnnkit.ensemble import train_spec
-from rnnkit.forecasting_fast import recursive_values
 from rnnkit.metrics import coverage, holm, mae, mase_scale, metrics_table, rmse, winkler
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, prepare
@@ -421,6 +419,8 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
         widths = half_width[0] * np.sqrt(rows_ahead)
     else:
         latest = prepared.latest_window()
+        from rnnkit.compiled_fit import compiled_predict  # imports Keras: only when forecasting
+
         output = np.asarray(compiled_predict(trained.model, latest))
         output = output[:, -1, :] if output.ndim == 3 else output
         values = prepared.scaler.inverse_target(output)[0]
@@ -445,5 +445,7 @@ def _recursive(trained: TrainedModel, prepared: PreparedData, future: pd.Datetim
         ahead.update(calendar_frame(future, calendar))
     scaled_ahead = prepared.scaler.transform_inputs(ahead.to_numpy())
     buffer = np.concatenate([history, scaled_ahead.astype(history.dtype)])
+    from rnnkit.forecasting_fast import recursive_values  # imports Keras: only when forecasting
+
     # every step in one compiled loop: each prediction becomes the newest target value for the next
     return prepared.scaler.inverse_target(recursive_values(trained.model, buffer, len(history), spec))
