@@ -32,6 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     search.add_argument("--target", help="target column")
     search.add_argument("--features", default="", help="extra input columns, comma-separated")
     search.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
+    search.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
+                        help="largest share of rows that filling gaps may invent (default 0.2)")
     search.add_argument("--train", type=float, help="training fraction (default: the dataset's split or 0.7)")
     search.add_argument("--val", type=float, help="validation fraction (default 0.15)")
     search.add_argument("--test-start", help="first date of the test part (YYYY-MM-DD), instead of fractions")
