@@ -69,16 +69,17 @@ def test_a_deep_link_first_on_a_fresh_server_goes_through_the_router(server: str
     with sync_api.sync_playwright() as playwright:
         browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.goto(f"{server}/runs?u=bookmarked0token")
+        page.goto(f"{server}/runs?u=bookmarked0token0123456789ab")
         nav = page.locator('[data-testid="stSidebarNav"]')
         nav.get_by_text("Train & compare", exact=True).wait_for(timeout=60_000)
         page.get_by_text("Latest run", exact=True).wait_for(timeout=60_000)  # the router's sidebar
         page.get_by_role("heading", name="Runs").first.wait_for(timeout=60_000)  # and the page asked for
         page.screenshot(path=str(ARTIFACTS / "0_deep_link.png"))
         links = nav.locator("a").all_inner_texts()
-        assert [link.split("\n")[-1] for link in links] == ["Home", "Data", "Train & compare", "Predictions", "Runs"]
+        assert [link.split("\n")[-1] for link in links] == ["Home", "Data", "Train & compare", "Search",
+                                                                   "Predictions", "Runs"]
         assert "_shared" not in nav.inner_text() and "shared" not in nav.inner_text()
-        assert "u=bookmarked0token" in page.url
+        assert "u=bookmarked0token0123456789ab" in page.url
         browser.close()
 
 
@@ -129,4 +130,6 @@ def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
         browser.close()
     header = saved.read_text().splitlines()[0].split(",")
     assert header[:3] == ["time", "step", "actual"]
-    assert {"jena_gru", "tuned_lstm", "naive", "linear"} <= set(header)
+    # the default models, every baseline including the statistical ones, and their test intervals
+    assert {"tuned_gru", "tuned_lstm", "naive", "linear", "auto_ets", "auto_theta"} <= set(header)
+    assert {"tuned_gru lower", "tuned_gru upper"} <= set(header)
