@@ -5,17 +5,52 @@ Layout helpers only; all logic is in rnnkit.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.jobs import JobManager
 from rnnkit.owners import auth_configured, identity_owner, new_token, valid_token
 from rnnkit.store import RunStore
 
 if TYPE_CHECKING:  # the landing page loads without pandas; pages that hold a series import it themselves
+    import pandas as pd
+
     from rnnkit.data.series import TimeSeries
+
+
+def leave_pages_folder_mode() -> None:
+    """Make sure app.py's router runs, even when a fresh server's first visit is a deep link.
+
+    Streamlit starts every server believing that a ``pages/`` folder beside the main
+    script means its old folder-based navigation, and drops that belief only when
+    ``st.navigation`` is called. A first visit to ``/runs`` therefore runs
+    ``pages/runs.py`` on its own: raw file names in the sidebar, no router. Every page
+    imports this module, so the first such run lands here: switch the old mode off
+    (it is one flag for the whole server) and, unless app.py is the script running,
+    run again, this time through app.py.
+    """
+    if not PagesManager.uses_pages_directory:
+        return
+    PagesManager.uses_pages_directory = False
+    ctx = get_script_run_ctx()
+    if ctx is None:  # not under a Streamlit server
+        return
+    try:
+        running = ctx.pages_manager.get_pages()[ctx.page_script_hash]["script_path"]
+        in_router = Path(running).resolve() == Path(ctx.main_script_path).resolve()
+    except (AttributeError, KeyError, TypeError):  # Streamlit's internals changed: a rerun is always safe
+        in_router = False
+    if not in_router:
+        st.rerun()
+
+
+leave_pages_folder_mode()
 
 
 @st.cache_resource
@@ -63,10 +98,28 @@ def active_series() -> TimeSeries | None:
     return st.session_state.get("series")
 
 
+def visible_range(index: pd.Index, key: str) -> tuple | None:
+    """A range picker under charts of long series: None (all of it) until the user narrows it.
+
+    Long lines are drawn with a few thousand points (rnnkit.downsample); a narrower range
+    is downsampled again on the server, so it shows in full detail.
+    """
+    from rnnkit.downsample import DISPLAY_POINTS, needs_downsampling, range_choices
+
+    if not needs_downsampling(len(index)):
+        return None
+    choices = range_choices(index)
+    start, end = st.select_slider(
+        "Visible range", choices, value=(choices[0], choices[-1]), key=f"{key}_{len(index)}_{index[0]}_{index[-1]}",
+        help=f"{len(index):,} rows: each line is drawn with at most {DISPLAY_POINTS:,} points that keep every peak "
+             "and trough (MinMaxLTTB). Narrow the range to see it in full detail; training always uses every row.")
+    return None if (start, end) == (choices[0], choices[-1]) else (start, end)
+
+
 def show_error(error: RnnkitError) -> None:
-    """An rnnkit error inline: the problem, then how to fix it."""
-    st.error(error.problem, icon=":material/error:")
-    st.info(error.fix, icon=":material/build:")
+    """An rnnkit error inline: the problem, then how to fix it (both quote user-provided names, so escaped)."""
+    st.error(escape_markdown(error.problem), icon=":material/error:")
+    st.info(escape_markdown(error.fix), icon=":material/build:")
 
 
 def _draw_active_data(slot) -> None:
@@ -75,8 +128,8 @@ def _draw_active_data(slot) -> None:
         if series is None:
             st.caption("None yet: choose one on the Data page.")
         else:
-            st.markdown(f"**{st.session_state.get('dataset_label', series.name)}**")
-            st.caption(f"{len(series):,} rows · {series.report.frequency_label} · target `{series.target}`")
+            st.markdown(f"**{escape_markdown(st.session_state.get('dataset_label', series.name))}**")
+            st.caption(f"{len(series):,} rows · {series.report.frequency_label} · target {code_span(series.target)}")
 
 
 def refresh_active_data() -> None:
@@ -101,6 +154,6 @@ def sidebar() -> None:
             done = sum(m.status in {"done", "cancelled"} for m in job.models.values())
             st.markdown(f"**{job.status}** · {done}/{len(job.models)} models")
             if job.result is not None and job.result.best_model:
-                st.caption(f"best: {job.result.best_model}")
+                st.caption(f"best: {escape_markdown(job.result.best_model)}")
             if job.error:
-                st.caption(job.error)
+                st.caption(escape_markdown(job.error))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import refresh_active_data, show_error
+from pages._shared import refresh_active_data, show_error, visible_range
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.limits import DEFAULT_LIMITS, MEGABYTE
 from rnnkit.data.series import TimeSeries, load_series
 from rnnkit.datasets.availability import availability
 from rnnkit.datasets.builtin import LoadedDataset, load_dataset
 from rnnkit.datasets.registry import DATASETS
+from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import series_overview
 
@@ -46,12 +47,16 @@ st.title("Data")
 source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source")
 
 with st.expander("Cleaning", expanded=False):
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
     missing = c1.selectbox("Fill missing values", MISSING_POLICIES, key="missing_policy",
                            help="interpolate: along time; ffill: carry the last value; drop: drop rows; zero")
     resample_label = c2.selectbox("Resample", list(RESAMPLE_CHOICES), key="resample",
                                   help="Aggregate (mean) to a coarser frequency, e.g. 10-minute Jena to hourly")
-options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_label])
+    filled_pct = c3.number_input("Largest share of rows filled (%)", 0, 100, 20, step=5, key="max_filled_pct",
+                                 help="Filling gaps invents rows. Above this share rnnkit refuses and says why "
+                                      "(often mixed time zones or a misread date layout).")
+options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_label],
+                          max_filled_share=filled_pct / 100)
 
 series: TimeSeries | None = None
 label = ""
@@ -63,7 +68,7 @@ if source == "Built-in dataset":
             st.caption(f"{info.frequency} · {info.size}")
             st.caption(f"Source: {info.source}")
             state = availability(key)
-            st.caption(("Offline: " if state.offline else "Download: ") + state.where)
+            st.caption(("Offline: " if state.offline else "Download: ") + state.label)
     key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title, key="dataset_key")
     ticker = st.text_input("Ticker", value="GOOG", key="ticker") if key == "stocks" else None
     try:
@@ -80,7 +85,7 @@ if source == "Built-in dataset":
     else:
         series, label = loaded.series, loaded.label
         if loaded.notice:
-            st.warning(loaded.notice, icon=":material/info:")
+            st.warning(escape_markdown(loaded.notice), icon=":material/info:")
         st.session_state["defaults"] = {"window": loaded.window, "split": loaded.split}
 else:
     upload = st.file_uploader("CSV, TSV, .xlsx or a zip holding one CSV",
@@ -106,7 +111,7 @@ else:
             columns = ["automatic", report.time_column, *report.ignored_columns,
                        *[c for c in series.numeric_columns]]
             st.selectbox("Time column", list(dict.fromkeys(columns)), key="time_column",
-                         help=f"Detected: {report.time_column!r} ({report.time_layout}).")
+                         help=escape_markdown(f"Detected: {report.time_column!r} ({report.time_layout})."))
 
 if series is not None:
     numeric = series.numeric_columns
@@ -129,11 +134,13 @@ if series is not None:
         m[1].metric("Frequency", report.frequency_label)
         m[2].metric("Missing values filled", f"{report.cleaning.values_filled:,}")
         m[3].metric("Gaps", f"{len(report.cleaning.gaps):,}")
-        st.caption(f"{series.frame.index[0]} → {series.frame.index[-1]} · time column `{report.time_column}` "
-                   f"({report.time_layout})")
+        st.caption(f"{series.frame.index[0]} → {series.frame.index[-1]} · time column "
+                   f"{code_span(report.time_column)} ({escape_markdown(report.time_layout)})")
         for line in report.summary_lines():
-            st.markdown(f"- {line}")
-        st.plotly_chart(series_overview(series.frame, series.inputs[:4], title=label), width="stretch")
+            st.markdown(f"- {escape_markdown(line)}")
+        window = visible_range(series.frame.index, key="data_range")
+        st.plotly_chart(series_overview(series.frame, series.inputs[:4], title=label, window=window),
+                        width="stretch")
         st.dataframe(pd.concat([series.frame.head(5), series.frame.tail(5)]), width="stretch")
-        st.success(f"Ready: target `{target}` with {len(series.features)} extra feature(s). "
+        st.success(f"Ready: target {code_span(target)} with {len(series.features)} extra feature(s). "
                    "Go to **Train & compare**.")

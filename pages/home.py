@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+import pages._shared  # noqa: F401  (a first visit to this page on a fresh server goes through the router)
 from rnnkit.datasets.availability import availability
 from rnnkit.datasets.registry import DATASETS
 
@@ -20,7 +21,7 @@ for column, (key, info) in zip(st.columns(len(DATASETS)), DATASETS.items(), stri
         st.write(info.description)
         st.caption(f"Source: {info.source}")
         if state.offline:
-            st.success(f"Available offline: {state.where}", icon=":material/check_circle:")
+            st.success(f"Available offline: {state.label}", icon=":material/check_circle:")
         else:
             st.info(f"Needs a download: {info.url}", icon=":material/download:")
 

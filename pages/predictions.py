@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import active_series, owner, run_store, show_error
+from pages._shared import active_series, owner, run_store, show_error, visible_range
 from rnnkit.compare import interval_note
+from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.export import config_json, forecast_csv, predictions_csv
 from rnnkit.figures import (backtest_folds_figure, forecast_figure, predictions_figure, residuals_figure,
@@ -18,7 +19,8 @@ if result is None:
     st.info("Train models on the Train & compare page, or open a stored run on the Runs page.")
     st.stop()
 run_id = st.session_state.get("result_run_id")
-st.caption(f"{result.series_name} · target `{result.target}`" + (f" · run `{run_id}`" if run_id else ""))
+st.caption(f"{escape_markdown(result.series_name)} · target {code_span(result.target)}"
+           + (f" · run {code_span(run_id)}" if run_id else ""))
 
 for sentence in (result.backtest_verdict, result_verdict(result)):
     if sentence:
@@ -45,10 +47,12 @@ step = c3.number_input("Steps ahead", 1, steps, 1, key="prediction_step") if ste
 overlay, per_model, residuals, intervals, forecast = st.tabs(
     ["Overlay", "Per model", "Residuals", "Test intervals", "Forecast"])
 with overlay:
-    st.plotly_chart(predictions_figure(result, history, chosen, step, others=others), width="stretch")
+    window = visible_range(history.index, key="prediction_range") if history is not None else None
+    st.plotly_chart(predictions_figure(result, history, chosen, step, others=others, window=window),
+                    width="stretch")
 with per_model:
     for name in chosen:
-        st.plotly_chart(predictions_figure(result, history, [name], step, baselines=True),
+        st.plotly_chart(predictions_figure(result, history, [name], step, baselines=True, window=window),
                         width="stretch", key=f"per_{name}")
 with residuals:
     st.plotly_chart(residuals_figure(result, chosen, step), width="stretch")
@@ -86,7 +90,8 @@ if run_id:
     try:
         model_name = d[3].selectbox("Model file", names, key="download_model_name", label_visibility="collapsed")
         path = run_store().model_path(run_id, model_name, owner=owner())  # never another owner's file
-        d[3].download_button(f"{model_name}.keras", path.read_bytes(), path.name, "application/octet-stream",
+        d[3].download_button(escape_markdown(f"{model_name}.keras"), path.read_bytes(), path.name,
+                             "application/octet-stream",
                              key="download_model")
     except RnnkitError as error:
         show_error(error)

@@ -8,6 +8,7 @@ from pages._shared import active_series, job_manager, owner, show_error
 from rnnkit.backtest import MAX_FOLDS
 from rnnkit.data.calendar import with_calendar_features
 from rnnkit.defaults import suggest_defaults
+from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import backtest_folds_figure, live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
 from rnnkit.models.presets import PRESETS
@@ -17,6 +18,7 @@ from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
 from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
+from rnnkit.ui_limits import EPOCHS, LAYERS, LOOKBACK, UNITS
 from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
@@ -42,7 +44,7 @@ def job_panel() -> None:
             jobs.cancel(job.id, owner())
         return
     if job.error:
-        st.error(job.error)
+        st.error(escape_markdown(job.error))
         return
     if job.result is not None and st.session_state.get("shown_job") != job.id:
         st.session_state["shown_job"] = job.id
@@ -131,8 +133,8 @@ with st.expander("Why these defaults", icon=":material/tune:"):
 
 st.subheader("Window")
 c = st.columns(4)
-lookback = c[0].number_input("Lookback (rows)", 1, 100_000, default_window.lookback, key="lookback",
-                             help="How many past rows each input window covers.")
+lookback = c[0].number_input("Lookback (rows)", 1, LOOKBACK.maximum, min(default_window.lookback, LOOKBACK.maximum),
+                             key="lookback", help=LOOKBACK.help("How many past rows each input window covers."))
 step = c[1].number_input("Step", 1, 1_000, default_window.step, key="step", help="Keep every step-th row.")
 delay = c[2].number_input("Delay", 0, 100_000, default_window.delay, key="delay",
                           help="Rows between the window's end and the first target (0 = the next row).")
@@ -172,13 +174,16 @@ with st.form("train_form"):
         add_custom = st.checkbox("Add a custom model", key="add_custom")
         k = st.columns(5)
         cell = k[0].selectbox("Type", list(CELLS), format_func=CELLS.get, key="custom_cell")
-        layers = k[1].number_input("Layers", 1, 8, 1, key="custom_layers")
-        units = k[2].number_input("Units per layer", 1, 1024, 32, key="custom_units")
+        layers = k[1].number_input("Layers", 1, LAYERS.maximum, 1, key="custom_layers",
+                                   help=LAYERS.help("Recurrent layers stacked on each other."))
+        units = k[2].number_input("Units per layer", 1, UNITS.maximum, 32, key="custom_units",
+                                  help=UNITS.help("Size of each layer's hidden state."))
         dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
         bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
     st.subheader("Training")
     t = st.columns(4)
-    epochs = t[0].number_input("Epochs", 1, 10_000, default_training.epochs, key="epochs")
+    epochs = t[0].number_input("Epochs", 1, EPOCHS.maximum, min(default_training.epochs, EPOCHS.maximum),
+                               key="epochs", help=EPOCHS.help("Passes over the training windows."))
     batch_size = t[1].number_input("Batch size", 1, 8192, default_training.batch_size, key="batch_size")
     learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, default_training.learning_rate, format="%.4f",
                                       key="learning_rate")

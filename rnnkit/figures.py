@@ -10,6 +10,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from rnnkit.compare import ComparisonResult
+from rnnkit.display import plain_text
+from rnnkit.downsample import downsample_xy, visible
 
 MODEL_COLOURS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#65a30d")
 BASELINE_COLOUR = "#6b7280"
@@ -25,7 +27,8 @@ def _colour(i: int) -> str:
 
 
 def _line(x, y, **kwargs) -> go.Scatter | go.Scattergl:
-    """An SVG line for ordinary series, a WebGL one for long series."""
+    """A line of at most ``DISPLAY_POINTS`` points: long ones are downsampled for display (MinMaxLTTB)."""
+    x, y = downsample_xy(x, y)
     trace = go.Scattergl if len(x) > WEBGL_POINTS else go.Scatter
     return trace(x=x, y=y, **kwargs)
 
@@ -40,13 +43,15 @@ def _layout(figure: go.Figure, title: str, height: int | None = None, slider: bo
     return figure
 
 
-def series_overview(frame: pd.DataFrame, columns: list[str] | None = None, title: str = "") -> go.Figure:
-    """Line chart of one or more columns with zoom and a range slider."""
+def series_overview(frame: pd.DataFrame, columns: list[str] | None = None, title: str = "",
+                    window: tuple | None = None) -> go.Figure:
+    """Line chart of one or more columns with zoom and a range slider, only ``window`` (start, end) if given."""
+    frame = visible(frame, window)
     figure = go.Figure()
     for i, column in enumerate(columns or list(frame.columns)[:1]):
-        figure.add_trace(_line(frame.index, frame[column], name=str(column), mode="lines",
+        figure.add_trace(_line(frame.index, frame[column], name=plain_text(column), mode="lines",
                                 line=dict(width=1.2, color=_colour(i))))
-    return _layout(figure, title, slider=True)
+    return _layout(figure, plain_text(title), slider=True)
 
 
 def loss_panels(result: ComparisonResult) -> go.Figure:
@@ -98,18 +103,22 @@ def _shade_splits(figure: go.Figure, result: ComparisonResult, start: pd.Timesta
 
 def predictions_figure(result: ComparisonResult, history: pd.Series | None = None,
                        models: list[str] | None = None, step: int = 1, baselines: bool = True,
-                       others: list[str] | None = None) -> go.Figure:
+                       others: list[str] | None = None, window: tuple | None = None) -> go.Figure:
     """Test predictions ``step`` rows ahead against the real data, with train/val/test shading.
 
     The chosen baseline is drawn dashed when ``baselines``; ``others`` adds more baselines, dotted.
+    ``window`` (start, end) keeps only that span, drawn in more detail than the whole.
     """
     frame = result.predictions_frame()
     frame = frame[frame["step"] == step]
+    if window is not None:
+        frame = frame[(frame["time"] >= window[0]) & (frame["time"] <= window[1])]
     figure = go.Figure()
     if history is not None:
+        start, history = history.index[0], visible(history, window)
         figure.add_trace(_line(x=history.index, y=history.values, name="actual", mode="lines",
                                       line=dict(color="#111827", width=1.2)))
-        _shade_splits(figure, result, history.index[0])
+        _shade_splits(figure, result, start)
     else:
         figure.add_trace(_line(x=frame["time"], y=frame["actual"], name="actual", mode="lines",
                                       line=dict(color="#111827", width=1.2)))
@@ -124,9 +133,11 @@ def predictions_figure(result: ComparisonResult, history: pd.Series | None = Non
                                       line=dict(color=BASELINE_COLOUR, dash="dash")))
     for name in others or []:
         if name != result.best_baseline:
-            figure.add_trace(_line(x=frame["time"], y=frame[name], name=name, mode="lines",
+            figure.add_trace(_line(x=frame["time"], y=frame[name], name=plain_text(name), mode="lines",
                                    line=dict(color=BASELINE_COLOUR, dash="dot", width=1)))
-    return _layout(figure, f"{result.target}: test predictions, {step} step(s) ahead", slider=True)
+    if window is not None:  # the split shading would otherwise stretch the axis to the whole series
+        figure.update_xaxes(range=list(window))
+    return _layout(figure, plain_text(f"{result.target}: test predictions, {step} step(s) ahead"), slider=True)
 
 
 def test_interval_figure(result: ComparisonResult, name: str, step: int = 1) -> go.Figure:

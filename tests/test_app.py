@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -32,10 +36,15 @@ def app(page: str | None = None) -> AppTest:
     return test
 
 
+def shown(markdown: str) -> str:
+    """What a reader sees of escaped Markdown: the backslash escapes removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def text_of(test: AppTest) -> str:
     parts = [m.value for m in test.markdown] + [c.value for c in test.caption]
     parts += [e.value for kind in (test.error, test.info, test.warning, test.success) for e in kind]
-    return "\n".join(str(p) for p in parts)
+    return shown("\n".join(str(p) for p in parts))
 
 
 def wait_for_job(test: AppTest, timeout: float = 120):
@@ -72,6 +81,21 @@ def test_landing_page_loads_no_pandas_and_data_page_no_tensorflow() -> None:
     assert out.stdout.split()[-4:] == ["False", "False", "False", "False"]
 
 
+def test_cards_say_local_copy_and_never_show_server_paths(shared_data: Path) -> None:
+    for page in (None, "pages/data.py"):
+        shown = text_of(app(page))
+        assert "local copy" in shown
+        assert str(shared_data) not in shown and str(shared_data.resolve()) not in shown
+
+
+def test_cards_say_cached_and_never_show_the_cache_folder(no_data_dir, isolated_cache: Path) -> None:
+    (isolated_cache / "Electric_Production.csv").write_bytes(b"DATE,IPG2211A2N\n1/1/1985,72.5\n2/1/1985,70.6\n")
+    for page in (None, "pages/data.py"):
+        shown = text_of(app(page))
+        assert "Available offline: cached" in shown or "Offline: cached" in shown
+        assert str(isolated_cache) not in shown
+
+
 def test_data_page_builtin_dataset(shared_data: Path) -> None:
     test = app("pages/data.py")
     assert "Ready: target `IPG2211A2N`" in text_of(test)
@@ -82,8 +106,8 @@ def test_data_page_builtin_dataset(shared_data: Path) -> None:
 def test_data_page_offline_without_copy_explains_the_fix(no_data_dir, monkeypatch) -> None:
     monkeypatch.setenv("RNNKIT_OFFLINE", "1")
     test = app("pages/data.py")
-    assert any("no local copy" in e.value for e in test.error)
-    assert any("RNNKIT_DATA_DIR" in i.value for i in test.info)
+    assert any("no local copy" in shown(e.value) for e in test.error)
+    assert any("RNNKIT_DATA_DIR" in shown(i.value) for i in test.info)
 
 
 def test_data_page_upload_and_bad_upload() -> None:
@@ -93,21 +117,111 @@ def test_data_page_upload_and_bad_upload() -> None:
     test.run()
     assert not test.exception
     assert "Ready: target `value`" in text_of(test)
-    assert any("mine.csv" in m.value for m in test.sidebar.markdown)  # the sidebar shows the active data
+    assert any("mine.csv" in shown(m.value) for m in test.sidebar.markdown)  # the sidebar shows the active data
     test.selectbox(key="time_column").set_value("value").run()
-    assert any("Column 'value' does not hold dates or times" in e.value for e in test.error)
+    assert any("Column 'value' does not hold dates or times" in shown(e.value) for e in test.error)
     test.button[0].click().run()
     assert "Ready: target `value`" in text_of(test)
     test.get("file_uploader")[0].clear()
     test.get("file_uploader")[0].upload("bad.csv", b"date,city\n2020-01-01,Paris\n", "text/csv")
     test.run()
-    assert any("no numeric column" in e.value for e in test.error)
-    assert any("Add at least one column of numbers" in i.value for i in test.info)
+    assert any("no numeric column" in shown(e.value) for e in test.error)
+    assert any("Add at least one column of numbers" in shown(i.value) for i in test.info)
+
+
+HOSTILE_FILE = "![t](http://host/x.png).csv"
+HOSTILE_COLUMN = "![c](http://host/c.png) **loud**"
+
+
+def rendered_html(test: AppTest) -> str:
+    """Every Markdown body on the page and in the sidebar, rendered as CommonMark would."""
+    from markdown_it import MarkdownIt
+
+    bodies = [m.value for m in test.markdown] + [c.value for c in test.caption]
+    bodies += [e.value for kind in (test.error, test.info, test.warning, test.success) for e in kind]
+    bodies += [w.help or "" for w in [*test.selectbox, *test.multiselect]]
+    bodies += [b.proto.label for b in test.get("download_button")]
+    return "\n".join(MarkdownIt("commonmark").render(str(b)) for b in bodies)
+
+
+def test_file_and_column_names_are_shown_as_text_never_as_markdown(tiny_result) -> None:
+    from dataclasses import replace
+
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    frame = synthetic_frame(200).rename(columns={"value": HOSTILE_COLUMN})
+    test.get("file_uploader")[0].upload(HOSTILE_FILE, csv_bytes(frame), "text/csv")
+    test.run()
+    assert not test.exception
+    assert f"Ready: target `{HOSTILE_COLUMN}`" in text_of(test)
+    assert any(HOSTILE_FILE in shown(m.value) for m in test.sidebar.markdown)
+    page = rendered_html(test)
+    assert "x.png" in page and "c.png" in page  # the names are there, as text
+    assert "<img" not in page and "<a " not in page and "<strong>loud" not in page
+
+    test.session_state["result"] = replace(tiny_result, series_name=HOSTILE_FILE, target=HOSTILE_COLUMN)
+    test.switch_page("pages/predictions.py").run()
+    assert not test.exception
+    assert any(HOSTILE_FILE in shown(c.value) for c in test.caption)
+    page = rendered_html(test)
+    assert "<img" not in page and "<a " not in page
+
+
+def trace_points(chart) -> list[int]:
+    """How many points each line of a rendered plotly chart sends to the browser."""
+    def length(values) -> int:
+        if isinstance(values, dict):  # plotly's typed arrays: {"dtype": "f8", "bdata": base64}
+            import base64
+
+            return len(base64.b64decode(values["bdata"])) // np.dtype(values["dtype"]).itemsize
+        return len(values)
+
+    return [length(trace["y"]) for trace in json.loads(chart.proto.spec)["data"]]
+
+
+def test_data_page_draws_a_long_series_downsampled_and_zooms_on_the_server() -> None:
+    from rnnkit.downsample import DISPLAY_POINTS
+
+    rows = 420_551
+    frame = pd.DataFrame({"time": pd.date_range("2009-01-01", periods=rows, freq="10min").strftime("%Y-%m-%d %H:%M"),
+                          "value": np.sin(np.arange(rows) / 500).round(4)})
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload("jena_like.csv", csv_bytes(frame), "text/csv")
+    test.run(timeout=120)
+    assert not test.exception
+    assert len(test.session_state["series"]) == rows  # training gets every row
+    assert all(0 < n <= DISPLAY_POINTS for n in trace_points(test.get("plotly_chart")[0]))
+    picker = test.select_slider[0]
+    assert picker.label == "Visible range"
+    start, end = picker.value
+    middle = picker.options[len(picker.options) // 2]
+    picker.set_value((start, middle)).run(timeout=120)
+    assert not test.exception
+    chart = json.loads(test.get("plotly_chart")[0].proto.spec)
+    shown_x = chart["data"][0]["x"]
+    assert pd.Timestamp(shown_x[-1]) <= pd.Timestamp(middle) < pd.Timestamp(end)
+    assert all(0 < n <= DISPLAY_POINTS for n in trace_points(test.get("plotly_chart")[0]))
 
 
 def test_train_page_needs_data_first() -> None:
     test = app("pages/train.py")
     assert "Choose a dataset or upload a file first." in text_of(test)
+
+
+def test_train_page_bounds_what_a_shared_server_can_afford() -> None:
+    from rnnkit.ui_limits import EPOCHS, LAYERS, LOOKBACK, UNITS
+
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload("mine.csv", csv_bytes(synthetic_frame(240)), "text/csv")
+    test.run().switch_page("pages/train.py").run()
+    bounds = {key: test.number_input(key=key) for key in ("epochs", "lookback", "custom_layers", "custom_units")}
+    assert {key: widget.max for key, widget in bounds.items()} == {
+        "epochs": 1_000, "lookback": 5_000, "custom_layers": 4, "custom_units": 512}
+    assert (EPOCHS.maximum, LOOKBACK.maximum, LAYERS.maximum, UNITS.maximum) == (1_000, 5_000, 4, 512)
+    for widget in bounds.values():
+        assert f"At most {int(widget.max):,} on this shared server: " in widget.help
 
 
 def test_train_page_trains_in_the_background_and_compares() -> None:
@@ -123,11 +237,11 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     assert test.number_input(key="epochs").value == 200 and test.checkbox(key="calendar").value
     assert any("two seasonal cycles" in m.value for m in test.markdown)
     test.number_input(key="lookback").set_value(500).run()
-    assert any("one window needs lookback 500" in e.value for e in test.error)
+    assert any("one window needs lookback 500" in shown(e.value) for e in test.error)
     test.number_input(key="lookback").set_value(12).run()
     test.slider(key="train_pct").set_value(80)
     test.slider(key="val_pct").set_value(20).run()
-    assert any("leaves no test windows" in e.value for e in test.error)
+    assert any("leaves no test windows" in shown(e.value) for e in test.error)
     test.slider(key="val_pct").set_value(15).run()
     assert not test.error
     test.multiselect(key="presets").set_value(["jena_gru"])
@@ -140,7 +254,7 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     assert [m.epoch for m in job.models.values()] == [2, 2]
     test.run()
     assert not test.exception
-    assert any("beat" in s.value and "Diebold–Mariano" in s.value and "validation RMSE" in s.value
+    assert any("beat" in shown(s.value) and "Diebold–Mariano" in shown(s.value) and "validation RMSE" in shown(s.value)
                for s in [*test.success, *test.warning])
     table = test.dataframe[0].value
     assert {"jena_gru", "custom_simple_rnn", "naive", "linear", "auto_ets", "auto_theta"} <= set(table.index)
@@ -214,7 +328,7 @@ def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
     assert len(test.get("plotly_chart")) >= 5  # overlay, one per model, residuals, test intervals, forecast
     assert any("test intervals cover" in c.proto.spec for c in test.get("plotly_chart"))
     assert test.selectbox(key="forecast_model").options[-1] in {"auto_ets", "auto_theta", "auto_arima"}
-    labels = [b.proto.label for b in test.get("download_button")]
+    labels = [shown(b.proto.label) for b in test.get("download_button")]
     assert labels == ["Predictions (CSV)", "Forecast (CSV)", "Run configuration (JSON)", "tiny_gru.keras"]
 
 
@@ -264,8 +378,8 @@ def test_an_unusable_run_store_is_explained_not_raised(tmp_path: Path, monkeypat
     monkeypatch.setenv("RNNKIT_RUNS_DIR", str(blocker / "runs"))
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not test.exception
-    assert any("cannot be opened" in e.value for e in test.error)
-    assert any("RNNKIT_RUNS_DIR" in i.value for i in test.info)
+    assert any("cannot be opened" in shown(e.value) for e in test.error)
+    assert any("RNNKIT_RUNS_DIR" in shown(i.value) for i in test.info)
 
 
 def test_a_url_token_never_reaches_another_owners_runs(tiny_result) -> None:
@@ -279,7 +393,7 @@ def test_a_url_token_never_reaches_another_owners_runs(tiny_result) -> None:
     test.run().switch_page("pages/predictions.py").run()
     assert not test.exception
     assert [b.proto.label for b in test.get("download_button")][-1] != "tiny_gru.keras"
-    assert any("no stored run" in e.value for e in test.error)
+    assert any("no stored run" in shown(e.value) for e in test.error)
     test.switch_page("pages/runs.py").run()
     assert "No stored runs yet" in text_of(test)
     short = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -325,5 +439,18 @@ def test_runs_page_refuses_to_delete_a_training_run_and_names_a_damaged_one(tiny
     test.selectbox(key="open_run").set_value(damaged).run()
     test.button(key="open_button").click().run()
     assert not test.exception
-    assert any(f"Run {damaged} is damaged: its metrics.csv is missing" in e.value for e in test.error), text_of(test)
+    assert any(f"Run {damaged} is damaged: its metrics.csv is missing" in shown(e.value) for e in test.error), \
+        text_of(test)
     assert run_store().record(running).status == "running"
+
+
+def test_served_app_settings_keep_the_first_page_fast_and_live_progress_reliable() -> None:
+    """No source watching (about 0.4 s off the first page); a Streamlit with fixed st.fragment(run_every=...) timers."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"
+    requirement = next(line for line in (ROOT / "requirements.txt").read_text().splitlines()
+                       if line.startswith("streamlit"))
+    minimum = re.search(r">=\s*([\d.]+)", requirement).group(1)
+    assert tuple(int(part) for part in minimum.split(".")) >= (1, 61)

@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from helpers import csv_bytes, synthetic_frame
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,16 +55,39 @@ def server(tmp_path: Path):
     process.wait(timeout=20)
 
 
+def launch(playwright):
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    )
+
+
+def test_a_deep_link_first_on_a_fresh_server_goes_through_the_router(server: str) -> None:
+    """A bookmarked /runs?u=… as the server's very first visit: app.py's navigation and sidebar, not pages/."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport={"width": 1300, "height": 900})
+        page.goto(f"{server}/runs?u=bookmarked0token")
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Train & compare", exact=True).wait_for(timeout=60_000)
+        page.get_by_text("Latest run", exact=True).wait_for(timeout=60_000)  # the router's sidebar
+        page.get_by_role("heading", name="Runs").first.wait_for(timeout=60_000)  # and the page asked for
+        page.screenshot(path=str(ARTIFACTS / "0_deep_link.png"))
+        links = nav.locator("a").all_inner_texts()
+        assert [link.split("\n")[-1] for link in links] == ["Home", "Data", "Train & compare", "Predictions", "Runs"]
+        assert "_shared" not in nav.inner_text() and "shared" not in nav.inner_text()
+        assert "u=bookmarked0token" in page.url
+        browser.close()
+
+
 def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     data = tmp_path / "my_series.csv"
     data.write_bytes(csv_bytes(synthetic_frame(240)))
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
         page.goto(server)
         page.get_by_text("Built-in datasets", exact=True).wait_for(timeout=60_000)
@@ -79,7 +101,7 @@ def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
 
         nav.get_by_text("Train & compare", exact=True).click()
         page.get_by_text("Train windows").wait_for(timeout=60_000)
-        epochs = page.get_by_label("Epochs")
+        epochs = page.get_by_role("spinbutton", name="Epochs")
         epochs.fill("2")
         epochs.press("Tab")
         page.get_by_role("button", name="Train and compare").click()

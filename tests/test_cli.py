@@ -96,3 +96,14 @@ def test_datasets_lists_offline_availability(shared_data: Path) -> None:
     assert result.returncode == 0
     assert "electric" in result.stdout and "offline: yes; local copy" in result.stdout
     assert "jena" in result.stdout and "2020 stand-in" in result.stdout
+
+
+def test_heavy_filling_is_refused_and_accepted_with_max_filled(tmp_path: Path) -> None:
+    hours = [f"2021-01-01T{h:02d}:00:00" + ("+00:00" if h % 2 == 0 else "+00:30") for h in range(24)]
+    hours += [f"2021-01-02T{h:02d}:00:00" + ("+00:00" if h % 2 == 0 else "+00:30") for h in range(24)]
+    path = tmp_path / "zones.csv"
+    path.write_text("time,value\n" + "\n".join(f"{s},{i}" for i, s in enumerate(hours)))
+    refused = run_cli("inspect", str(path))
+    assert refused.returncode == 2 and "--max-filled 0.5" in refused.stderr and "Traceback" not in refused.stderr
+    accepted = run_cli("inspect", str(path), "--max-filled", "0.5")
+    assert accepted.returncode == 0, accepted.stderr

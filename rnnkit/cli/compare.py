@@ -39,6 +39,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--ticker", help="stock ticker for --dataset stocks (default GOOG)")
     compare.add_argument("--target", help="target column")
     compare.add_argument("--features", default="", help="extra input columns, comma-separated")
+    compare.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
+                         help="largest share of rows that filling gaps may invent (default 0.2)")
     compare.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
     calendar = compare.add_mutually_exclusive_group()
     calendar.add_argument("--calendar", action="store_true", default=None,
@@ -82,7 +84,7 @@ def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec | None, Spli
     from rnnkit.data.series import load_series
 
     features = [f.strip() for f in args.features.split(",") if f.strip()]
-    options = CleaningOptions(resample=args.resample)
+    options = CleaningOptions(resample=args.resample, max_filled_share=args.max_filled)
     if args.dataset:
         from rnnkit.datasets.builtin import load_dataset
 

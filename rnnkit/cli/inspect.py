@@ -17,12 +17,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     inspect.add_argument("--time-column", help="time column (default: detected)")
     inspect.add_argument("--missing", choices=MISSING_POLICIES, default="interpolate",
                          help="how to fill missing values (default: interpolate)")
+    inspect.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
+                         help="largest share of rows that filling gaps may invent (default 0.2)")
     inspect.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h or D")
 
 
 def run(args: argparse.Namespace) -> int:
     features = [f.strip() for f in args.features.split(",") if f.strip()]
-    options = CleaningOptions(missing=args.missing, resample=args.resample)
+    options = CleaningOptions(missing=args.missing, resample=args.resample, max_filled_share=args.max_filled)
     with open_user_file(args.file) as handle:
         series = load_series(handle, name=args.file, target=args.target, features=features,
                              time_column=args.time_column, options=options)

@@ -168,6 +168,7 @@ def refuse_heavy_filling(invented: int, rows: int, gaps: list[Gap], options: Cle
     if invented <= max(options.max_filled_share * rows, FILL_WITHOUT_ASKING):
         return
     share = invented / rows
+    accept = min(1.0, float(np.ceil(share * 20) / 20))
     largest = max(gaps, key=lambda gap: gap.missing_steps, default=None)
     where = (f"; the largest gap has {largest.missing_steps:,} missing steps between {largest.after} and "
              f"{largest.before}" if largest else "")
@@ -176,8 +177,10 @@ def refuse_heavy_filling(invented: int, rows: int, gaps: list[Gap], options: Cle
         f"own{where}. rnnkit invents at most {options.max_filled_share:.0%} of the rows "
         f"(or {FILL_WITHOUT_ASKING}) unless told to.",
         "Check the time column first (mixed time zones or a wrong date layout scatter rows off the grid), "
-        "resample to a coarser frequency, or keep the gaps with CleaningOptions(fill_gaps=False); to accept "
-        f"the invented rows, set CleaningOptions(max_filled_share={min(1.0, np.ceil(share * 20) / 20):g}).",
+        "or resample to a coarser frequency. To accept the invented rows, raise the limit to "
+        f"{accept:.0%}: 'Largest share of rows filled' under Cleaning on the Data page, "
+        f"--max-filled {accept:g} on the command line, or CleaningOptions(max_filled_share={accept:g}) "
+        "(CleaningOptions(fill_gaps=False) keeps the gaps instead).",
     )
 
 

@@ -1,0 +1,31 @@
+"""How large a training request the dashboard accepts, and why: one place for the numbers.
+
+A dashboard server is shared: one user's 10,000-epoch run of eight 1,024-unit layers
+would hold its CPUs for days. These bounds keep every run affordable; the library
+and the CLI have none, so a user with their own machine can go further there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The largest value the dashboard accepts for one input, and the reason it stops there."""
+
+    maximum: int
+    why: str
+
+    def help(self, what: str) -> str:
+        """``what`` the input means, then its bound and the reason, for a widget's help text."""
+        return f"{what} At most {self.maximum:,} on this shared server: {self.why}"
+
+
+EPOCHS = Limit(1_000, "each epoch is a full pass over the training windows, and early stopping "
+                      "usually ends a run long before. Train longer with the CLI.")
+LOOKBACK = Limit(5_000, "every window holds this many rows, so memory and time per epoch grow with it. "
+                        "For a longer memory, keep every step-th row or resample to a coarser frequency.")
+LAYERS = Limit(4, "each recurrent layer runs sequentially over the window; deeper stacks train much "
+                  "slower and rarely forecast one series better.")
+UNITS = Limit(512, "a recurrent layer's time and memory grow with the square of its units.")
