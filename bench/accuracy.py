@@ -205,14 +205,17 @@ def backtested(result: BacktestResult, seconds: float) -> dict:
 
 
 def run_seed(case: Case, loaded: Loaded, seed: int, quick: bool) -> tuple[DefaultSetup, dict]:
-    started = time.perf_counter()
+    """One default comparison (or backtest) with training seed ``seed``; wall and CPU seconds included."""
+    started, cpu = time.perf_counter(), time.process_time()
     setup = default_setup(loaded.series, loaded.window, loaded.split, seed=seed)
     training = replace(setup.training, epochs=2) if quick else setup.training
     if case.folds:
         folds = backtest(setup.series, setup.window, list(setup.specs), case.folds, setup.split, training)
-        return setup, backtested(folds, time.perf_counter() - started)
-    result = compare(setup.series, setup.window, list(setup.specs), setup.split, training)
-    return setup, single_split(result, time.perf_counter() - started)
+        run = backtested(folds, time.perf_counter() - started)
+    else:
+        result = compare(setup.series, setup.window, list(setup.specs), setup.split, training)
+        run = single_split(result, time.perf_counter() - started)
+    return setup, run | {"cpu_seconds": round(time.process_time() - cpu, 1)}
 
 
 def summarise(case: Case, loaded: Loaded, setup: DefaultSetup, runs: list[dict], seeds: list[int]) -> dict:
@@ -251,7 +254,8 @@ def summarise(case: Case, loaded: Loaded, setup: DefaultSetup, runs: list[dict],
         "dm_p_holm": {"mean": mean("dm_p_holm"), "per_seed": [r["dm_p_holm"] for r in runs]},
         "dm_p": {"per_seed": [r["dm_p"] for r in runs]},
         "verdicts": [r["verdict"] for r in runs],
-        "seconds": {"per_seed": [r["seconds"] for r in runs], "max": max(r["seconds"] for r in runs)},
+        "seconds": {"per_seed": [r["seconds"] for r in runs], "max": max(r["seconds"] for r in runs),
+                    "cpu_per_seed": [r["cpu_seconds"] for r in runs]},
         "epochs_per_seed": [r["epochs"] for r in runs],
         "skipped": runs[0]["skipped"], "notes": runs[0].get("notes", []),
     }
@@ -305,7 +309,10 @@ def targets(cases: dict) -> dict:
     if small:
         out["under_2_min_below_5000_rows"] = {
             "met": max(small.values()) <= SMALL_LIMIT_S,
-            "figures": ", ".join(f"{k} {v:.0f} s" for k, v in small.items()) + " (slowest seed each)"}
+            "figures": ", ".join(f"{k} {v:.0f} s" for k, v in small.items()) + " wall, slowest seed each, on a "
+                       "CPU shared with other work (process CPU time, all threads: " + ", ".join(
+                           f"{k} {max(c['seconds']['cpu_per_seed']):.0f} s" for k, c in cases.items()
+                           if c["rows"] < SMALL_ROWS) + ")"}
     return out
 
 
@@ -364,15 +371,34 @@ def _fold_lines(c: dict) -> str:
     return "\n".join(rows)
 
 
+def combine(parts: list[str]) -> None:
+    """Join parts run side by side (each its own process) into accuracy.json and .md, in the cases' order."""
+    loaded = [json.loads((RESULTS / f"accuracy_part_{p}.json").read_text()) for p in parts]
+    cases = {k: c for r in loaded for k, c in r["cases"].items()}
+    cases = {k: cases[k] for k in CASES if k in cases}
+    results = loaded[0] | {"cases": cases, "targets": targets(cases),
+                           "seconds": max(r["seconds"] for r in loaded),
+                           "parts": {p: {"cases": list(r["cases"]), "seconds": r["seconds"]}
+                                     for p, r in zip(parts, loaded, strict=True)}}
+    (RESULTS / "accuracy.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (RESULTS / "accuracy.md").write_text(markdown(results) + "\n")
+    print(markdown(results))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="training seeds per case (1, 2, ...)")
     parser.add_argument("--jena-seeds", type=int, help="fewer seeds for the Jena backtest, to bound the run")
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {', '.join(CASES)}")
     parser.add_argument("--quick", action="store_true", help="1 seed, 2 epochs: a smoke test, not a result")
+    parser.add_argument("--part", help="write accuracy_part_PART.json only (to run subsets in parallel)")
+    parser.add_argument("--combine", help="comma-separated parts to join into accuracy.json and .md")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite the targets and the .md from the existing JSON (no training)")
     args = parser.parse_args()
+    if args.combine:
+        combine([p.strip() for p in args.combine.split(",")])
+        return
     if args.render:
         name = "accuracy_quick" if args.quick else "accuracy"
         results = json.loads((RESULTS / f"{name}.json").read_text())
@@ -397,7 +423,8 @@ def main() -> None:
         for seed in seeds:
             setup, run = run_seed(case, loaded, seed, args.quick)
             runs.append(run)
-            print(f"  seed {seed}: {run['seconds']:.0f} s, chosen {run['best_model']} vs {run['best_baseline']}, "
+            print(f"  seed {seed}: {run['seconds']:.0f} s (CPU {run['cpu_seconds']:.0f} s), "
+                  f"chosen {run['best_model']} vs {run['best_baseline']}, "
                   f"skill {fmt(run['skill_pct'])}, vs {run['best_statistical']} "
                   f"{fmt(run['skill_vs_best_statistical_pct'])}", flush=True)
         cases[key] = summarise(case, loaded, setup, runs, seeds)
@@ -417,6 +444,10 @@ def main() -> None:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "accuracy_quick" if args.quick else "accuracy"
+    if args.part:
+        (RESULTS / f"accuracy_part_{args.part}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"total {results['seconds']:.0f} s; wrote bench/results/accuracy_part_{args.part}.json")
+        return
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown(results) + "\n")
     print(markdown(results))
