@@ -76,7 +76,8 @@ def accuracy(r: dict) -> list[str]:
 def jena_ceiling(r: dict) -> list[str]:
     splits = r["splits"]
     lines = ["### Jena 2020: is 10% over persistence reachable? (`python bench/jena_ceiling.py`)", "",
-             "Test MAE (°C) 24 h ahead on the same targets as accuracy case (c), and skill against "
+             "Test MAE (°C) 24 h ahead (hourly rows, delay 23: the task of accuracy case (c)) on the splits "
+             "below, and skill against "
              f"persistence; recurrent models over seeds {r['seeds']}.", "",
              "| forecaster | " + " | ".join(f"{name} (test {s['parts']['test']['from']} → {s['parts']['test']['to']})"
                                         for name, s in splits.items()) + " |",
