@@ -312,7 +312,10 @@ def targets(cases: dict) -> dict:
             "figures": ", ".join(f"{k} {v:.0f} s" for k, v in small.items()) + " wall, slowest seed each, on a "
                        "CPU shared with other work (process CPU time, all threads: " + ", ".join(
                            f"{k} {max(c['seconds']['cpu_per_seed']):.0f} s" for k, c in cases.items()
-                           if c["rows"] < SMALL_ROWS) + ")"}
+                           if c["rows"] < SMALL_ROWS) + ")" + "".join(
+                               f"; rerun alone through the CLI ({c['cli_check']['command']}): "
+                               f"{c['cli_check']['wall_s']:.0f} s wall, {c['cli_check']['cpu_s']:.0f} s CPU, "
+                               f"{c['cli_check']['same_result']}" for c in cases.values() if c.get("cli_check"))}
     return out
 
 
