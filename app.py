@@ -12,6 +12,7 @@ navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("pages/data.py", title="Data", icon=":material/table_chart:"),
     st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
+    st.Page("pages/search.py", title="Search", icon=":material/manage_search:"),
     st.Page("pages/predictions.py", title="Predictions", icon=":material/show_chart:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
 ])

@@ -24,10 +24,11 @@ st.caption(f"{escape_markdown(result.series_name)} · target {code_span(result.t
 
 for sentence in (result.backtest_verdict, result_verdict(result)):
     if sentence:
-        st.info(sentence, icon=":material/balance:")
+        last = result.backtest_verdict and sentence != result.backtest_verdict
+        st.info(f"Last fold: {sentence}" if last else sentence, icon=":material/balance:")
 if result.backtest_folds is not None:
     with st.expander("Backtest folds"):
-        st.plotly_chart(backtest_folds_figure(result.backtest_folds, result.best_model, result.best_baseline),
+        st.plotly_chart(backtest_folds_figure(result.backtest_folds, result.backtest_summary),
                         width="stretch")
 
 series = active_series()

@@ -71,7 +71,7 @@ def show_latest_job() -> None:
     if result.backtest_verdict:
         st.subheader(f"Rolling-origin backtest: {result.backtest_folds['fold'].nunique()} folds")
         st.info(result.backtest_verdict, icon=":material/timeline:")
-        st.plotly_chart(backtest_folds_figure(result.backtest_folds, best, result.best_baseline), width="stretch")
+        st.plotly_chart(backtest_folds_figure(result.backtest_folds, result.backtest_summary), width="stretch")
         st.dataframe(result.backtest_summary.drop(columns=["folds"]).style.format(precision=4, na_rep=""),
                      width="stretch", column_config={
                          "val_rmse": "validation RMSE (mean, the choice)", "rmse_mean": "test RMSE (mean)",
@@ -79,8 +79,9 @@ def show_latest_job() -> None:
                          "mae_std": "test MAE (spread)",
                          "coverage_pct": "interval coverage (%)", "pooled_dm_p": "pooled DM p",
                          "pooled_dm_p_holm": "pooled DM p (Holm)"})
-        st.caption("Below: the last fold in detail.")
+        st.subheader(f"The last fold in detail (test from {result.test_times[0]:%Y-%m-%d})")
     if (message := result_verdict(result)) is not None:
+        message = f"Last fold: {message}" if result.backtest_verdict else message
         skill = float(metrics.loc[best, "skill_pct"]) if best else float("nan")
         if skill > 0 and result.selection == "validation":
             st.success(message, icon=":material/emoji_events:")
@@ -180,6 +181,11 @@ with st.form("train_form"):
                                   help=UNITS.help("Size of each layer's hidden state."))
         dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
         bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
+    searched = st.session_state.get("searched")  # set by the Search page's "Use in Train & compare"
+    include_searched = searched is not None and st.checkbox(
+        f"Include the searched model ({searched['spec'].layer_summary}; found with lookback "
+        f"{searched['window'].lookback}, learning rate {searched['training'].learning_rate:.3g} and batch size "
+        f"{searched['training'].batch_size}: set those to train it as searched)", value=True, key="include_searched")
     st.subheader("Training")
     t = st.columns(4)
     epochs = t[0].number_input("Epochs", 1, EPOCHS.maximum, min(default_training.epochs, EPOCHS.maximum),
@@ -212,6 +218,8 @@ if submitted:
         if add_custom:
             specs.append(ModelSpec(f"custom_{cell}", cell=cell, units=(int(units),) * int(layers),
                                    dropout=float(dropout), bidirectional=bidirectional))
+        if include_searched:
+            specs.append(searched["spec"])
         training = TrainingConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                                   early_stopping=early_stopping, patience=int(patience), seed=int(seed),
                                   reduce_lr=reduce_lr)

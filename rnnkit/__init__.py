@@ -7,3 +7,8 @@ the modules that build or run models.
 """
 
 __version__ = "0.1.0"
+
+import os as _os
+
+# Quiet TensorFlow's C++ start-up logs whichever module imports it first (must precede that import).
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

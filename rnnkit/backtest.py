@@ -101,8 +101,15 @@ class BacktestResult:
         return pd.DataFrame(rows)
 
     def summary(self) -> pd.DataFrame:
-        """Per forecaster: mean validation RMSE (the choice), test RMSE and MAE mean and spread across folds."""
+        """Per forecaster: mean validation RMSE (the choice), test RMSE and MAE mean and spread across folds.
+
+        ``chosen`` marks the model and the baseline the backtest chose.
+        """
         table = self.fold_table()
+        if table.empty:
+            return pd.DataFrame(columns=["kind", "val_rmse", "rmse_mean", "rmse_std", "mae_mean", "mae_std",
+                                         "coverage_pct", "winkler", "folds", "pooled_dm_p", "pooled_dm_p_holm",
+                                         "chosen"])
         grouped = table.groupby("name", sort=False)
         out = pd.DataFrame({
             "kind": grouped["kind"].first(),
@@ -117,16 +124,32 @@ class BacktestResult:
         pooled = self.pooled_tests()
         out["pooled_dm_p"] = [pooled.get(n, (np.nan, np.nan))[0] for n in out.index]
         out["pooled_dm_p_holm"] = [pooled.get(n, (np.nan, np.nan))[1] for n in out.index]
+        out["chosen"] = ["model" if n == self.best_model else "baseline" if n == self.best_baseline else ""
+                         for n in out.index]
         return out
 
-    def _choose(self, kind: str) -> str | None:
+    @property
+    def selection(self) -> str:
+        """``"validation"`` when the folds have validation parts to choose on, else ``"test"`` (optimistic)."""
         table = self.fold_table()
+        return "validation" if len(table) and np.isfinite(table["val_rmse"].to_numpy(dtype=float)).any() else "test"
+
+    def _choose(self, kind: str) -> str | None:
+        """The forecaster of ``kind`` with the lowest mean score over the folds, among those scored in every fold.
+
+        On validation, only forecasters with a finite validation RMSE in every fold
+        compete (one skipped on some fold's validation part is never chosen by its
+        test score); without any validation part, on test.
+        """
+        table = self.fold_table()
+        if table.empty:
+            return None
         table = table[table["kind"] == kind]
-        counts = table.groupby("name")["rmse"].count()
+        basis = "val_rmse" if self.selection == "validation" else "rmse"
+        finite = table[np.isfinite(table[basis].to_numpy(dtype=float))]
+        counts = finite.groupby("name")[basis].count()
         complete = counts[counts == len(self.folds)].index
-        basis = "val_rmse" if table["val_rmse"].notna().all() else "rmse"
-        scores = table[table["name"].isin(complete)].groupby("name")[basis].mean().dropna()
-        scores = scores[np.isfinite(scores)]
+        scores = finite[finite["name"].isin(complete)].groupby("name")[basis].mean()
         return scores.idxmin() if len(scores) else None
 
     @property
@@ -185,7 +208,7 @@ class BacktestResult:
         """The validation-chosen model against the validation-chosen baseline, on all folds' test errors."""
         model, base = self.best_model, self.best_baseline
         if model is None or base is None:
-            return "No verdict: no model or baseline was scored in every fold."
+            return "No verdict: no model or baseline was scored (on validation and test) in every fold."
         model_errors, base_errors = self.errors(model), self.errors(base)
         assert model_errors is not None and base_errors is not None
         model_rmse = float(np.sqrt(np.mean(model_errors ** 2)))
@@ -196,8 +219,10 @@ class BacktestResult:
         skill = 100 * (1 - model_rmse / base_rmse) if base_rmse > 0 else float("-inf")
         n_models = len(self.pooled_tests())
         sentence = verdict(model, base, skill, self.pooled_dm_p, self.pooled_dm_p_holm, n_models)
-        return (f"Over all {len(self.folds)} folds' test targets: {sentence} Both were chosen by their mean "
-                "validation RMSE across folds.")
+        how = ("Both were chosen by their mean validation RMSE across folds." if self.selection == "validation"
+               else "There is no validation part, so both were chosen on the folds' test parts: this verdict is "
+                    "optimistic. Give validation a share of the series for an honest one.")
+        return f"Over all {len(self.folds)} folds' test targets: {sentence} {how}"
 
 
 def backtest(series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], k: int,
@@ -221,6 +246,9 @@ def backtest(series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], k: 
     status = "finished"
     if executor is not None:
         folds = list(executor(one, plans))
+        if any(f.status == "cancelled" for f in folds):
+            status = "cancelled"
+            folds = folds[: next(i for i, f in enumerate(folds) if f.status == "cancelled")]
     else:
         for plan in plans:
             if cancel is not None and cancel.cancelled:

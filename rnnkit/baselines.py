@@ -17,7 +17,7 @@ from rnnkit.windows.indexing import target_offsets
 
 #: Seasonal period (in rows) implied by a frequency alias.
 SEASONAL_PERIODS: dict[str, int] = {
-    "MS": 12, "ME": 12, "QS": 4, "D": 7, "B": 5, "h": 24, "30min": 48, "15min": 96, "10min": 144,
+    "MS": 12, "ME": 12, "QS": 4, "QE": 4, "D": 7, "B": 5, "h": 24, "30min": 48, "15min": 96, "10min": 144,
     "5min": 288, "min": 1440,
 }
 #: Training windows used to fit the ridge baseline (evenly spaced), to bound its memory.
@@ -30,6 +30,8 @@ def seasonal_period(frequency: str | None) -> int | None:
         return None
     if frequency.startswith("W-"):
         return 52
+    if frequency.startswith(("QS-", "QE-")):  # quarters anchored on other months
+        return 4
     return SEASONAL_PERIODS.get(frequency)
 
 

@@ -27,7 +27,6 @@ from rnnkit.splits import SplitSpec
 from rnnkit.statistical import STATISTICAL_MODELS, forecast_ahead, rolling_forecasts, season_note
 from rnnkit.verdicts import divergence_note, interval_note, verdict  # noqa: F401 - re-exported
 from rnnkit.training import CancelToken, ProgressCallback, TrainedModel, TrainingConfig, predict
-from rnnkit.windows.indexing import gather_inputs
 from rnnkit.windows.spec import WindowSpec
 
 DEFAULT_INTERVAL = 0.9
@@ -281,13 +280,14 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for r in results:
         if r.val_pred is not None and len(r.val_pred) and np.isfinite(r.test_pred).all():
-            intervals[r.name] = _conformal(r.val_pred, y_val, r.test_pred, interval)
+            if (band := _conformal(r.val_pred, y_val, r.test_pred, interval)) is not None:
+                intervals[r.name] = band
     base_test = baseline_forecasts(prepared, prepared.test, period)
     base_val = baseline_forecasts(prepared, prepared.val, period) if len(prepared.val) else {}
     val_forecasts |= base_val
     for name, pred in base_test.items():
-        if name in base_val:
-            intervals[name] = _conformal(base_val[name], y_val, pred, interval)
+        if name in base_val and (band := _conformal(base_val[name], y_val, pred, interval)) is not None:
+            intervals[name] = band
     skipped: dict[str, str] = {}
     if statistical:
         bounds = prepared.bounds
@@ -300,6 +300,8 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
             on_val = rolling_forecasts(values, bounds.train_stop, prepared.val.anchors, window.delay,
                                        window.horizon, period, interval, tuple(on_test.points))
             val_forecasts |= on_val.points
+            skipped |= {name: f"left out of the choice: on the validation part it {reason}"
+                        for name, reason in on_val.skipped.items() if name in on_test.points}
     forecasts = test_forecasts | base_test
     kinds = {r.name: "model" for r in results} | dict.fromkeys(base_test, "baseline")
     val_scores = {name: (rmse(y_val, pred), mae(y_val, pred)) for name, pred in val_forecasts.items()}
@@ -330,9 +332,11 @@ def _choose(val_scores: dict[str, tuple[float, float]], candidates: dict[str, np
 
 
 def _conformal(val_pred: np.ndarray, y_val: np.ndarray, pred: np.ndarray,
-               level: float) -> tuple[np.ndarray, np.ndarray]:
-    """Split-conformal test intervals from validation errors (NaN when there are too few for ``level``)."""
+               level: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """Split-conformal test intervals from validation errors; None when there are too few for ``level``."""
     half = conformal_quantiles(val_pred - y_val, level)
+    if not np.isfinite(half).all():
+        return None
     return pred - half[None, :], pred + half[None, :]
 
 
@@ -415,7 +419,9 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
         widths = half_width[0] * np.sqrt(rows_ahead)
     else:
         latest = prepared.latest_window()
-        output = np.asarray(trained.model.predict(latest, verbose=0))
+        from rnnkit.compiled_fit import compiled_predict  # imports Keras: only when forecasting
+
+        output = np.asarray(compiled_predict(trained.model, latest))
         output = output[:, -1, :] if output.ndim == 3 else output
         values = prepared.scaler.inverse_target(output)[0]
         rows_ahead = spec.delay + 1 + np.arange(len(values))
@@ -433,17 +439,13 @@ def _recursive(trained: TrainedModel, prepared: PreparedData, future: pd.Datetim
                calendar: tuple[str, ...]) -> np.ndarray:
     """Feed each prediction back as the newest target value; calendar inputs are computed ahead."""
     spec, series = prepared.spec, prepared.series
-    steps = len(future)
     history = prepared.train.inputs  # scaled; column 0 is the target, the others calendar encodings
     ahead = pd.DataFrame(0.0, index=future, columns=series.inputs)
     if calendar:
         ahead.update(calendar_frame(future, calendar))
     scaled_ahead = prepared.scaler.transform_inputs(ahead.to_numpy())
     buffer = np.concatenate([history, scaled_ahead.astype(history.dtype)])
-    start = len(history)
-    for k in range(steps):  # one small call per step: model() is ~3× faster than predict() for one window
-        window = gather_inputs(buffer, np.array([start + k]), spec)  # rows before start + k only
-        output = np.asarray(trained.model(window, training=False))
-        output = output[:, -1, :] if output.ndim == 3 else output
-        buffer[start + k, 0] = output[0, 0]
-    return prepared.scaler.inverse_target(buffer[start:, 0])
+    from rnnkit.forecasting_fast import recursive_values  # imports Keras: only when forecasting
+
+    # every step in one compiled loop: each prediction becomes the newest target value for the next
+    return prepared.scaler.inverse_target(recursive_values(trained.model, buffer, len(history), spec))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from rnnkit.baselines import seasonal_period
 from rnnkit.data.calendar import default_kinds, with_calendar_features
 from rnnkit.data.series import TimeSeries
+from rnnkit.errors import RnnkitError
 from rnnkit.models.presets import parse_model_list
 from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec
@@ -45,12 +46,15 @@ class Defaults:
 def default_lookback(period: int | None, n_rows: int) -> tuple[int, str]:
     """Two seasonal cycles, within bounds and at most a fifth of the series, with the reason."""
     ceiling = max(min(MAX_LOOKBACK, n_rows // 5), 1)
-    if period and period > 1:
-        lookback = max(min(2 * period, ceiling), min(MIN_LOOKBACK, ceiling))
-        return lookback, f"lookback {lookback} rows: two seasonal cycles of {period} rows (bounded to " \
-                         f"{MIN_LOOKBACK}–{MAX_LOOKBACK} rows and a fifth of the series)"
-    lookback = min(2 * MIN_LOOKBACK, ceiling)
-    return lookback, f"lookback {lookback} rows: the series has no known season, so a short general window"
+    wanted = 2 * period if period and period > 1 else 2 * MIN_LOOKBACK
+    lookback = max(min(wanted, ceiling), min(MIN_LOOKBACK, ceiling))
+    why = f"two seasonal cycles of {period} rows" if period and period > 1 else \
+        "the series has no known season, so a short general window"
+    if lookback < wanted:
+        why += f", capped at {'a fifth of the series' if lookback == ceiling < MAX_LOOKBACK else MAX_LOOKBACK}"
+    elif lookback > wanted:
+        why += f", raised to the minimum of {MIN_LOOKBACK}"
+    return lookback, f"lookback {lookback} rows: {why}"
 
 
 def default_batch_size(n_train_windows: int) -> int:
@@ -87,8 +91,11 @@ def suggest_defaults(series: TimeSeries, window: WindowSpec | None = None,
     calendar = bool(default_kinds(frequency)) and period is not None
     reasons.append("calendar features on: the frequency has a season, so the models see where in it each row "
                    "falls" if calendar else "no calendar features: the series has no regular calendar season")
-    n_train = max(int(len(series) * split.train) - window.span, 1) if split.train_rows is None \
-        else max(split.train_rows - window.span, 1)
+    try:
+        train_rows = split.bounds(series.frame.index).train_stop
+    except RnnkitError:  # an impossible split is reported by the window plan, not here
+        train_rows = int(round(len(series) * split.train))
+    n_train = max(train_rows - window.span + 1, 1)
     batch = default_batch_size(n_train)
     training = TrainingConfig(epochs=DEFAULT_EPOCHS, batch_size=batch, learning_rate=DEFAULT_LEARNING_RATE,
                               patience=DEFAULT_PATIENCE, early_stopping=True, reduce_lr=True)

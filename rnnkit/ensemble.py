@@ -40,7 +40,7 @@ def train_spec(spec: ModelSpec, prepared: PreparedData, config: TrainingConfig,
 
 
 def join(spec: ModelSpec, prepared: PreparedData, members: list[TrainedModel]) -> TrainedModel:
-    """One model averaging ``members``; losses averaged per epoch; cost summed; the worst status wins."""
+    """One model averaging ``members``: losses and epochs averaged, time summed, the worst status wins."""
     import keras
 
     inputs = keras.Input(shape=prepared.input_shape, name="window")
@@ -60,6 +60,6 @@ def join(spec: ModelSpec, prepared: PreparedData, members: list[TrainedModel]) -
         status = "cancelled"
     return TrainedModel(
         spec=spec, model=model, history=history, train_seconds=sum(m.train_seconds for m in members),
-        params=int(model.count_params()), epochs_run=sum(m.epochs_run for m in members),
+        params=int(model.count_params()), epochs_run=round(float(np.mean([m.epochs_run for m in members]))),
         best_epoch=members[0].best_epoch, status=status,
     )

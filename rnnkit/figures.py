@@ -245,9 +245,14 @@ def live_losses(histories: dict[str, tuple[list[float], list[float]]]) -> go.Fig
     return figure
 
 
-def backtest_folds_figure(folds: pd.DataFrame, best_model: str | None = None, best_baseline: str | None = None,
-                          metric: str = "rmse") -> go.Figure:
-    """Test error per fold for every model (coloured) and baseline (grey; the chosen one dashed black)."""
+def backtest_folds_figure(folds: pd.DataFrame, summary: pd.DataFrame, metric: str = "rmse") -> go.Figure:
+    """Test error per fold for every model (coloured) and baseline (grey; the chosen one dashed black).
+
+    ``summary`` is the backtest's summary: its ``chosen`` column names the model and baseline it chose.
+    """
+    chosen = summary["chosen"].fillna("") if "chosen" in summary else pd.Series(dtype=str)
+    best_model = next(iter(chosen[chosen == "model"].index), None)
+    best_baseline = next(iter(chosen[chosen == "baseline"].index), None)
     figure = go.Figure()
     labels = {fold: f"fold {fold}<br>{pd.Timestamp(start):%Y-%m-%d}" for fold, start in
               folds.groupby("fold")["test_start"].first().items()}
@@ -265,3 +270,18 @@ def backtest_folds_figure(folds: pd.DataFrame, best_model: str | None = None, be
     figure.update_layout(yaxis_title=metric.upper())
     return _layout(figure, f"Test {metric.upper()} per backtest fold (lower is better; click the legend for more "
                            "baselines)")
+
+
+def search_progress(trials: pd.DataFrame, best_so_far: list[tuple[int, float]]) -> go.Figure:
+    """A search's trials: each finished trial's validation RMSE (dots) and the best so far (a step line)."""
+    figure = go.Figure()
+    scored = trials.dropna(subset=["val_rmse"])
+    figure.add_trace(go.Scatter(x=scored["number"], y=scored["val_rmse"], mode="markers", name="trial",
+                                marker=dict(color=_colour(0), size=8, opacity=0.6)))
+    if best_so_far:
+        numbers, values = zip(*best_so_far, strict=True)
+        figure.add_trace(go.Scatter(x=list(numbers), y=list(values), mode="lines", name="best so far",
+                                    line=dict(color=_colour(1), shape="hv", width=3)))
+    figure.update_layout(height=300, xaxis_title="trial", yaxis_title="validation RMSE (series units)",
+                         margin=dict(l=10, r=10, t=30, b=10))
+    return figure

@@ -181,6 +181,11 @@ class JobManager:
         jobs = self.jobs_for(owner)
         return jobs[-1] if jobs else None
 
+    @property
+    def training_lock(self) -> threading.Lock:
+        """Held while a comparison trains; a search takes it too, so TensorFlow trains one thing at a time."""
+        return self._training
+
     def cancel(self, job_id: str, owner: str) -> bool:
         """Stop a job of ``owner``: a queued one at once, a running one after its current batch."""
         job = self.get(job_id, owner)

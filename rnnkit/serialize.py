@@ -140,8 +140,8 @@ def read_result(folder: Path) -> ComparisonResult:
 def _rebuild(config: dict[str, Any], metrics: pd.DataFrame, predictions: pd.DataFrame, forecast: pd.DataFrame,
              histories: dict[str, Any]) -> ComparisonResult:
     metrics.attrs["best_baseline"] = config["best_baseline"]
-    if "selection" in config:  # runs saved before selection on validation chose on test
-        metrics.attrs.update(selection=config["selection"], best_model=config["best_model"])
+    # runs saved before selection on validation chose on test: say so rather than guess
+    metrics.attrs.update(selection=config.get("selection", "legacy"), best_model=config["best_model"])
     window = WindowSpec(**config["window"])
     steps = int(predictions["step"].max()) if len(predictions) else window.horizon
 

@@ -7,10 +7,9 @@ over that part without re-estimating its parameters: for every window anchor
 ``forward``), so it is scored on exactly the targets the networks see.
 
 Cost is bounded so a comparison never stalls: the fit and every forecast use
-at most :data:`HISTORY_ROWS` recent rows, and AutoARIMA (whose search takes
-minutes on long series) only runs below :data:`ARIMA_MAX_FIT_ROWS` training
-rows and :data:`ARIMA_MAX_ANCHORS` forecast origins. Models that are skipped
-say why.
+at most :data:`HISTORY_ROWS` recent rows, and each model rolls over at most
+:data:`MAX_ANCHORS` forecast origins per scored part (AutoARIMA, the slowest,
+1,000). Models that are skipped say why.
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ import numpy as np
 STATISTICAL_MODELS: tuple[str, ...] = ("auto_ets", "auto_theta", "auto_arima")
 #: Most recent rows a model is fitted on and forecasts from (older rows barely move these models).
 HISTORY_ROWS = 1_000
-#: AutoARIMA's order search is slow: above these sizes it is skipped, with the reason.
-ARIMA_MAX_FIT_ROWS = 1_000
+#: AutoARIMA's order search is slow: it is skipped above this many forecast origins, with the reason
+#: (its fit is bounded by HISTORY_ROWS like every model's).
 ARIMA_MAX_ANCHORS = 1_000
 #: Forecast origins each model may roll over in one scored part (about 10 s each on a laptop core).
 MAX_ANCHORS: dict[str, int] = {"auto_ets": 10_000, "auto_theta": 2_000, "auto_arima": ARIMA_MAX_ANCHORS}
@@ -72,18 +71,19 @@ def skip_reasons(fit_rows: int, n_anchors: int, period: int | None) -> dict[str,
         if n_anchors > limit:
             reasons[name] = (f"skipped to bound its cost: rolling it over {n_anchors:,} forecast origins would take "
                              f"minutes (it runs up to {limit:,}); use a coarser frequency or a shorter test part")
-    if fit_rows > ARIMA_MAX_FIT_ROWS and "auto_arima" not in reasons:
-        reasons["auto_arima"] = (f"skipped to bound its cost: its order search on {fit_rows:,} rows would take "
-                                 f"minutes (it runs up to {ARIMA_MAX_FIT_ROWS:,} training rows)")
     return reasons
 
 
 def season_note(period: int | None) -> str | None:
-    """Why AutoETS is not seasonal for long periods, or None."""
+    """Why AutoETS (and AutoTheta, for very long periods) are not seasonal here, or None."""
+    notes = []
     if period and period > ETS_MAX_SEASON:
-        return (f"auto_ets is fitted without seasonality: statsforecast's ETS supports seasonal periods up to "
-                f"{ETS_MAX_SEASON} rows, and this series' period is {period}.")
-    return None
+        notes.append(f"auto_ets is fitted without seasonality: statsforecast's ETS supports seasonal periods up to "
+                     f"{ETS_MAX_SEASON} rows, and this series' period is {period}.")
+    if period and 2 * period > HISTORY_ROWS:
+        notes.append(f"auto_theta and auto_arima see {HISTORY_ROWS:,} recent rows, fewer than two seasons of "
+                     f"{period} rows, so they cannot be seasonal here; resample to a coarser frequency for them.")
+    return " ".join(notes) or None
 
 
 def rolling_forecasts(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, WindowSet
 from rnnkit.progress import CancelToken, ProgressCallback, ProgressEvent  # noqa: F401 - re-exported
+from rnnkit.speed import EXECUTIONS, ExecutionPlan, plan_execution
 
 if TYPE_CHECKING:  # imported lazily at run time, after the log-level settings below
     import keras
@@ -44,6 +46,11 @@ class TrainingConfig:
     deterministic: bool = True
     #: halve the learning rate when validation loss stalls for ``patience // 3`` epochs (at least 2)
     reduce_lr: bool = True
+    #: how to run training (rnnkit.speed.EXECUTIONS): "auto" picks per window shape; experts may
+    #: force "fast", "plain" or "keras", and override the batches per compiled call or XLA.
+    execution: str = "auto"
+    steps_per_execution: int | None = None
+    jit_compile: bool | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.epochs <= 10_000:
@@ -60,6 +67,11 @@ class TrainingConfig:
             raise RnnkitError(f"seed is {self.seed}.", "Use a whole number from 0 to 4,294,967,295.")
         if self.patience < 1:
             raise RnnkitError(f"patience is {self.patience}.", "Use a patience of 1 epoch or more.")
+        if self.execution not in EXECUTIONS:
+            raise RnnkitError(f"Unknown execution {self.execution!r}.", f"Use one of: {', '.join(EXECUTIONS)}.")
+        if self.steps_per_execution is not None and not 1 <= self.steps_per_execution <= 10_000:
+            raise RnnkitError(f"steps_per_execution is {self.steps_per_execution}.",
+                              "Use 1 to 10,000 batches per compiled call, or leave it unset.")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,6 +89,7 @@ class TrainedModel:
     epochs_run: int
     best_epoch: int | None
     status: str  # "finished", "stopped early", "cancelled" or "diverged" (the loss became NaN or infinite)
+    execution: ExecutionPlan | None = None
 
 
 def configure_tensorflow(seed: int, deterministic: bool) -> None:
@@ -98,8 +111,12 @@ def train_model(
     cancel: CancelToken | None = None,
     model_index: int = 0,
     n_models: int = 1,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainedModel:
-    """Build, compile and fit ``spec`` on ``prepared``'s train windows, validating on its val windows."""
+    """Build, compile and fit ``spec`` on ``prepared``'s train windows, validating on its val windows.
+
+    ``extra_callbacks`` join rnnkit's own (a search trial's pruning monitor, for example).
+    """
     import keras
 
     from rnnkit.models.build import build_model
@@ -108,11 +125,12 @@ def train_model(
     keras.backend.clear_session()  # free the previous model's graph: memory stays flat across trainings
     configure_tensorflow(config.seed, config.deterministic)
     sequence = spec.head == "time_distributed"
+    plan = execution_plan(spec, prepared, config)
     model = build_model(spec, prepared.input_shape, prepared.spec.horizon)
-    # XLA measured slower than plain graph execution for recurrent layers on CPU (bench/training.py).
-    model.compile(optimizer=_optimizer(config), loss=_loss(config), jit_compile=False)
+    model.compile(optimizer=_optimizer(config), loss=_loss(config),
+                  jit_compile=plan.jit_compile if plan.engine == "keras" else False)
     reporter = ProgressReporter(spec.name, model_index, n_models, config.epochs, progress, cancel)
-    callbacks: list[keras.callbacks.Callback] = [reporter, keras.callbacks.TerminateOnNaN()]
+    callbacks: list[keras.callbacks.Callback] = [reporter, keras.callbacks.TerminateOnNaN(), *extra_callbacks]
     has_val = len(prepared.val) > 0
     if config.early_stopping and has_val:
         callbacks.append(keras.callbacks.EarlyStopping(
@@ -120,23 +138,42 @@ def train_model(
     if config.reduce_lr and has_val:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.5, patience=max(config.patience // 3, 2), min_lr=config.learning_rate / 64))
-    train_data, fit_kwargs = _fit_inputs(prepared.train, config, sequence, shuffle=True)
-    if has_val:
-        fit_kwargs["validation_data"] = _fit_inputs(prepared.val, config, sequence, shuffle=False)[0]
     start = time.perf_counter()
-    if isinstance(train_data, tuple):
-        history = model.fit(*train_data, epochs=config.epochs, callbacks=callbacks, verbose=0, **fit_kwargs)
+    if plan.engine == "loop":
+        from rnnkit.compiled_fit import CompiledLoop
+
+        loop = CompiledLoop(model, config.batch_size, plan.steps_per_execution, plan.jit_compile)
+        val = prepared.val.arrays(sequence_targets=sequence) if has_val else None
+        losses = loop.fit(*prepared.train.arrays(sequence_targets=sequence), epochs=config.epochs,
+                          callbacks=callbacks, validation_data=val, seed=config.seed)
     else:
-        history = model.fit(train_data, epochs=config.epochs, callbacks=callbacks, verbose=0, **fit_kwargs)
+        train_data, fit_kwargs = _fit_inputs(prepared.train, config, sequence, shuffle=True)
+        if has_val:
+            fit_kwargs["validation_data"] = _fit_inputs(prepared.val, config, sequence, shuffle=False)[0]
+        if isinstance(train_data, tuple):
+            history = model.fit(*train_data, epochs=config.epochs, callbacks=callbacks, verbose=0, **fit_kwargs)
+        else:
+            history = model.fit(train_data, epochs=config.epochs, callbacks=callbacks, verbose=0, **fit_kwargs)
+        losses = {k: [float(v) for v in values] for k, values in history.history.items()}
     seconds = time.perf_counter() - start
-    losses = {k: [float(v) for v in values] for k, values in history.history.items()}
     epochs_run = len(losses.get("loss", []))
     val_losses = np.asarray(losses.get("val_loss", []), dtype=float)
     best_epoch = int(np.nanargmin(val_losses)) + 1 if np.isfinite(val_losses).any() else None
     diverged = not np.isfinite(losses.get("loss", [np.nan])).all()
     status = ("cancelled" if reporter.cancelled else "diverged" if diverged else
               "stopped early" if epochs_run < config.epochs else "finished")
-    return TrainedModel(spec, model, losses, seconds, int(model.count_params()), epochs_run, best_epoch, status)
+    return TrainedModel(spec, model, losses, seconds, int(model.count_params()), epochs_run, best_epoch, status,
+                        plan)
+
+
+def execution_plan(spec: ModelSpec, prepared: PreparedData, config: TrainingConfig) -> ExecutionPlan:
+    """How :func:`train_model` runs ``spec`` on ``prepared`` under ``config`` (see :mod:`rnnkit.speed`)."""
+    steps, features = prepared.input_shape
+    units = tuple(u * (2 if spec.bidirectional else 1) for u in spec.units)
+    dropout = bool(spec.dropout or spec.input_dropout or spec.recurrent_dropout)
+    return plan_execution(len(prepared.train), steps, features, config.batch_size, units, config.epochs, dropout,
+                          config.execution, prepared.train.fits_in_memory, config.steps_per_execution,
+                          config.jit_compile)
 
 
 def predict(trained: TrainedModel, windows: WindowSet, batch_size: int = 256) -> np.ndarray:
@@ -144,8 +181,9 @@ def predict(trained: TrainedModel, windows: WindowSet, batch_size: int = 256) ->
     if len(windows) == 0:
         return np.empty((0, windows.spec.horizon), dtype=np.float32)
     if windows.fits_in_memory:
-        x, _ = windows.arrays()
-        output = trained.model.predict(x, batch_size=batch_size, verbose=0)
+        from rnnkit.compiled_fit import compiled_predict
+
+        output = compiled_predict(trained.model, windows.arrays()[0], batch_size)
     else:
         from rnnkit.windows.keras_adapter import KerasWindowBatches
 

@@ -65,7 +65,10 @@ def result_verdict(result: ComparisonResult) -> str | None:
 def selection_note(result: ComparisonResult) -> str:
     """How the best model and baseline were chosen, and what that means for the verdict."""
     if result.selection == "validation":
-        return ("Both were chosen by their validation RMSE; the test part only reports how the chosen ones do.")
+        return "Both were chosen by their validation RMSE; the test part only reports how the chosen ones do."
+    if result.selection == "legacy":
+        return ("This run was saved before rnnkit chose on validation: its best model and baseline were picked on "
+                "the test part, so this verdict is optimistic. Run the comparison again for an honest one.")
     return ("There is no validation part, so the best model and baseline were chosen on the test part itself: "
             "this verdict is optimistic. Give validation a share of the series for an honest one.")
 

@@ -150,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
 
     from rnnkit.compare import compare
     from rnnkit.defaults import default_setup
+    from rnnkit.prepare import plan_windows
     from rnnkit.splits import SplitSpec
     from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
     from rnnkit.serialize import config_dict
@@ -164,10 +165,11 @@ def run(args: argparse.Namespace) -> int:
                  "patience": args.patience, "seed": args.seed}
     training = replace(setup.training, **{k: v for k, v in overrides.items() if v is not None},
                        early_stopping=not args.no_early_stopping, reduce_lr=not args.no_reduce_lr)
+    plan_windows(series, window, split)  # refuse impossible settings before saying anything else
     if not args.json:
         print("Defaults (any flag overrides them): " + "; ".join(defaults.reasons) + ".", file=sys.stderr)
     if args.backtest is not None:
-        return _run_backtest(args, series, window, specs, split, training)
+        return _run_backtest(args, series, window, specs, split, training, label)
     store = None if args.no_save else RunStore(Path(args.runs_dir) if args.runs_dir else None)
     run_id = None
     if store is not None:
@@ -206,17 +208,35 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_backtest(args: argparse.Namespace, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec],
-                  split: SplitSpec, training: TrainingConfig) -> int:
+                  split: SplitSpec, training: TrainingConfig, label: str) -> int:
     """``compare --backtest K``: K folds, refitted on an expanding window; fold table, summary and verdict."""
     from rnnkit.backtest import backtest
+    from rnnkit.store import RunStore
 
+    store = None if args.no_save else RunStore(Path(args.runs_dir) if args.runs_dir else None)
+    run_id = None
+    if store is not None:
+        params = {"window": window.__dict__, "training": training.to_dict(), "scaler": args.scaler,
+                  "features": list(series.features), "backtest_folds": args.backtest}
+        run_id = store.start(f"{label} (backtest)", series.target, [s.name for s in specs], params)
     cancel = CancelToken()
-    with ctrl_c_cancels(cancel):
-        result = backtest(series, window, specs, args.backtest, split, training, args.scaler, period=args.period,
-                          progress=None if args.json else _print_progress, cancel=cancel,
-                          statistical=not args.no_statistical)
+    try:
+        with ctrl_c_cancels(cancel):
+            result = backtest(series, window, specs, args.backtest, split, training, args.scaler,
+                              period=args.period, progress=None if args.json else _print_progress, cancel=cancel,
+                              statistical=not args.no_statistical)
+        if store is not None and run_id is not None:
+            if result.folds:
+                store.finish(run_id, result.as_result())
+            else:
+                store.fail(run_id, "Stopped before the first fold finished.")
+    except BaseException as error:
+        if store is not None and run_id is not None:
+            store.fail(run_id, "Stopped by Ctrl-C." if isinstance(error, KeyboardInterrupt) else str(error)
+                       or type(error).__name__)
+        raise
     if args.json:
-        payload = {"folds": json.loads(result.fold_table().to_json(orient="records")),
+        payload = {"run_id": run_id, "folds": json.loads(result.fold_table().to_json(orient="records")),
                    "summary": json.loads(result.summary().to_json(orient="index")),
                    "best_model": result.best_model, "best_baseline": result.best_baseline,
                    "pooled_dm_p": result.pooled_dm_p, "pooled_dm_p_holm": result.pooled_dm_p_holm,
@@ -224,6 +244,8 @@ def _run_backtest(args: argparse.Namespace, series: TimeSeries, window: WindowSp
         print(json.dumps(payload, indent=2, default=str))
     else:
         print(format_backtest(result))
+        if store is not None and run_id and result.folds:
+            print(f"Saved run {run_id} in {store.root}")
     if cancel.cancelled:
         print("Stopped by Ctrl-C: the folds that finished are reported.", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -234,6 +256,8 @@ def format_backtest(result: BacktestResult) -> str:
     """Per-fold RMSE, then the mean and spread across folds, then the pooled verdict."""
     import pandas as pd
 
+    if not result.folds:
+        return "The backtest stopped before its first fold finished: nothing to report."
     wide = result.fold_table().pivot(index="name", columns="fold", values="rmse")
     wide.columns = [f"fold {c} RMSE" for c in wide.columns]
     summary = result.summary()[["kind", "val_rmse", "rmse_mean", "rmse_std", "mae_mean", "coverage_pct"]]

@@ -31,7 +31,7 @@ def calendar_names(kinds: tuple[str, ...]) -> list[str]:
 
 def default_kinds(frequency: str | None) -> tuple[str, ...]:
     """The cycles worth encoding at a sampling frequency."""
-    if frequency in {"MS", "ME", "QS"}:
+    if frequency in {"MS", "ME", "QS", "QE"}:
         return ("month",)
     if frequency in {"D", "B"} or (frequency or "").startswith("W-"):
         return ("weekday", "yearday") if frequency != "B" else ("weekday", "month")

@@ -15,6 +15,7 @@ _LABELS = {
     "MS": "monthly (month start)",
     "ME": "monthly (month end)",
     "QS": "quarterly",
+    "QE": "quarterly (quarter end)",
     "YS": "yearly",
     "YE": "yearly",
     "B": "business days",
@@ -82,11 +83,10 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
 
 
 def _normalise_alias(alias: str) -> str:
-    """Strip anchors that carry no information for us (``YS-JAN`` → ``YS``)."""
-    for prefix in ("YS-JAN", "YE-DEC", "QS-JAN", "QS-OCT"):
-        if alias == prefix:
-            return alias.split("-")[0]
-    return alias
+    """Strip anchors that carry no information for us (``YS-JAN`` → ``YS``, ``QE-DEC`` → ``QE``)."""
+    same = {"YS-JAN": "YS", "YE-DEC": "YE", "QS-JAN": "QS", "QS-APR": "QS", "QS-JUL": "QS", "QS-OCT": "QS",
+            "QE-DEC": "QE", "QE-MAR": "QE", "QE-JUN": "QE", "QE-SEP": "QE"}  # the same dates as the bare alias
+    return same.get(alias, alias)
 
 
 def frequency_label(alias: str | None) -> str:

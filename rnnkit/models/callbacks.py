@@ -1,8 +1,10 @@
-"""The Keras callback behind rnnkit's progress events and cancellation. Imports Keras."""
+"""The Keras callbacks behind rnnkit's progress events, cancellation and search trials. Imports Keras."""
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -43,3 +45,29 @@ class ProgressReporter(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None) -> None:
         self._emit("cancelled" if self.cancelled else "finished", logs)
+
+
+class TrialMonitor(keras.callbacks.Callback):
+    """A search trial's eyes on training: reports each epoch's validation loss and stops a pruned or late trial.
+
+    ``report(epoch, val_loss)`` returns True when the trial should be pruned
+    (Optuna's ``trial.report`` then ``trial.should_prune``); ``deadline`` is a
+    ``time.time()`` after which training stops after the current batch.
+    """
+
+    def __init__(self, report: Callable[[int, float], bool] | None, deadline: float | None = None) -> None:
+        super().__init__()
+        self.report, self.deadline = report, deadline
+        self.pruned = False
+        self.out_of_time = False
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        if self.deadline is not None and time.time() >= self.deadline:
+            self.out_of_time = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        value = float((logs or {}).get("val_loss", float("nan")))
+        if self.report is not None and math.isfinite(value) and self.report(epoch, value):
+            self.pruned = True
+            self.model.stop_training = True

@@ -15,7 +15,7 @@ from rnnkit.errors import SplitError
 from rnnkit.metrics import coverage, holm, winkler
 from rnnkit.models.spec import ModelSpec, ModelSpecError
 from rnnkit.splits import SplitSpec
-from rnnkit.statistical import ARIMA_MAX_FIT_ROWS, rolling_forecasts, skip_reasons
+from rnnkit.statistical import ARIMA_MAX_ANCHORS, rolling_forecasts, skip_reasons
 from rnnkit.verdicts import result_verdict, selection_note
 from rnnkit.windows.spec import WindowSpec
 
@@ -55,7 +55,7 @@ def test_statistical_forecasts_equal_one_forward_call_per_anchor() -> None:
 
 
 def test_arima_is_skipped_with_a_reason_on_long_series_and_all_on_tiny_ones() -> None:
-    reasons = skip_reasons(ARIMA_MAX_FIT_ROWS + 1, 10, 24)
+    reasons = skip_reasons(5_000, ARIMA_MAX_ANCHORS + 1, 24)
     assert set(reasons) == {"auto_arima"} and "bound its cost" in reasons["auto_arima"]
     assert set(skip_reasons(5_000, 5_000, 24)) == {"auto_arima", "auto_theta"}
     assert set(skip_reasons(10, 5, 12)) == {"auto_ets", "auto_theta", "auto_arima"}
@@ -155,7 +155,7 @@ def test_seed_ensemble_is_one_model_averaging_its_copies(tiny_series) -> None:
     result = compare(tiny_series, WindowSpec(12), [spec], SplitSpec(train=0.6, val=0.2), TINY_TRAINING,
                      statistical=False)
     model = result.models[0]
-    assert model.epochs_run == 4 and model.status == "finished"
+    assert model.epochs_run == 2 and model.status == "finished"
     members = [layer for layer in model.model.layers if layer.name.startswith("ens_copy_")]
     assert len(members) == 2
     x = np.random.default_rng(0).random((3, 12, 1)).astype("float32")
@@ -193,3 +193,65 @@ def test_daily_series_without_a_known_season_gets_no_calendar() -> None:
     frame = pd.DataFrame({"year": index.strftime("%Y-%m-%d"), "value": np.arange(40.0)})
     series = load_series(frame.to_csv(index=False).encode(), name="yearly", target="value")
     assert not suggest_defaults(series).calendar
+
+
+def monthly_series(rows: int):
+    from rnnkit.data.series import load_series
+
+    index = pd.date_range("2000-01-01", periods=rows, freq="MS")
+    frame = pd.DataFrame({"month": index.strftime("%Y-%m-%d"), "value": seasonal_values(rows).round(4)})
+    return load_series(frame.to_csv(index=False).encode(), name="monthly", target="value")
+
+
+def test_a_backtest_never_chooses_by_test_score() -> None:
+    series = monthly_series(120)
+    # fold 1 trains on 24 rows: too few for the statistical models on its validation part
+    result = backtest(series, WindowSpec(12), TINY_SPECS[:1], 2, SplitSpec(train_rows=24, val_rows=24),
+                      TINY_TRAINING)
+    folds = result.fold_table()
+    missing = folds[(folds["fold"] == 1) & folds["val_rmse"].isna()]["name"]
+    assert {"auto_ets", "auto_theta"} <= set(missing)
+    assert result.selection == "validation" and result.best_baseline not in set(missing)
+    assert result.summary().loc[result.best_baseline, "chosen"] == "baseline"
+    without_val = backtest(series, WindowSpec(12), TINY_SPECS[:1], 2, SplitSpec(train=0.5, val=0.0),
+                           TINY_TRAINING, statistical=False)
+    assert without_val.selection == "test" and "optimistic" in without_val.verdict()
+
+
+def test_too_few_validation_windows_give_no_intervals_rather_than_zero_coverage() -> None:
+    result = compare(monthly_series(120), WindowSpec(12), TINY_SPECS[:1], SplitSpec(train_rows=100, val_rows=6),
+                     TINY_TRAINING, statistical=False)
+    assert not result.intervals
+    assert result.metrics["coverage_pct"].isna().all()
+
+
+def test_quarter_end_series_have_a_season_of_four() -> None:
+    from rnnkit.baselines import seasonal_period
+    from rnnkit.data.series import load_series
+
+    index = pd.date_range("1990-03-31", periods=60, freq="QE")
+    frame = pd.DataFrame({"date": index.strftime("%Y-%m-%d"), "v": np.arange(60.0)})
+    series = load_series(frame.to_csv(index=False).encode(), name="q", target="v")
+    assert series.report.frequency == "QE" and seasonal_period("QE") == 4 and seasonal_period("QE-NOV") == 4
+    assert suggest_defaults(series).calendar
+
+
+def test_a_backtest_stopped_before_its_first_fold_reports_it() -> None:
+    from rnnkit.backtest import BacktestResult
+    from rnnkit.cli.compare import format_backtest
+
+    empty = BacktestResult("value", WindowSpec(12), [], [], "cancelled")
+    assert "stopped before its first fold" in format_backtest(empty)
+    assert empty.summary().empty and empty.best_model is None
+
+
+def test_runs_saved_before_validation_choice_say_their_verdict_is_optimistic(tiny_result, tmp_path) -> None:
+    import json
+
+    from rnnkit.serialize import read_result, write_result
+
+    write_result(tiny_result, tmp_path, save_models=False)
+    config = json.loads((tmp_path / "config.json").read_text())
+    del config["selection"]
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert "saved before rnnkit chose on validation" in selection_note(read_result(tmp_path))

@@ -20,7 +20,7 @@ def test_predictions_against_the_real_data_with_split_shading(tiny_result, tiny_
     figure = figures.predictions_figure(tiny_result, history)
     names = [t.name for t in figure.data]
     assert names[0] == "actual" and len(figure.data[0].x) == len(history)
-    assert names[1:3] == ["tiny_gru", "tiny_rnn"] and names[3].endswith("(best baseline)")
+    assert names[1:3] == ["tiny_gru", "tiny_rnn"] and names[3].endswith("(chosen baseline)")
     assert [s.type for s in figure.layout.shapes] == ["rect"] * 3
     assert len(figure.data[1].x) == len(tiny_result.test_times)
 

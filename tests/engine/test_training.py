@@ -10,7 +10,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import prepare
 from rnnkit.splits import SplitSpec
-from rnnkit.training import CancelToken, ProgressEvent, TrainingConfig, train_model
+from rnnkit.training import CancelToken, ProgressEvent, TrainingConfig, predict, train_model
 from rnnkit.windows.spec import WindowSpec
 
 from helpers import TINY_SPECS, TINY_TRAINING
@@ -72,3 +72,101 @@ def test_bad_training_settings() -> None:
         TrainingConfig(optimizer="adagrad")
     with pytest.raises(RnnkitError, match="epochs is 0"):
         TrainingConfig(epochs=0)
+
+
+# --- execution: the compiled loop, its per-shape plan, and that neither changes results ---
+
+
+def _no_dropout_prepared(tiny_series):
+    return prepare(tiny_series, WindowSpec(lookback=12), SplitSpec(train=0.6, val=0.2))
+
+
+def test_plain_and_fast_execution_give_the_same_losses(tiny_series) -> None:
+    prepared = _no_dropout_prepared(tiny_series)
+    spec = ModelSpec("same", cell="gru", units=(6,))
+    plain = train_model(spec, prepared, TrainingConfig(epochs=3, batch_size=8, seed=5, execution="plain"))
+    fast = train_model(spec, prepared, TrainingConfig(epochs=3, batch_size=8, seed=5, execution="fast",
+                                                      steps_per_execution=4))
+    assert fast.execution.jit_compile and fast.execution.steps_per_execution == 4
+    assert not plain.execution.jit_compile and plain.execution.steps_per_execution == 1
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(fast.history[key], plain.history[key], rtol=1e-4)
+
+
+def test_fast_execution_same_seed_identical_losses(tiny_series) -> None:
+    prepared = _no_dropout_prepared(tiny_series)
+    spec = ModelSpec("again", cell="lstm", units=(5,), input_dropout=0.1)
+    config = TrainingConfig(epochs=2, batch_size=8, seed=9, execution="fast", steps_per_execution=3)
+    first, second = train_model(spec, prepared, config), train_model(spec, prepared, config)
+    assert first.history == second.history
+
+
+def test_compiled_loop_reproduces_keras_fit(tiny_series) -> None:
+    """Same batches in the same order: the loop's losses equal model.fit's, dropout included."""
+    import keras
+
+    from rnnkit.compiled_fit import CompiledLoop
+
+    prepared = _no_dropout_prepared(tiny_series)
+    x, y = prepared.train.arrays()
+    val = prepared.val.arrays()
+
+    def fresh() -> keras.Model:
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(1)
+        model = keras.Sequential([keras.Input(x.shape[1:]), keras.layers.GRU(4, dropout=0.2),
+                                  keras.layers.Dropout(0.2), keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse", jit_compile=False)
+        return model
+
+    expected = fresh().fit(x, y, batch_size=8, epochs=3, shuffle=False, validation_data=val, verbose=0).history
+    got = CompiledLoop(fresh(), 8, 3, jit_compile=False).fit(x, y, 3, [], validation_data=val, shuffle=False)
+    assert got == {k: [float(v) for v in values] for k, values in expected.items()}
+
+
+def test_cancel_lands_within_one_compiled_block(tiny_series) -> None:
+    prepared = _no_dropout_prepared(tiny_series)
+    cancel = CancelToken()
+
+    def cancel_at_start(event: ProgressEvent) -> None:
+        if event.kind == "started":
+            cancel.cancel()
+
+    config = TrainingConfig(epochs=5, batch_size=4, seed=0, execution="fast", steps_per_execution=2)
+    trained = train_model(ModelSpec("stop", cell="gru", units=(3,)), prepared, config, progress=cancel_at_start,
+                          cancel=cancel)
+    assert trained.status == "cancelled" and trained.epochs_run == 1
+    assert int(trained.model.optimizer.iterations) == 2  # one block of two batches, of the epoch's many
+
+
+def test_execution_plan_per_shape() -> None:
+    from rnnkit.speed import BLOCK_SECONDS, batch_seconds, plan_execution
+
+    electric = plan_execution(211, 15, 1, 16, (32,), epochs=300)
+    assert electric.engine == "loop" and electric.jit_compile and electric.steps_per_execution == 14
+    assert not plan_execution(211, 15, 1, 16, (32,), epochs=20).jit_compile  # compiling would not pay
+    assert not plan_execution(211, 15, 1, 16, (32,), epochs=300, dropout=True).jit_compile
+    long = plan_execution(35_000, 240, 14, 128, (32,), epochs=20)
+    assert long.engine == "loop" and long.jit_compile
+    assert long.steps_per_execution == 1 or \
+        long.steps_per_execution * batch_seconds(128, 240, 14, (32,)) <= BLOCK_SECONDS
+    assert plan_execution(35_000, 240, 14, 128, (32,), epochs=20, dropout=True).engine == "keras"
+    streamed = plan_execution(35_000, 240, 14, 128, epochs=20, in_memory=False)
+    assert streamed.engine == "keras" and streamed.jit_compile
+    assert plan_execution(211, 15, 1, 16, execution="plain").steps_per_execution == 1
+    assert plan_execution(211, 15, 1, 16, steps_per_execution=500).steps_per_execution == 14
+    with pytest.raises(RnnkitError, match="Unknown execution 'turbo'"):
+        TrainingConfig(execution="turbo")
+    with pytest.raises(RnnkitError, match="steps_per_execution is 0"):
+        TrainingConfig(steps_per_execution=0)
+
+
+def test_compiled_predict_equals_keras_predict(tiny_series) -> None:
+    from rnnkit.compiled_fit import compiled_predict
+
+    prepared = _no_dropout_prepared(tiny_series)
+    trained = train_model(TINY_SPECS[0], prepared, TINY_TRAINING)
+    x, _ = prepared.test.arrays()
+    expected = trained.model.predict(x, batch_size=7, verbose=0)
+    np.testing.assert_allclose(compiled_predict(trained.model, x, batch_size=7), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predict(trained, prepared.test), expected, rtol=1e-5, atol=1e-6)
