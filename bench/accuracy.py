@@ -378,6 +378,19 @@ def _fold_lines(c: dict) -> str:
     return "\n".join(rows)
 
 
+WHAT = ("default settings only (rnnkit.defaults.default_setup, as `python -m rnnkit compare` without model or "
+        "training flags); best model and baseline chosen on validation, scored on test")
+MACHINE = {"cpus": os.cpu_count(), "python": platform.python_version(), "device": "CPU",
+           "note": "2 cores shared with other work while measuring: wall times are noisy"}
+
+
+def write_part(part: str, cases: dict, started: float) -> None:
+    results = {"what": WHAT, "quick": False, "cases": cases, "targets": targets(cases),
+               "seconds": round(time.perf_counter() - started, 1), "machine": MACHINE}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"accuracy_part_{part}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
 def combine(parts: list[str]) -> None:
     """Join parts run side by side (each its own process) into accuracy.json and .md, in the cases' order."""
     loaded = [json.loads((RESULTS / f"accuracy_part_{p}.json").read_text()) for p in parts]
@@ -434,27 +447,24 @@ def main() -> None:
                   f"chosen {run['best_model']} vs {run['best_baseline']}, "
                   f"skill {fmt(run['skill_pct'])}, vs {run['best_statistical']} "
                   f"{fmt(run['skill_vs_best_statistical_pct'])}", flush=True)
-        cases[key] = summarise(case, loaded, setup, runs, seeds)
-        cases[key]["chosen_rmse_per_seed"] = [r["scores"][r["best_model"]]["rmse"] for r in runs]
-        cases[key]["chosen_mae_per_seed"] = [r["scores"][r["best_model"]]["mae"] for r in runs]
-        if key == "jena" and len(seeds) < args.seeds and not args.quick:
-            cases[key]["seeds_note"] = (f"{len(seeds)} seed(s) instead of {args.seeds}: the backtest trains "
-                                        f"{JENA_FOLDS} folds × 2 models per seed, which would not fit the time "
-                                        "budget on this shared 2-core CPU")
+            cases[key] = summarise(case, loaded, setup, runs, seeds[: len(runs)])
+            cases[key]["chosen_rmse_per_seed"] = [r["scores"][r["best_model"]]["rmse"] for r in runs]
+            cases[key]["chosen_mae_per_seed"] = [r["scores"][r["best_model"]]["mae"] for r in runs]
+            if key == "jena" and len(runs) < args.seeds and not args.quick:
+                cases[key]["seeds_note"] = (f"{len(runs)} seed(s) instead of {args.seeds}: the backtest trains "
+                                            f"{JENA_FOLDS} folds × 2 models per seed, which did not fit the time "
+                                            "budget on this shared 2-core CPU")
+            if args.part:  # written after every seed, so a part stopped early keeps what finished
+                write_part(args.part, cases, started)
     results = {
-        "what": "default settings only (rnnkit.defaults.default_setup, as `python -m rnnkit compare` without model "
-                "or training flags); best model and baseline chosen on validation, scored on test",
-        "quick": args.quick, "cases": cases, "targets": targets(cases),
-        "seconds": round(time.perf_counter() - started, 1),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "device": "CPU",
-                    "note": "2 cores shared with other work while measuring: wall times are noisy"},
+        "what": WHAT, "quick": args.quick, "cases": cases, "targets": targets(cases),
+        "seconds": round(time.perf_counter() - started, 1), "machine": MACHINE,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "accuracy_quick" if args.quick else "accuracy"
     if args.part:
-        (RESULTS / f"accuracy_part_{args.part}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
         print(f"total {results['seconds']:.0f} s; wrote bench/results/accuracy_part_{args.part}.json")
         return
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = "accuracy_quick" if args.quick else "accuracy"
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (RESULTS / f"{name}.md").write_text(markdown(results) + "\n")
     print(markdown(results))
