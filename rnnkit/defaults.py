@@ -10,12 +10,14 @@ sentence the dashboard and the command line show, and every one can be changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rnnkit.baselines import seasonal_period
-from rnnkit.data.calendar import default_kinds
+from rnnkit.data.calendar import default_kinds, with_calendar_features
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
+from rnnkit.models.presets import parse_model_list
+from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
 from rnnkit.windows.spec import WindowSpec
@@ -104,3 +106,31 @@ def suggest_defaults(series: TimeSeries, window: WindowSpec | None = None,
     reasons.append("models " + " and ".join(DEFAULT_MODELS) + ": recurrent networks whose head adds the last "
                    "value, so they learn the change (the strongest general configuration rnnkit measured)")
     return Defaults(window, split, training, DEFAULT_MODELS, calendar, tuple(reasons))
+
+
+@dataclass(frozen=True)
+class DefaultSetup:
+    """A comparison ready to run as a user gets it with no changes: inputs, window, split, models and training."""
+
+    series: TimeSeries
+    window: WindowSpec
+    split: SplitSpec
+    training: TrainingConfig
+    specs: tuple[ModelSpec, ...]
+    defaults: Defaults
+
+
+def default_setup(series: TimeSeries, window: WindowSpec | None = None, split: SplitSpec | None = None, *,
+                  calendar: bool | None = None, models: str | None = None, seed: int | None = None) -> DefaultSetup:
+    """The defaults for ``series`` applied: calendar inputs added when chosen, presets resolved, seed set.
+
+    ``window`` and ``split`` are a built-in dataset's task (see :func:`suggest_defaults`);
+    ``calendar`` and ``models`` (comma-separated presets) override the defaults' choice.
+    The command line and the accuracy benchmark both start from here, so they agree.
+    """
+    defaults = suggest_defaults(series, window, split)
+    use_calendar = defaults.calendar if calendar is None else calendar
+    inputs = with_calendar_features(series) if use_calendar else series
+    specs = tuple(parse_model_list(models or ",".join(defaults.models)))
+    training = defaults.training if seed is None else replace(defaults.training, seed=seed)
+    return DefaultSetup(inputs, defaults.window, defaults.split, training, specs, defaults)

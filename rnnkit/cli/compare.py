@@ -149,26 +149,21 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from rnnkit.compare import compare
-    from rnnkit.defaults import suggest_defaults
+    from rnnkit.defaults import default_setup
     from rnnkit.prepare import plan_windows
     from rnnkit.splits import SplitSpec
     from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
-    from rnnkit.data.calendar import with_calendar_features
-    from rnnkit.models.presets import parse_model_list
     from rnnkit.serialize import config_dict
     from rnnkit.store import RunStore
 
-    series, dataset_window, dataset_split, label = _load(args)
-    split = _split(args, dataset_split or SplitSpec())
-    defaults = suggest_defaults(series, dataset_window, split)
-    window = _window(args, defaults.window)
-    calendar = defaults.calendar if args.calendar is None else args.calendar
-    if calendar:
-        series = with_calendar_features(series)
-    specs = parse_model_list(args.models or ",".join(defaults.models))
+    loaded, dataset_window, dataset_split, label = _load(args)
+    setup = default_setup(loaded, dataset_window, _split(args, dataset_split or SplitSpec()),
+                          calendar=args.calendar, models=args.models)
+    defaults, series, split, specs = setup.defaults, setup.series, setup.split, list(setup.specs)
+    window = _window(args, setup.window)
     overrides = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
                  "patience": args.patience, "seed": args.seed}
-    training = replace(defaults.training, **{k: v for k, v in overrides.items() if v is not None},
+    training = replace(setup.training, **{k: v for k, v in overrides.items() if v is not None},
                        early_stopping=not args.no_early_stopping, reduce_lr=not args.no_reduce_lr)
     plan_windows(series, window, split)  # refuse impossible settings before saying anything else
     if not args.json:

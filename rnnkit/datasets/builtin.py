@@ -11,6 +11,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.reading import RawTable, read_tables
 from rnnkit.data.series import TimeSeries, series_from_table
@@ -61,11 +63,43 @@ def load_dataset(
     """Load the dataset ``key`` ("electric", "jena" or "stocks"; ``ticker`` picks the stock)."""
     info = get_info(key)
     loader = {"electric": _load_electric, "jena": _load_jena, "stocks": _load_stocks}[info.key]
-    loaded = loader(info, ticker, allow_download, progress, options)
+    loaded = _follow_resampling(loader(info, ticker, allow_download, progress, options))
     if target is not None or features is not None:
         series = loaded.series.with_columns(target or loaded.series.target, tuple(features or ()))
         loaded = dataclasses.replace(loaded, series=series)
     return loaded
+
+
+def row_duration(frequency: str) -> pd.Timedelta:
+    """The average time one row covers at ``frequency`` (months and quarters averaged over a year)."""
+    offset = pd.tseries.frequencies.to_offset(frequency)
+    start = pd.Timestamp("2001-01-01")
+    return (start + 12 * offset - start) / 12
+
+
+def rescale_task(window: WindowSpec, split: SplitSpec, ratio: float) -> tuple[WindowSpec, SplitSpec]:
+    """A dataset's window and row-counted split for rows ``ratio`` times as long as before (1/6: 10 min → 1 h).
+
+    Durations are kept: the lookback, the sampling step and the time from the
+    last input row to the target (``delay + 1`` rows); the horizon stays the
+    number of rows predicted. Split fractions and dates need no change.
+    """
+    step = max(1, round(window.step * ratio))
+    lookback = max(step, round(window.lookback * ratio))
+    delay = max(0, round((window.delay + 1) * ratio) - 1)
+    rows = {name: max(1, round(getattr(split, name) * ratio)) if getattr(split, name) else getattr(split, name)
+            for name in ("train_rows", "val_rows")}
+    return WindowSpec(lookback, step, delay, window.horizon), dataclasses.replace(split, **rows)
+
+
+def _follow_resampling(loaded: LoadedDataset) -> LoadedDataset:
+    """A resampled dataset keeps its task in time: Jena's 24 hours ahead is 144 rows at 10 minutes, 23 hourly."""
+    log = loaded.series.report.cleaning
+    if log.resampled_from is None or log.frequency is None or log.resampled_from == log.frequency:
+        return loaded
+    ratio = row_duration(log.resampled_from) / row_duration(log.frequency)
+    window, split = rescale_task(loaded.window, loaded.split, ratio)
+    return dataclasses.replace(loaded, window=window, split=split)
 
 
 def _origin(path: Path) -> str:

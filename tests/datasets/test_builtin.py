@@ -6,10 +6,13 @@ import pandas as pd
 import pytest
 
 from rnnkit.datasets.availability import availability
-from rnnkit.datasets.builtin import load_dataset
+from rnnkit.data.cleaning import CleaningOptions
+from rnnkit.datasets.builtin import load_dataset, rescale_task, row_duration
 from rnnkit.datasets.registry import DATASETS, get_info
 from rnnkit.errors import UnknownDatasetError
 from rnnkit.prepare import prepare
+from rnnkit.splits import SplitSpec
+from rnnkit.windows.spec import WindowSpec
 
 
 def test_registry_entries_are_complete() -> None:
@@ -49,6 +52,16 @@ def test_jena_falls_back_to_the_2020_file_and_says_so(shared_data, monkeypatch) 
     assert loaded.series.target == "T (degC)"
     assert len(loaded.series.inputs) == 14
     assert availability("jena").offline is True
+
+
+def test_a_resampled_dataset_keeps_its_task_in_time(shared_data) -> None:
+    assert row_duration("10min") / row_duration("h") == pytest.approx(1 / 6)
+    assert row_duration("MS") / row_duration("QS") == pytest.approx(1 / 3)
+    window, split = rescale_task(WindowSpec(1440, 6, 144), SplitSpec(train_rows=300, val_rows=60), 1 / 6)
+    assert window == WindowSpec(240, 1, 23) and (split.train_rows, split.val_rows) == (50, 10)
+    hourly = load_dataset("jena", options=CleaningOptions(resample="1h"))
+    assert hourly.window == WindowSpec(240, 1, 23)  # 24 hours ahead of the last input, as at 10 minutes
+    assert load_dataset("electric").window == get_info("electric").window
 
 
 def test_google_classic_files_are_joined_and_split_adjusted(shared_data) -> None:

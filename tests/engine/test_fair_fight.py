@@ -10,7 +10,7 @@ import pytest
 
 from rnnkit.backtest import backtest, plan_folds
 from rnnkit.compare import compare
-from rnnkit.defaults import default_batch_size, default_lookback, suggest_defaults
+from rnnkit.defaults import default_batch_size, default_lookback, default_setup, suggest_defaults
 from rnnkit.errors import SplitError
 from rnnkit.metrics import coverage, holm, winkler
 from rnnkit.models.spec import ModelSpec, ModelSpecError
@@ -175,6 +175,15 @@ def test_defaults_follow_the_season_and_the_data_size(tiny_series) -> None:
     assert defaults.models == ("tuned_gru", "tuned_lstm") and len(defaults.reasons) == 5
     kept = suggest_defaults(tiny_series, WindowSpec(15, delay=2, horizon=3), SplitSpec(train_rows=100, val_rows=20))
     assert (kept.window.delay, kept.window.horizon, kept.split.train_rows) == (2, 3, 100)
+
+
+def test_default_setup_applies_the_defaults_as_the_cli_does(tiny_series) -> None:
+    setup = default_setup(tiny_series, seed=7)
+    assert setup.window == setup.defaults.window and setup.split == SplitSpec()
+    assert [s.name for s in setup.specs] == list(setup.defaults.models) and setup.training.seed == 7
+    assert len(setup.series.features) > len(tiny_series.features)  # calendar inputs, since the series is monthly
+    plain = default_setup(tiny_series, calendar=False, models="gru")
+    assert plain.series is tiny_series and [s.name for s in plain.specs] == ["gru"]
 
 
 def test_daily_series_without_a_known_season_gets_no_calendar() -> None:
