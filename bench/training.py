@@ -10,7 +10,7 @@ shapes), interleaved over three rounds (the best of each is kept):
 
   plain    model.fit(x, y, batch_size, shuffle=True) after model.compile with Keras' defaults
   rnnkit   rnnkit.training's path: the plan rnnkit.speed chooses for the real data of that
-           shape at TrainingConfig's default epochs (compiled loop, batches per call, XLA
+           shape at the defaults' epochs (200) (compiled loop, batches per call, XLA
            where it pays), run on the same arrays
   xla      the compiled loop with XLA forced, where the plan does not choose it
 
@@ -39,8 +39,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from rnnkit.compiled_fit import CompiledLoop  # noqa: E402
+from rnnkit.defaults import DEFAULT_EPOCHS  # noqa: E402
 from rnnkit.speed import ExecutionPlan, plan_execution  # noqa: E402
-from rnnkit.training import TrainingConfig  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ SHAPES: dict[str, tuple[int, int, int, int, int, int]] = {
     "jena hourly 120×14 b128": (120, 14, 128, 1280, 2, 49_000),
     "classic 240×14 b128": (240, 14, 128, 1280, 2, 200_000),
 }
-PLANNED_EPOCHS = TrainingConfig().epochs
+PLANNED_EPOCHS = DEFAULT_EPOCHS  # what the Train button and `rnnkit compare` plan for (up to 200, early-stopped)
 VERDICT_TIMEOUT_S = 300
 
 

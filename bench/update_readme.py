@@ -74,10 +74,8 @@ def training(r: dict) -> list[str]:
               "gone. XLA (`jit_compile`) is chosen when the planned epochs × batches × steps earn back its "
               "compile time (1–8 s a model here, the *first epoch* column) and the model has no dropout (XLA draws "
               "other dropout masks, which would change results); blocks are sized so that one takes at most "
-              "about 0.25 s, so a cancel lands within that. Window sets too large to hold in memory (the Jena "
-              "default on the 2020 stand-in: 24,768 training windows of 240 × 14) stream through `model.fit`, "
-              "with XLA on the same rule; at "
-              "the default 20 epochs and batch 32 that comparison still takes longer than the 300 s bound. "
+              "about 0.25 s, so a cancel lands within that. Window sets too large to hold in memory stream "
+              "through `model.fit`, with XLA on the same rule. "
               "`TrainingConfig(execution=...)` overrides the choice: `fast`, `plain`, `keras`, plus "
               "`steps_per_execution` and `jit_compile`.", ""]
     return lines
