@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import errno
 from typing import BinaryIO
 
@@ -28,3 +29,16 @@ def disk_message(error: OSError) -> str:
     return (f"There is no space left on the disk{where}. Free some space, or point --runs-dir "
             f"(or RNNKIT_RUNS_DIR) at a disk with room, then run the command again.")
 
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the series comes from and how it is cleaned: shared by every command that loads one."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dataset", help="a built-in dataset: electric, jena or stocks")
+    source.add_argument("--csv", help="a CSV (or .xlsx) file of your own")
+    parser.add_argument("--ticker", help="stock ticker for --dataset stocks (default GOOG)")
+    parser.add_argument("--target", help="target column")
+    parser.add_argument("--features", default="", help="extra input columns, comma-separated")
+    parser.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
+    parser.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
+                        help="largest share of rows that filling gaps may invent (default 0.2)")

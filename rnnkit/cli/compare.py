@@ -17,12 +17,13 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from rnnkit.cli.common import EXIT_INTERRUPTED
+from rnnkit.cli.common import EXIT_INTERRUPTED, add_source_arguments
 from rnnkit.progress import CancelToken
 from rnnkit.windows.spec import WindowSpec
 
 if TYPE_CHECKING:
     from rnnkit.backtest import BacktestResult
+    from rnnkit.store import RunStore
     from rnnkit.compare import ComparisonResult
     from rnnkit.models.spec import ModelSpec
     from rnnkit.training import TrainingConfig
@@ -33,15 +34,7 @@ if TYPE_CHECKING:
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser("compare", help="train models side by side and compare them with baselines")
-    source = compare.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dataset", help="a built-in dataset: electric, jena or stocks")
-    source.add_argument("--csv", help="a CSV (or .xlsx) file of your own")
-    compare.add_argument("--ticker", help="stock ticker for --dataset stocks (default GOOG)")
-    compare.add_argument("--target", help="target column")
-    compare.add_argument("--features", default="", help="extra input columns, comma-separated")
-    compare.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
-                         help="largest share of rows that filling gaps may invent (default 0.2)")
-    compare.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
+    add_source_arguments(compare)
     calendar = compare.add_mutually_exclusive_group()
     calendar.add_argument("--calendar", action="store_true", default=None,
                           help="add calendar features (month, weekday or hour, as sine and cosine) as inputs "
@@ -185,9 +178,7 @@ def run(args: argparse.Namespace) -> int:
         if store is not None and run_id is not None:
             store.finish(run_id, result)
     except BaseException as error:
-        if store is not None and run_id is not None:
-            store.fail(run_id, "Stopped by Ctrl-C." if isinstance(error, KeyboardInterrupt) else str(error)
-                       or type(error).__name__)
+        _record_failure(store, run_id, error)
         raise
     if args.json:
         payload = config_dict(result) | {
@@ -205,6 +196,13 @@ def run(args: argparse.Namespace) -> int:
               + (f" in run {run_id} (cancelled)." if run_id else "."), file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def _record_failure(store: RunStore | None, run_id: str | None, error: BaseException) -> None:
+    """Mark a stored run failed with what stopped it (Ctrl-C or the error), before the error goes on."""
+    if store is not None and run_id is not None:
+        message = "Stopped by Ctrl-C." if isinstance(error, KeyboardInterrupt) else str(error) or type(error).__name__
+        store.fail(run_id, message)
 
 
 def _run_backtest(args: argparse.Namespace, series: TimeSeries, window: WindowSpec, specs: list[ModelSpec],
@@ -231,9 +229,7 @@ def _run_backtest(args: argparse.Namespace, series: TimeSeries, window: WindowSp
             else:
                 store.fail(run_id, "Stopped before the first fold finished.")
     except BaseException as error:
-        if store is not None and run_id is not None:
-            store.fail(run_id, "Stopped by Ctrl-C." if isinstance(error, KeyboardInterrupt) else str(error)
-                       or type(error).__name__)
+        _record_failure(store, run_id, error)
         raise
     if args.json:
         payload = {"run_id": run_id, "folds": json.loads(result.fold_table().to_json(orient="records")),

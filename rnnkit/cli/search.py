@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rnnkit.cli.common import EXIT_INTERRUPTED
+from rnnkit.cli.common import EXIT_INTERRUPTED, add_source_arguments
 from rnnkit.progress import CancelToken
 
 if TYPE_CHECKING:
@@ -25,15 +25,7 @@ if TYPE_CHECKING:
 def add_parser(commands: argparse._SubParsersAction) -> None:
     search = commands.add_parser("search", help="search model and training settings on the validation part, "
                                                "within a time budget")
-    source = search.add_mutually_exclusive_group(required=True)
-    source.add_argument("--dataset", help="a built-in dataset: electric, jena or stocks")
-    source.add_argument("--csv", help="a CSV (or .xlsx) file of your own")
-    search.add_argument("--ticker", help="stock ticker for --dataset stocks (default GOOG)")
-    search.add_argument("--target", help="target column")
-    search.add_argument("--features", default="", help="extra input columns, comma-separated")
-    search.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
-    search.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
-                        help="largest share of rows that filling gaps may invent (default 0.2)")
+    add_source_arguments(search)
     search.add_argument("--train", type=float, help="training fraction (default: the dataset's split or 0.7)")
     search.add_argument("--val", type=float, help="validation fraction (default 0.15)")
     search.add_argument("--test-start", help="first date of the test part (YYYY-MM-DD), instead of fractions")
