@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the landing page loads without pandas; pages that hold a se
     import pandas as pd
 
     from rnnkit.data.series import TimeSeries
+    from rnnkit.defaults import Defaults
 
 
 def leave_pages_folder_mode() -> None:
@@ -96,6 +97,20 @@ def owner() -> str:
 
 def active_series() -> TimeSeries | None:
     return st.session_state.get("series")
+
+
+def series_defaults(series: TimeSeries) -> Defaults:
+    """The defaults for the active series: a built-in dataset keeps its own task (window step, delay, split)."""
+    from rnnkit.defaults import suggest_defaults  # pandas-heavy: only pages that train or search load it
+
+    task = st.session_state.get("defaults") or {}
+    return suggest_defaults(series, task.get("window"), task.get("split"))
+
+
+def ask_for_data() -> None:
+    """What a page that needs a series shows without one: where to get it."""
+    st.info("Choose a dataset or upload a file first.")
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/table_chart:")
 
 
 def visible_range(index: pd.Index, key: str) -> tuple | None:

@@ -7,14 +7,12 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from pages._shared import active_series, job_manager, owner, show_error
+from pages._shared import ask_for_data, series_defaults, active_series, job_manager, owner, show_error
 from rnnkit.data.calendar import with_calendar_features
-from rnnkit.defaults import suggest_defaults
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import search_progress
 from rnnkit.search import BATCH_CHOICES, LEARNING_RATE_RANGE, LOOKBACK_FACTOR_RANGE, UNITS_RANGE
 from rnnkit.search_jobs import SEARCHES, TrialRow
-from rnnkit.splits import SplitSpec
 
 st.title("Search")
 st.caption(f"Optuna's TPE sampler tries GRU and LSTM networks ({UNITS_RANGE[0]}–{UNITS_RANGE[1]} units, 1–2 "
@@ -84,13 +82,11 @@ def show_result() -> None:
 
 series = active_series()
 if series is None:
-    st.info("Choose a dataset or upload a file first.")
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/table_chart:")
+    ask_for_data()
     show_result()
     st.stop()
 
-defaults = st.session_state.get("defaults") or {"window": None, "split": SplitSpec()}
-suggested = suggest_defaults(series, defaults["window"], defaults["split"])
+suggested = series_defaults(series)
 with st.form("search_form"):
     c = st.columns([3, 1, 1])
     budget = c[0].slider("Time budget (seconds)", 30, 1800, 120, step=30, key="search_budget",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import active_series, job_manager, owner, show_error
+from pages._shared import ask_for_data, series_defaults, active_series, job_manager, owner, show_error
 from rnnkit.backtest import MAX_FOLDS
 from rnnkit.data.calendar import with_calendar_features
-from rnnkit.defaults import suggest_defaults
 from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import backtest_folds_figure, live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
@@ -119,13 +118,11 @@ def show_latest_job() -> None:
 
 series = active_series()
 if series is None:
-    st.info("Choose a dataset or upload a file first.")
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/table_chart:")
+    ask_for_data()
     show_latest_job()
     st.stop()
 
-defaults = st.session_state.get("defaults") or {"window": None, "split": SplitSpec()}
-suggested = suggest_defaults(series, defaults["window"], defaults["split"])
+suggested = series_defaults(series)
 default_window: WindowSpec = suggested.window
 default_training: TrainingConfig = suggested.training
 with st.expander("Why these defaults", icon=":material/tune:"):
