@@ -5,25 +5,25 @@ every model is trained again on all rows before the fold (an expanding
 window), with the validation part just before the fold for early stopping
 and for choosing; the statistical baselines are refitted the same way. All
 forecasters are scored on the fold's identical targets. Folds are independent
-work: :func:`plan_folds` gives picklable plans and :func:`run_fold` runs one,
-so any executor can spread them.
+work: :func:`plan_folds` gives picklable plans, and :mod:`rnnkit.plan` turns
+each fold's models into tasks that a runner spreads over processes or a cluster.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from rnnkit.compare import ComparisonResult, compare
+from rnnkit.results import ComparisonResult
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import SplitError
 from rnnkit.metrics import diebold_mariano, holm
 from rnnkit.models.spec import ModelSpec
 from rnnkit.progress import CancelToken, ProgressCallback
+from rnnkit.runners.base import Runner
 from rnnkit.scaling import ScalerKind
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
@@ -67,16 +67,6 @@ def plan_folds(series: TimeSeries, window: WindowSpec, split: SplitSpec, k: int)
         stop = bounds.n_rows if i == k - 1 else start + fold_rows
         plans.append(FoldPlan(i + 1, start - val_rows, start, stop))
     return plans
-
-
-def run_fold(series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], plan: FoldPlan,
-             training: TrainingConfig, scaling: ScalerKind = "minmax", period: int | None = None,
-             interval: float = 0.9, progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-             statistical: bool = True) -> ComparisonResult:
-    """One fold: the series cut after the fold's test rows, compared with the fold's split (no forecast)."""
-    cut = dataclasses.replace(series, frame=series.frame.iloc[: plan.test_stop])
-    return compare(cut, window, specs, plan.split, training, scaling, period, interval, progress=progress,
-                   cancel=cancel, statistical=statistical, forecast=False)
 
 
 @dataclass
@@ -229,34 +219,18 @@ def backtest(series: TimeSeries, window: WindowSpec, specs: list[ModelSpec], k: 
              split: SplitSpec = SplitSpec(), training: TrainingConfig = TrainingConfig(),
              scaling: ScalerKind = "minmax", period: int | None = None, interval: float = 0.9,
              progress: ProgressCallback | None = None, cancel: CancelToken | None = None,
-             statistical: bool = True,
-             executor: Callable[[Callable[[FoldPlan], ComparisonResult], Iterable[FoldPlan]],
-                                Iterable[ComparisonResult]] | None = None) -> BacktestResult:
-    """Run ``k`` folds (in order, or through ``executor``, a ``map``-like callable) and gather them.
+             statistical: bool = True, runner: Runner | None = None) -> BacktestResult:
+    """Run ``k`` folds through ``runner`` (every fold's models side by side where it has room) and gather them.
 
-    A cancelled fold ends the backtest; the folds that finished are kept.
+    A cancelled backtest keeps the folds, in order, whose every model finished.
     """
-    plans = plan_folds(series, window, split, k)
+    from rnnkit.execute import backtest_of, run_plan
+    from rnnkit.plan import plan_comparison
+    from rnnkit.request import make_request
+    from rnnkit.runners import default_runner
 
-    def one(plan: FoldPlan) -> ComparisonResult:
-        return run_fold(series, window, specs, plan, training, scaling, period, interval, progress, cancel,
-                        statistical)
-
-    folds: list[ComparisonResult] = []
-    status = "finished"
-    if executor is not None:
-        folds = list(executor(one, plans))
-        if any(f.status == "cancelled" for f in folds):
-            status = "cancelled"
-            folds = folds[: next(i for i, f in enumerate(folds) if f.status == "cancelled")]
-    else:
-        for plan in plans:
-            if cancel is not None and cancel.cancelled:
-                status = "cancelled"
-                break
-            result = one(plan)
-            if result.status == "cancelled":
-                status = "cancelled"
-                break
-            folds.append(result)
-    return BacktestResult(series.target, window, plans[: len(folds)], folds, status)
+    request = make_request(series, window, specs, split, training, scaling, period=period, interval=interval,
+                           statistical=statistical, folds=k, forecast=False, label=series.name)
+    plan = plan_comparison(request, series)
+    outcomes, status = run_plan(plan, default_runner() if runner is None else runner, progress, cancel)
+    return backtest_of(plan, outcomes, status)

@@ -8,8 +8,7 @@ baseline, plus a forecast past the end of the data with conformal intervals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -18,149 +17,19 @@ from rnnkit.baselines import baseline_forecasts, seasonal_period
 from rnnkit.data.calendar import calendar_frame, calendar_names
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
-from rnnkit.ensemble import train_spec
 from rnnkit.metrics import coverage, holm, mae, mase_scale, metrics_table, rmse, winkler
 from rnnkit.models.spec import ModelSpec
-from rnnkit.prepare import PreparedData, prepare
+from rnnkit.prepare import PreparedData
+from rnnkit.request import DEFAULT_INTERVAL
+from rnnkit.results import ComparisonResult, ComparisonStatus, ModelResult, future_times  # noqa: F401 - re-exported
+from rnnkit.runners.base import Runner
 from rnnkit.scaling import ScalerKind
 from rnnkit.splits import SplitSpec
-from rnnkit.statistical import STATISTICAL_MODELS, forecast_ahead, rolling_forecasts, season_note
+from rnnkit.statistical import StatisticalForecasts, forecast_ahead, rolling_forecasts, season_note
 from rnnkit.verdicts import divergence_note, interval_note, verdict  # noqa: F401 - re-exported
 from rnnkit.training import CancelToken, ProgressCallback, TrainedModel, TrainingConfig, predict
 from rnnkit.windows.spec import WindowSpec
 
-DEFAULT_INTERVAL = 0.9
-
-
-@dataclass
-class ModelResult:
-    """One trained model's history, cost, predictions and forecast."""
-
-    spec: ModelSpec
-    history: dict[str, list[float]]
-    train_seconds: float
-    params: int
-    epochs_run: int
-    best_epoch: int | None
-    status: str
-    test_pred: np.ndarray
-    forecast: pd.DataFrame
-    model: Any = field(default=None, repr=False)
-    #: ``(n_val, horizon)`` predictions on the validation windows, in the series' units (selection uses them)
-    val_pred: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-
-@dataclass
-class ComparisonResult:
-    """Everything a comparison produced; plots and tables are built from this alone."""
-
-    series_name: str
-    target: str
-    features: tuple[str, ...]
-    window: WindowSpec
-    split: SplitSpec
-    scaling: str
-    training: TrainingConfig
-    period: int | None
-    interval: float
-    frequency: str | None
-    boundaries: dict[str, pd.Timestamp]
-    test_times: pd.DatetimeIndex
-    y_test: np.ndarray
-    models: list[ModelResult]
-    baselines: dict[str, np.ndarray]
-    metrics: pd.DataFrame
-    status: str
-    history_frame: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: ``(n, horizon)`` timestamps of every test target, read from the series' own index
-    target_times: np.ndarray | None = None
-    #: ``{name: (lower, upper)}`` test intervals at ``interval``: conformal for models and simple
-    #: baselines (from validation errors), the library's own for statistical baselines
-    intervals: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-    #: statistical baselines that did not run, and why
-    skipped: dict[str, str] = field(default_factory=dict)
-    #: statistical baselines' forecasts past the end, with their own intervals
-    baseline_forecasts: dict[str, pd.DataFrame] = field(default_factory=dict)
-    #: notes on how the comparison was made (for example a season too long for ETS)
-    notes: list[str] = field(default_factory=list)
-    #: for the last fold of a rolling-origin backtest: every fold's scores, the summary across folds, the verdict
-    backtest_folds: pd.DataFrame | None = None
-    backtest_summary: pd.DataFrame | None = None
-    backtest_verdict: str | None = None
-
-    @property
-    def selection(self) -> str:
-        """``"validation"`` when the best model and baseline were chosen on validation, else ``"test"``."""
-        return str(self.metrics.attrs.get("selection", "test"))
-
-    @property
-    def best_model(self) -> str | None:
-        """The model chosen on validation (lowest validation RMSE), or on test without a validation part."""
-        if "best_model" in self.metrics.attrs:
-            return self.metrics.attrs["best_model"]
-        scores = self.metrics.loc[self.metrics["kind"] == "model", "rmse"].dropna()  # diverged models have none
-        return scores.idxmin() if len(scores) else None
-
-    @property
-    def diverged(self) -> list[str]:
-        """Models whose training or predictions blew up (NaN or infinite): they have no scores."""
-        return [m.name for m in self.models if m.status == "diverged"]
-
-    @property
-    def best_baseline(self) -> str | None:
-        return self.metrics.attrs.get("best_baseline")
-
-    def model(self, name: str) -> ModelResult:
-        for result in self.models:
-            if result.name == name:
-                return result
-        raise KeyError(name)
-
-    def predictions_frame(self) -> pd.DataFrame:
-        """Test predictions in long form: target time, step ahead, actual, one column per forecaster."""
-        steps = self.y_test.shape[1]
-        times = self.target_times.ravel() if self.target_times is not None else \
-            _shift(self.test_times, np.arange(steps), self.frequency)
-        frame = pd.DataFrame({
-            "time": times,
-            "step": np.tile(np.arange(1, steps + 1), len(self.test_times)),
-            "actual": self.y_test.ravel(),
-        })
-        for result in self.models:
-            frame[result.name] = result.test_pred.ravel()
-        for name, pred in self.baselines.items():
-            frame[name] = pred.ravel()
-        for name, (lower, upper) in self.intervals.items():
-            frame[f"{name} lower"], frame[f"{name} upper"] = lower.ravel(), upper.ravel()
-        return frame
-
-    def forecast_frame(self) -> pd.DataFrame:
-        """All models' forecasts past the end of the data, stacked, with their intervals."""
-        parts = [r.forecast.assign(model=r.name) for r in self.models if len(r.forecast)]
-        parts += [frame.assign(model=name) for name, frame in self.baseline_forecasts.items() if len(frame)]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-            columns=["time", "step", "forecast", "lower", "upper", "model"])
-
-
-def _shift(times: pd.DatetimeIndex, steps: np.ndarray, frequency: str | None) -> np.ndarray:
-    """``times[i] + steps[j]`` rows ahead, flattened, by the calendar (for results saved without target times)."""
-    if frequency is None or (steps == 0).all():
-        return np.repeat(times.values, len(steps))
-    offset = pd.tseries.frequencies.to_offset(frequency)
-    return np.array([t + int(s) * offset for t in times for s in steps], dtype="datetime64[ns]")
-
-
-def future_times(last: pd.Timestamp, rows_ahead: np.ndarray, frequency: str | None,
-                 fallback_step: pd.Timedelta) -> pd.DatetimeIndex:
-    """Timestamps ``rows_ahead`` rows after ``last`` (1 = the next row)."""
-    if frequency is not None:
-        offset = pd.tseries.frequencies.to_offset(frequency)
-        return pd.DatetimeIndex([last + int(k) * offset for k in rows_ahead])
-    return pd.DatetimeIndex([last + int(k) * fallback_step for k in rows_ahead])
 
 
 def compare(
@@ -177,15 +46,29 @@ def compare(
     cancel: CancelToken | None = None,
     statistical: bool = True,
     forecast: bool = True,
+    runner: Runner | None = None,
 ) -> ComparisonResult:
-    """Train ``specs`` one after another on the same windows and score them with the baselines.
+    """Train ``specs`` on the same windows and score them with the baselines, through ``runner``.
 
     ``period`` overrides the seasonal period that the series' frequency implies.
     ``statistical`` adds AutoETS, AutoTheta and AutoARIMA to the baselines;
     ``forecast`` makes forecasts past the end (backtest folds skip them).
     The best model and baseline are chosen on validation (see :func:`score_forecasters`).
-    On cancellation the models that finished (and the one that was stopped) are kept.
+    ``runner`` runs the models (and the statistical baselines) as independent
+    tasks; the default comes from :func:`rnnkit.runners.default_runner`. On
+    cancellation the models that trained at least one epoch are kept.
     """
+    from rnnkit.execute import run_request
+    from rnnkit.request import make_request
+
+    request = make_request(series, window, specs, split, training, scaling, period=period, interval=interval,
+                           forecast_steps=forecast_steps, statistical=statistical, forecast=forecast,
+                           label=series.name)
+    return run_request(request, runner, progress, cancel, series=series)
+
+
+def check_models(specs: list[ModelSpec] | tuple[ModelSpec, ...], window: WindowSpec) -> None:
+    """Refuse model lists a comparison cannot run: none, shared names, heads that do not fit the window."""
     if not specs:
         raise RnnkitError("No models to compare.", "Choose at least one model.")
     names = [s.name for s in specs]
@@ -200,50 +83,73 @@ def compare(
         if spec.head == "time_distributed" and window.horizon != 1:
             raise RnnkitError(f"Model {spec.name!r} has a time-distributed head, which predicts one step.",
                               "Use horizon 1 for it, or choose a model with a dense head.")
-    if not 0 < interval < 1:
-        raise RnnkitError(f"Interval level {interval} is not a probability.", "Use a level such as 0.9 for 90%.")
-    prepared = prepare(series, window, split, scaling)  # refuses settings that leave no test windows
-    frequency = series.report.frequency
-    if period is not None and not 1 <= period < prepared.bounds.train_stop:
+
+
+def check_period(period: int | None, train_rows: int) -> None:
+    """Refuse a user's seasonal period that does not fit the training rows."""
+    if period is not None and not 1 <= period < train_rows:
         raise RnnkitError(
             f"The seasonal period {period} does not fit: it must be at least 1 and shorter than the "
-            f"{prepared.bounds.train_stop} training rows.",
+            f"{train_rows} training rows.",
             "Use the number of rows in one season (12 for monthly data with a yearly cycle, 24 for hourly "
             "data with a daily one), or leave the period empty to take it from the frequency.",
         )
+
+
+def resolve_period(period: int | None, frequency: str | None, train_rows: int) -> int | None:
+    """The user's period, else the frequency's; None when training is shorter than one season."""
     period = period if period is not None else seasonal_period(frequency)
-    if period is not None and period >= prepared.bounds.train_stop:
-        period = None  # training is shorter than one season: no seasonal naive, MASE against naive
-    results: list[ModelResult] = []
-    status = "finished"
-    for index, spec in enumerate(specs):
-        if cancel is not None and cancel.cancelled:
-            status = "cancelled"
-            break
-        trained = train_spec(spec, prepared, training, progress, cancel, index, len(specs))
-        if trained.epochs_run == 0:
-            status = "cancelled"
-            break
-        results.append(_score(trained, prepared, interval, forecast_steps, period, forecast))
-        if trained.status == "cancelled":
-            status = "cancelled"
-            break
+    return None if period is not None and period >= train_rows else period
+
+
+@dataclass
+class StatisticalPart:
+    """The statistical baselines' forecasts for one split, made apart from the models (another task)."""
+
+    on_test: StatisticalForecasts
+    on_val: StatisticalForecasts | None
+    ahead: dict[str, pd.DataFrame]
+    notes: list[str]
+
+
+def statistical_part(prepared: PreparedData, period: int | None, interval: float,
+                     ahead_steps: int | None) -> StatisticalPart:
+    """AutoETS, AutoTheta and AutoARIMA on the validation and test windows (and past the end when asked)."""
+    series, window, bounds = prepared.series, prepared.spec, prepared.bounds
+    values = series.frame[series.target].to_numpy(dtype=np.float64)
+    on_test = rolling_forecasts(values, bounds.val_stop, prepared.test.anchors, window.delay, window.horizon,
+                                period, interval)
+    on_val = None
+    if len(prepared.val):
+        on_val = rolling_forecasts(values, bounds.train_stop, prepared.val.anchors, window.delay, window.horizon,
+                                   period, interval, tuple(on_test.points))
+    ahead = _statistical_ahead(prepared, list(on_test.points), period, interval, ahead_steps) \
+        if ahead_steps else {}
+    notes = [note] if (note := season_note(period)) else []
+    return StatisticalPart(on_test, on_val, ahead, notes)
+
+
+def assemble(prepared: PreparedData, split: SplitSpec, scaling: str, results: list[ModelResult],
+             training: TrainingConfig, period: int | None, interval: float, statistical: bool | StatisticalPart,
+             status: str) -> ComparisonResult:
+    """One split's comparison from its trained models and (precomputed or not) statistical baselines."""
+    series, window = prepared.series, prepared.spec
+    part = statistical if isinstance(statistical, StatisticalPart) else None
     scored = score_forecasters(prepared, results, period, interval, statistical)
-    notes = [note] if (note := season_note(period)) and statistical else []
-    ahead: dict[str, pd.DataFrame] = {}
-    if forecast and statistical:
-        ahead = _statistical_ahead(prepared, [n for n in scored.baselines if n in STATISTICAL_MODELS], period,
-                                   interval, forecast_steps or period or 12)
     index = series.frame.index
     boundaries = {"train_end": index[prepared.bounds.train_stop - 1],
                   "val_end": index[max(prepared.bounds.val_stop - 1, 0)], "end": index[-1]}
+    notes = part.notes if part is not None else \
+        ([note] if statistical and (note := season_note(period)) else [])
     return ComparisonResult(
         series_name=series.name, target=series.target, features=series.features, window=window,
         split=split, scaling=scaling, training=training, period=period, interval=interval,
-        frequency=frequency, boundaries=boundaries, test_times=prepared.test.target_times,
-        y_test=scored.y_test, models=results, baselines=scored.baselines, metrics=scored.table, status=status,
+        frequency=series.report.frequency, boundaries=boundaries, test_times=prepared.test.target_times,
+        y_test=scored.y_test, models=results, baselines=scored.baselines, metrics=scored.table,
+        status=ComparisonStatus(status),
         target_times=index.values[prepared.test.anchors[:, None] + window.delay + np.arange(window.horizon)],
-        intervals=scored.intervals, skipped=scored.skipped, baseline_forecasts=ahead, notes=notes,
+        intervals=scored.intervals, skipped=scored.skipped,
+        baseline_forecasts=part.ahead if part is not None else {}, notes=list(notes),
     )
 
 
@@ -259,7 +165,7 @@ class ScoredForecasters:
 
 
 def score_forecasters(prepared: PreparedData, results: list[ModelResult], period: int | None, interval: float,
-                      statistical: bool = True) -> ScoredForecasters:
+                      statistical: bool | StatisticalPart = True) -> ScoredForecasters:
     """Every model and baseline on the same validation and test targets, chosen on validation, judged on test.
 
     Baselines forecast the validation windows from a fit on the training rows
@@ -268,7 +174,9 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
     RMSE (the test part only reports how they do); without validation windows
     they are chosen on test, and ``table.attrs["selection"]`` says so. The
     models' Diebold–Mariano p-values against the reference are Holm-corrected
-    (``dm_p_holm``) because several models were compared.
+    (``dm_p_holm``) because several models were compared. ``statistical`` is
+    True to fit the statistical baselines here, a :class:`StatisticalPart`
+    made elsewhere, or False for none.
     """
     series, window = prepared.series, prepared.spec
     values = series.frame[series.target].to_numpy(dtype=np.float64)
@@ -289,16 +197,14 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
         if name in base_val and (band := _conformal(base_val[name], y_val, pred, interval)) is not None:
             intervals[name] = band
     skipped: dict[str, str] = {}
-    if statistical:
-        bounds = prepared.bounds
-        on_test = rolling_forecasts(values, bounds.val_stop, prepared.test.anchors, window.delay, window.horizon,
-                                    period, interval)
+    if statistical is True:
+        statistical = statistical_part(prepared, period, interval, None)
+    if isinstance(statistical, StatisticalPart):
+        on_test, on_val = statistical.on_test, statistical.on_val
         skipped = dict(on_test.skipped)
         base_test |= on_test.points
         intervals |= {name: (on_test.lower[name], on_test.upper[name]) for name in on_test.points}
-        if len(prepared.val):
-            on_val = rolling_forecasts(values, bounds.train_stop, prepared.val.anchors, window.delay,
-                                       window.horizon, period, interval, tuple(on_test.points))
+        if on_val is not None:
             val_forecasts |= on_val.points
             skipped |= {name: f"left out of the choice: on the validation part it {reason}"
                         for name, reason in on_val.skipped.items() if name in on_test.points}
@@ -356,7 +262,7 @@ def _statistical_ahead(prepared: PreparedData, names: list[str], period: int | N
     return frames
 
 
-def _score(trained: TrainedModel, prepared: PreparedData, interval: float, forecast_steps: int | None,
+def score_model(trained: TrainedModel, prepared: PreparedData, interval: float, forecast_steps: int | None,
            period: int | None, forecast: bool = True) -> ModelResult:
     """Validation and test predictions and the forecast past the end; non-finite outputs mean diverged."""
     test_pred = prepared.scaler.inverse_target(predict(trained, prepared.test))

@@ -15,6 +15,10 @@ class RnnkitError(Exception):
         self.fix = fix.strip()
         super().__init__(f"{self.problem} {self.fix}")
 
+    def __reduce__(self) -> tuple[type[RnnkitError], tuple[str, str]]:
+        """Pickle as ``(problem, fix)``, so the typed error crosses process boundaries (worker to server)."""
+        return type(self), (self.problem, self.fix)
+
 
 class DataError(RnnkitError):
     """A file or a frame cannot be turned into a clean time series."""

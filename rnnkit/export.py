@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from rnnkit.compare import ComparisonResult
+from rnnkit.results import ComparisonResult
 from rnnkit.serialize import config_dict
 
 #: A cell starting with one of these is run as a formula by Excel, LibreOffice and Sheets.

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from rnnkit.compare import ComparisonResult
+from rnnkit.results import ComparisonResult
 from rnnkit.display import plain_text
 from rnnkit.downsample import downsample_xy, visible
 

@@ -20,7 +20,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.progress import CancelToken, ProgressEvent
 
 if TYPE_CHECKING:  # the engine is imported when a job runs, so pages that only track jobs stay light
-    from rnnkit.compare import ComparisonResult
+    from rnnkit.results import ComparisonResult
     from rnnkit.data.series import TimeSeries
     from rnnkit.models.spec import ModelSpec
     from rnnkit.scaling import ScalerKind

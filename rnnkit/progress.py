@@ -23,6 +23,13 @@ class ProgressEvent:
     epochs: int
     elapsed_s: float
     logs: dict[str, float] = field(default_factory=dict)
+    #: the backtest fold this event belongs to (None for a single split)
+    fold: int | None = None
+
+    @property
+    def task(self) -> str:
+        """What this event is about, as a user reads it: the model, and the fold in a backtest."""
+        return self.model if self.fold is None else f"{self.model} · fold {self.fold}"
 
 
 ProgressCallback = Callable[[ProgressEvent], None]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnkit.compare import ComparisonResult, ModelResult
+from rnnkit.results import ComparisonResult, ModelResult
 from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec

@@ -43,7 +43,7 @@ from rnnkit.errors import RnnkitError
 if TYPE_CHECKING:  # keras and the result types load lazily: the store is used by pages without TensorFlow
     import keras
 
-    from rnnkit.compare import ComparisonResult
+    from rnnkit.results import ComparisonResult
 
 RUNS_DIR_ENV = "RNNKIT_RUNS_DIR"
 INDEX_FILE = "runs.sqlite"
@@ -463,7 +463,7 @@ class RunStore:
         return found[0]
 
     def load(self, run_id: str, owner: str | None = None) -> ComparisonResult:
-        """The stored :class:`~rnnkit.compare.ComparisonResult` of a finished run (no Keras models)."""
+        """The stored :class:`~rnnkit.results.ComparisonResult` of a finished run (no Keras models)."""
         from rnnkit.serialize import read_result
 
         record = self.record(run_id, owner)

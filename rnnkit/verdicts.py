@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from rnnkit.compare import ComparisonResult
+    from rnnkit.results import ComparisonResult
 
 SIGNIFICANCE = 0.05
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Tasks run in the test process unless a test picks another runner: fast, and models stay live.
+os.environ.setdefault("RNNKIT_RUNNER", "inline")
 
 import pytest
 

@@ -24,7 +24,7 @@ from rnnkit.windows.spec import WindowSpec
 if TYPE_CHECKING:
     from rnnkit.backtest import BacktestResult
     from rnnkit.store import RunStore
-    from rnnkit.compare import ComparisonResult
+    from rnnkit.results import ComparisonResult
     from rnnkit.models.spec import ModelSpec
     from rnnkit.training import TrainingConfig
     from rnnkit.data.series import TimeSeries

@@ -16,7 +16,7 @@ from rnnkit.cli.common import EXIT_INTERRUPTED, add_source_arguments
 from rnnkit.progress import CancelToken
 
 if TYPE_CHECKING:
-    from rnnkit.compare import ComparisonResult
+    from rnnkit.results import ComparisonResult
     from rnnkit.data.series import TimeSeries
     from rnnkit.search import SearchEvent, SearchResult
     from rnnkit.splits import SplitSpec

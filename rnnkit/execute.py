@@ -1,0 +1,127 @@
+"""Run a planned comparison through a runner and assemble the result, fold by fold.
+
+Every task of the plan (the models of every fold, and the statistical
+baselines of every fold) is submitted at once, so a process pool or a Ray
+cluster trains them side by side; the coordinator only waits and then
+scores, which is cheap. Cancellation keeps what trained: models with at least
+one epoch are compared, tasks that never started are dropped, and a backtest
+keeps the folds whose every model finished.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future, wait
+from dataclasses import dataclass
+
+from rnnkit.backtest import BacktestResult, FoldPlan
+from rnnkit.compare import assemble
+from rnnkit.data.series import TimeSeries
+from rnnkit.plan import ComparisonPlan, plan_comparison
+from rnnkit.progress import CancelToken, ProgressEvent
+from rnnkit.request import ComparisonRequest
+from rnnkit.results import ComparisonResult, ComparisonStatus, ModelResult
+from rnnkit.runners import InlineRunner, Runner, default_runner
+from rnnkit.tasks import StatisticalOutcome, run_model_task, run_statistical_task
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+@dataclass
+class UnitOutcome:
+    """What came back for one unit: its models (in request order) and its statistical baselines."""
+
+    results: list[ModelResult]
+    statistical: StatisticalOutcome | None
+    complete: bool
+
+
+def run_request(request: ComparisonRequest, runner: Runner | None = None, progress: ProgressCallback | None = None,
+                cancel: CancelToken | None = None, series: TimeSeries | None = None,
+                model_dir: str | None = None) -> ComparisonResult:
+    """Check, plan, run and assemble ``request``: a comparison, or a backtest's last fold carrying its tables."""
+    plan = plan_comparison(request, series)
+    runner = default_runner() if runner is None else runner
+    outcomes, status = run_plan(plan, runner, progress, cancel, model_dir)
+    if plan.folds is None:
+        return _assemble(plan, 0, outcomes[0], status)
+    return backtest_of(plan, outcomes, status).as_result()
+
+
+def backtest_of(plan: ComparisonPlan, outcomes: list[UnitOutcome], status: str) -> BacktestResult:
+    """The backtest over the folds that finished, in order up to the first incomplete one."""
+    assert plan.folds is not None
+    folds: list[ComparisonResult] = []
+    plans: list[FoldPlan] = []
+    for i, (fold, outcome) in enumerate(zip(plan.folds, outcomes, strict=True)):
+        if not outcome.complete:
+            break
+        folds.append(_assemble(plan, i, outcome, ComparisonStatus.FINISHED))
+        plans.append(fold)
+    if len(folds) < len(plan.folds):
+        status = ComparisonStatus.CANCELLED
+    return BacktestResult(plan.series.target, plan.request.window, plans, folds, status)
+
+
+def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | None = None,
+             cancel: CancelToken | None = None, model_dir: str | None = None) -> tuple[list[UnitOutcome], str]:
+    """Submit every task, wait for all, and sort what came back by unit; the first failure is raised."""
+    cancel = CancelToken() if cancel is None else cancel
+    inline = isinstance(runner, InlineRunner)
+    if model_dir is None and not inline:
+        model_dir = tempfile.mkdtemp(prefix="rnnkit-models-")  # workers hand models back as files
+    statistical: dict[int | None, Future[StatisticalOutcome]] = {
+        task.unit.fold: runner.submit(run_statistical_task, task, None, cancel) for task in plan.statistical_tasks()}
+    models: list[Future[ModelResult]] = [runner.submit(run_model_task, task, progress, cancel)
+                                         for task in plan.model_tasks(model_dir, keep_model=inline)]
+    try:
+        every: list[Future] = [*models, *statistical.values()]
+        wait(every)
+        _raise_first_error(every)
+    except BaseException:
+        cancel.cancel()  # a failure (or Ctrl-C) stops the other tasks
+        raise
+    n_models = len(plan.request.models)
+    outcomes = []
+    any_cancelled = cancel.cancelled
+    for i, unit in enumerate(plan.units):
+        results, complete = [], True
+        for future in models[i * n_models:(i + 1) * n_models]:
+            result = None if future.cancelled() else future.result()
+            if result is None or result.epochs_run == 0:
+                complete = False
+                continue
+            if result.status == "cancelled":
+                complete = False
+            results.append(result)
+        stat_future = statistical.get(unit.fold)
+        stat = None if stat_future is None or stat_future.cancelled() else stat_future.result()
+        if stat_future is not None and stat is None:
+            complete = False
+        any_cancelled |= not complete
+        outcomes.append(UnitOutcome(results, stat, complete))
+    return outcomes, ComparisonStatus.CANCELLED if any_cancelled else ComparisonStatus.FINISHED
+
+
+def _raise_first_error(futures: list[Future]) -> None:
+    for future in futures:
+        try:
+            error = future.exception()
+        except CancelledError:
+            continue
+        if error is not None:
+            raise error
+
+
+def _assemble(plan: ComparisonPlan, index: int, outcome: UnitOutcome, status: str) -> ComparisonResult:
+    from rnnkit.prepare import prepare
+
+    request, unit = plan.request, plan.units[index]
+    prepared = prepare(unit.series, request.window, unit.split, request.scaling)  # type: ignore[arg-type]
+    from rnnkit.compare import resolve_period
+
+    period = resolve_period(request.period, unit.series.report.frequency, prepared.bounds.train_stop)
+    statistical = outcome.statistical.part if outcome.statistical is not None else False
+    return assemble(prepared, unit.split, request.scaling, outcome.results, request.training, period,
+                    request.interval, statistical, status)
