@@ -7,6 +7,7 @@ request, with ``safe_mode=True``.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def config_dict(result: ComparisonResult) -> dict[str, Any]:
 
 
 def write_result(result: ComparisonResult, folder: Path, save_models: bool = True) -> None:
-    """Write every part of ``result`` into ``folder`` (which must exist)."""
+    """Write every part of ``result`` into ``folder`` (which must exist); models live or from their saved file."""
     (folder / CONFIG_FILE).write_text(json.dumps(config_dict(result), indent=2, default=_jsonable))
     result.metrics.to_csv(folder / METRICS_FILE, index_label="name")
     result.predictions_frame().to_csv(folder / PREDICTIONS_FILE, index=False)
@@ -91,8 +92,11 @@ def write_result(result: ComparisonResult, folder: Path, save_models: bool = Tru
     if save_models:
         (folder / MODELS_DIR).mkdir(exist_ok=True)
         for m in result.models:
+            target = folder / MODELS_DIR / f"{m.name}.keras"
             if m.model is not None:
-                m.model.save(folder / MODELS_DIR / f"{m.name}.keras")
+                m.model.save(target)
+            elif m.model_path is not None and Path(m.model_path).is_file():  # trained in a worker process
+                shutil.copyfile(m.model_path, target)
 
 
 def _read_json(folder: Path, name: str) -> Any:

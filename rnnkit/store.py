@@ -1,10 +1,13 @@
 """Stored runs: an SQLite index plus one folder per run, written so that a crash loses nothing earlier.
 
-A run is registered as ``running`` (with the process id) before training. Its
-files are written into a hidden temporary folder, flushed to disk (files and
-folders fsynced) and renamed into place in one step; only then is the index row
-marked finished. A process killed midway leaves a ``running`` row whose process
-is gone: listing the runs marks it ``interrupted``. Earlier runs are never touched.
+A run is registered as ``running`` before training, with a heartbeat
+(``heartbeat_at``) that the process training it keeps fresh (:meth:`RunStore.alive`,
+or the job dispatcher's heartbeat). Its files are written into a hidden
+temporary folder, flushed to disk (files and folders fsynced) and renamed into
+place in one step; only then is the index row marked finished. A process killed
+midway stops beating: once its heartbeat is older than ``stale_after_s``,
+listing the runs marks it ``interrupted`` (a restarted container that reuses the
+process id cannot keep it ``running``). Earlier runs are never touched.
 
 The store degrades instead of failing: listing works on a read-only or full
 disk (the index is then opened with ``mode=ro``), a damaged index row or run
@@ -27,9 +30,10 @@ import shutil
 import socket
 import sqlite3
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -50,6 +54,11 @@ INDEX_FILE = "runs.sqlite"
 MODELS_DIR = "models"
 STAGING_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
+WORK_DIR = "trained"  # inside a run's staging folder: the models its tasks save while training
+SERIES_DIR = "series"  # the series snapshots of queued and stored requests
+STALE_AFTER_ENV = "RNNKIT_STALE_AFTER"
+DEFAULT_STALE_AFTER_S = 30.0
+HEARTBEAT_S = 2.0  # how often a process training a run refreshes its heartbeat
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # run ids and model names: never a path
 _INTERRUPTED = "The process running this comparison stopped before it finished."
@@ -117,7 +126,35 @@ def _hash_owner_tokens(db: sqlite3.Connection) -> None:
     db.executemany("UPDATE runs SET owner=? WHERE id=?", [(owner_key(owner), run_id) for run_id, owner in rows])
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_create_runs_table, _hash_owner_tokens)
+def _add_jobs_and_heartbeats(db: sqlite3.Connection) -> None:
+    """Version 3: the durable job queue, and a heartbeat per run instead of process id and host name.
+
+    Times in ``jobs`` and ``runs.heartbeat_at`` are Unix seconds (REAL), so staleness is one comparison.
+    """
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS jobs (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            label TEXT NOT NULL,
+            request TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            started_at REAL,
+            finished_at REAL,
+            heartbeat_at REAL,
+            claimed_by TEXT,
+            run_id TEXT,
+            message TEXT,
+            progress TEXT,
+            cancel_requested INTEGER NOT NULL DEFAULT 0
+        )""")
+    db.execute("CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS jobs_by_owner ON jobs (owner, created_at)")
+    db.execute("ALTER TABLE runs ADD COLUMN heartbeat_at REAL")
+
+
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _create_runs_table, _hash_owner_tokens, _add_jobs_and_heartbeats)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -249,6 +286,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def stale_after_default() -> float:
+    """Seconds without a heartbeat after which a running run or job counts as interrupted."""
+    value = os.environ.get(STALE_AFTER_ENV)
+    try:
+        return float(value) if value else DEFAULT_STALE_AFTER_S
+    except ValueError as error:
+        raise RnnkitError(f"{STALE_AFTER_ENV} is {value!r}, not a number of seconds.",
+                          f"Set {STALE_AFTER_ENV} to a number such as 30.") from error
+
+
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -283,8 +330,9 @@ def _store_error(root: Path, error: BaseException, doing: str = "written") -> Ru
 class RunStore:
     """List, create, finish, load and delete runs under one folder."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, stale_after_s: float | None = None) -> None:
         self.root = Path(root) if root is not None else default_runs_dir()
+        self.stale_after_s = stale_after_default() if stale_after_s is None else stale_after_s
         self.index = self.root / INDEX_FILE
         self.index_problem: str | None = None  # set when the last listing met a damaged index
         self._ready = False  # WAL on and migrations applied, once per store
@@ -297,6 +345,16 @@ class RunStore:
         if not self.root.is_dir():
             raise RunStoreError(f"The run store at {self.root} cannot be opened (it is not a folder).",
                                 "Point RNNKIT_RUNS_DIR (or --runs-dir) at a folder you can write to.")
+
+    @property
+    def series_folder(self) -> Path:
+        """Where requests' series snapshots live, beside the runs, so a queued job survives a restart."""
+        return self.root / SERIES_DIR
+
+    def work_dir(self, run_id: str) -> Path:
+        """Where a run's tasks save their models while training; :meth:`finish` moves them into the run."""
+        self.folder(run_id)
+        return self.root / f"{STAGING_PREFIX}{run_id}" / WORK_DIR
 
     def folder(self, run_id: str) -> Path:
         """A run's folder; an id that could name a path elsewhere is refused."""
@@ -354,6 +412,34 @@ class RunStore:
                 last = error
         raise _store_error(self.root, last or RuntimeError("unknown"), "read")
 
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One short write transaction (``BEGIN IMMEDIATE``: one writer at a time across processes)."""
+        db = self._writer()
+        db.isolation_level = None
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as error:
+            raise _store_error(self.root, error) from error
+        finally:
+            db.close()
+
+    @contextmanager
+    def query(self) -> Iterator[sqlite3.Connection | None]:
+        """A connection for reading (None when there is no index yet)."""
+        db, _ = self._reader()
+        if db is None:
+            yield None
+            return
+        with closing(db):
+            yield db
+
     def _write(self, statements: Iterable[tuple[str, tuple[Any, ...]]]) -> None:
         """Run ``statements`` (after any failures still pending) in one transaction."""
         with self._lock:
@@ -397,9 +483,17 @@ class RunStore:
                     db.rollback()
         return [self._with_pending(r) for r in records]
 
+    def _stopped(self, row: sqlite3.Row) -> bool:
+        """Whether a running row's process is gone: its heartbeat is stale (rows from before
+        heartbeats: its process id is dead on this host)."""
+        beat = row["heartbeat_at"] if "heartbeat_at" in row.keys() else None
+        if beat is not None:
+            return time.time() - float(beat) > self.stale_after_s
+        return row["host"] == socket.gethostname() and not _process_alive(row["pid"])
+
     def _reconcile(self, db: sqlite3.Connection | None, row: sqlite3.Row, record: RunRecord) -> RunRecord:
-        """A running row whose process died on this host is interrupted; written back when possible."""
-        if record.status != RunStatus.RUNNING or row["host"] != socket.gethostname() or _process_alive(row["pid"]):
+        """A running row whose process stopped beating is interrupted; written back when possible."""
+        if record.status != RunStatus.RUNNING or not self._stopped(row):
             return record
         if db is not None:
             try:
@@ -499,16 +593,54 @@ class RunStore:
     # writing
 
     def start(self, dataset: str, target: str, models: Sequence[str], params: dict[str, Any],
-              owner: str | None = None) -> str:
-        """Register a new running run and return its id."""
+              owner: str | None = None, *, hashed_owner: str | None = None) -> str:
+        """Register a new running run (its heartbeat starts now) and return its id.
+
+        ``owner`` is a token; ``hashed_owner`` an owner already hashed (a queued job knows only that).
+        ``params["request"]``, when given, is the request's dict, so the run can be run again.
+        """
         run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        key = owner_key(owner) if owner else hashed_owner
         self._write([(
-            ("INSERT INTO runs (id, created_at, status, dataset, target, models, params, owner, host, pid)"
-             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            ("INSERT INTO runs (id, created_at, status, dataset, target, models, params, owner, host, pid,"
+             " heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
             (run_id, _now(), RunStatus.RUNNING.value, dataset, target, json.dumps(list(models)),
-             json.dumps(params, default=str), owner_key(owner) if owner else None, socket.gethostname(), os.getpid()),
+             json.dumps(params, default=str), key, socket.gethostname(), os.getpid(), time.time()),
         )])
         return run_id
+
+    def beat(self, run_ids: Sequence[str]) -> None:
+        """Refresh the heartbeat of these running runs: their process is alive."""
+        now = time.time()
+        self._write([("UPDATE runs SET heartbeat_at=? WHERE id=? AND status=?", (now, run_id, RunStatus.RUNNING.value))
+                     for run_id in run_ids])
+
+    @contextmanager
+    def alive(self, run_id: str, every_s: float = HEARTBEAT_S) -> Iterator[None]:
+        """Keep ``run_id``'s heartbeat fresh from a background thread while the block runs (the CLI's runs)."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(every_s):
+                try:
+                    self.beat([run_id])
+                except RnnkitError:
+                    pass  # a full disk: the next beat tries again
+
+        thread = threading.Thread(target=beat, name=f"rnnkit-heartbeat-{run_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+    def interrupt(self, db: sqlite3.Connection, run_ids: Sequence[str], message: str = _INTERRUPTED) -> None:
+        """Mark running runs interrupted inside the caller's transaction, and drop their staging folders."""
+        for run_id in run_ids:
+            db.execute("UPDATE runs SET status=?, message=?, finished_at=? WHERE id=? AND status=?",
+                       (RunStatus.INTERRUPTED.value, message, _now(), run_id, RunStatus.RUNNING.value))
+            shutil.rmtree(self.root / f"{STAGING_PREFIX}{run_id}", ignore_errors=True)
 
     def finish(self, run_id: str, result: Any, save_models: bool = True) -> RunRecord:
         """Write the result's files, fsync them, rename them into place, then mark the run finished (or cancelled)."""
@@ -516,10 +648,15 @@ class RunStore:
 
         folder = self.folder(run_id)
         staging = self.root / f"{STAGING_PREFIX}{run_id}"
+        work = staging / WORK_DIR  # the models the tasks saved: kept until write_result has copied them
         try:
-            shutil.rmtree(staging, ignore_errors=True)
-            staging.mkdir()
+            if staging.is_dir():
+                for child in staging.iterdir():
+                    if child != work:
+                        shutil.rmtree(child) if child.is_dir() else child.unlink()
+            staging.mkdir(exist_ok=True)
             write_result(result, staging, save_models=save_models)
+            shutil.rmtree(work, ignore_errors=True)
             fsync_tree(staging)
             os.replace(staging, folder)
             fsync_path(self.root)  # the rename itself survives a power cut
@@ -548,6 +685,8 @@ class RunStore:
         """
         with self._lock:
             self._pending[run_id] = (RunStatus.FAILED.value, message, _now())
+        if _SAFE_NAME.fullmatch(run_id):
+            shutil.rmtree(self.root / f"{STAGING_PREFIX}{run_id}", ignore_errors=True)
         try:
             self._write([])
         except (RnnkitError, OSError, sqlite3.Error):
