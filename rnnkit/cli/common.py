@@ -31,8 +31,11 @@ def disk_message(error: OSError) -> str:
 
 
 
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where the series comes from and how it is cleaned: shared by every command that loads one."""
+def add_source_arguments(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
+    """Where the series comes from and how it is cleaned: shared by every command that loads one.
+
+    Returns the required group of sources, so a command can add a source of its own (``--from-run``).
+    """
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help="a built-in dataset: electric, jena or stocks")
     source.add_argument("--csv", help="a CSV (or .xlsx) file of your own")
@@ -42,3 +45,4 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
     parser.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
                         help="largest share of rows that filling gaps may invent (default 0.2)")
+    return source

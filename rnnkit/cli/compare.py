@@ -7,6 +7,7 @@ other commands) stays light.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
     compare = commands.add_parser("compare", help="train models side by side and compare them with baselines")
-    add_source_arguments(compare)
+    source = add_source_arguments(compare)
+    source.add_argument("--from-run", metavar="RUN_ID",
+                        help="run a stored run's comparison again, exactly as it was asked, as a new run")
     calendar = compare.add_mutually_exclusive_group()
     calendar.add_argument("--calendar", action="store_true", default=None,
                           help="add calendar features (month, weekday or hour, as sine and cosine) as inputs "
@@ -149,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.serialize import config_dict
     from rnnkit.store import RunStore
 
+    if args.from_run:
+        return _run_again(args)
     loaded, dataset_window, dataset_split, label = _load(args)
     setup = default_setup(loaded, dataset_window, _split(args, dataset_split or SplitSpec()),
                           calendar=args.calendar, models=args.models)
@@ -167,11 +172,12 @@ def run(args: argparse.Namespace) -> int:
     run_id = None
     if store is not None:
         params = {"window": window.__dict__, "training": training.to_dict(), "scaler": args.scaler,
-                  "features": list(series.features)}
+                  "features": list(series.features),
+                  "request": _request_dict(args, store, series, window, specs, split, training, label)}
         run_id = store.start(label, series.target, [s.name for s in specs], params)
     cancel = CancelToken()
     try:
-        with ctrl_c_cancels(cancel):
+        with ctrl_c_cancels(cancel), _alive(store, run_id):
             result = compare(series, window, specs, split, training, args.scaler, period=args.period,
                              progress=None if args.json else _print_progress, cancel=cancel,
                              statistical=not args.no_statistical)
@@ -198,6 +204,72 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _request_dict(args: argparse.Namespace, store: RunStore, series: TimeSeries, window: WindowSpec,
+                  specs: list[ModelSpec], split: SplitSpec, training: TrainingConfig, label: str,
+                  folds: int | None = None) -> dict:
+    """The run's request (its series snapshotted beside the runs), stored so ``--from-run`` can run it again."""
+    from rnnkit.request import make_request
+
+    request = make_request(series, window, specs, split, training, args.scaler, snapshot_folder=store.series_folder,
+                           period=args.period, statistical=not args.no_statistical, folds=folds, label=label)
+    return request.to_dict()
+
+
+def _alive(store: RunStore | None, run_id: str | None) -> contextlib.AbstractContextManager[None]:
+    """The run's heartbeat while it trains, so a killed command's run is marked interrupted."""
+    return store.alive(run_id) if store is not None and run_id is not None else contextlib.nullcontext()
+
+
+def _run_again(args: argparse.Namespace) -> int:
+    """``compare --from-run RUN_ID``: the stored run's request, run again as a new run."""
+    from rnnkit.errors import RnnkitError
+    from rnnkit.execute import run_request
+    from rnnkit.request import ComparisonRequest
+    from rnnkit.runners import default_runner
+    from rnnkit.serialize import config_dict
+    from rnnkit.store import RunStore
+    from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
+
+    store = RunStore(Path(args.runs_dir) if args.runs_dir else None)
+    record = store.record(args.from_run)
+    values = record.params.get("request")
+    if not isinstance(values, dict):
+        raise RnnkitError(f"Run {args.from_run} was stored without the request it was asked with (it was made by "
+                          "an older rnnkit).", "Run the comparison again with --csv or --dataset and its settings.")
+    request = ComparisonRequest.from_dict(values)
+    run_id = None
+    if not args.no_save:
+        params = dict(record.params, request=values, run_again_of=args.from_run)
+        params.pop("job_id", None)
+        run_id = store.start(record.dataset, record.target, [m.name for m in request.models], params)
+    cancel = CancelToken()
+    try:
+        with ctrl_c_cancels(cancel), _alive(None if args.no_save else store, run_id):
+            result = run_request(request, default_runner(), None if args.json else _print_progress, cancel,
+                                 model_dir=None if run_id is None else str(store.work_dir(run_id)))
+        if run_id is not None:
+            store.finish(run_id, result)
+    except BaseException as error:
+        _record_failure(None if args.no_save else store, run_id, error)
+        raise
+    if args.json:
+        payload = config_dict(result) | {"run_id": run_id, "run_again_of": args.from_run,
+                                         "metrics": json.loads(result.metrics.to_json(orient="index"))}
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(format_metrics(result))
+        for note in (result.backtest_verdict, divergence_note(result), skipped_note(result), coverage_note(result),
+                     result_verdict(result)):
+            if note is not None:
+                print("\n" + note)
+        if run_id:
+            print(f"Saved run {run_id} (run {args.from_run} again) in {store.root}")
+    if cancel.cancelled:
+        print("Stopped by Ctrl-C: the models that finished were scored and kept.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
+
+
 def _record_failure(store: RunStore | None, run_id: str | None, error: BaseException) -> None:
     """Mark a stored run failed with what stopped it (Ctrl-C or the error), before the error goes on."""
     if store is not None and run_id is not None:
@@ -215,11 +287,13 @@ def _run_backtest(args: argparse.Namespace, series: TimeSeries, window: WindowSp
     run_id = None
     if store is not None:
         params = {"window": window.__dict__, "training": training.to_dict(), "scaler": args.scaler,
-                  "features": list(series.features), "backtest_folds": args.backtest}
+                  "features": list(series.features), "backtest_folds": args.backtest,
+                  "request": _request_dict(args, store, series, window, specs, split, training, f"{label} (backtest)",
+                                           folds=args.backtest)}
         run_id = store.start(f"{label} (backtest)", series.target, [s.name for s in specs], params)
     cancel = CancelToken()
     try:
-        with ctrl_c_cancels(cancel):
+        with ctrl_c_cancels(cancel), _alive(store, run_id):
             result = backtest(series, window, specs, args.backtest, split, training, args.scaler,
                               period=args.period, progress=None if args.json else _print_progress, cancel=cancel,
                               statistical=not args.no_statistical)

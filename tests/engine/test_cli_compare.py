@@ -123,3 +123,27 @@ def test_a_full_disk_prints_one_line(tmp_path: Path, capsys, monkeypatch) -> Non
     monkeypatch.undo()
     assert main(["runs", "--runs-dir", str(tmp_path / "runs")]) == 0
     assert "failed" in capsys.readouterr().out  # not left running
+
+
+def test_a_stored_run_runs_again_from_its_request(tmp_path: Path) -> None:
+    csv = tmp_path / "mine.csv"
+    csv.write_bytes(seasonal_csv())
+    runs = tmp_path / "runs"
+    first = rnnkit("compare", "--csv", str(csv), "--target", "value", "--models", "simple_rnn", "--epochs", "1",
+                   "--lookback", "12", "--no-statistical", "--json", runs=runs)
+    assert first.returncode == 0, first.stderr
+    first_id = json.loads(first.stdout)["run_id"]
+    csv.unlink()  # the stored request carries its own snapshot of the series
+    again = rnnkit("compare", "--from-run", first_id, "--json", runs=runs)
+    assert again.returncode == 0, again.stderr
+    payload = json.loads(again.stdout)
+    assert payload["run_id"] != first_id and payload["run_again_of"] == first_id
+    assert payload["window"]["lookback"] == 12 and set(payload["metrics"]) >= {"simple_rnn", "naive"}
+    assert "auto_ets" not in payload["metrics"]  # --no-statistical travelled with the request
+    from rnnkit.store import RunStore
+
+    store = RunStore(runs)
+    assert store.record(payload["run_id"]).status == "finished"
+    assert store.record(payload["run_id"]).params["request"] == store.record(first_id).params["request"]
+    missing = rnnkit("compare", "--from-run", "20200101-000000-abcdef", runs=runs)
+    assert missing.returncode == 2 and "no stored run" in missing.stderr and "Traceback" not in missing.stderr

@@ -93,10 +93,26 @@ def test_a_killed_run_is_marked_interrupted_and_earlier_runs_survive(tmp_path: P
             process.kill()
     with sqlite3.connect(runs / "runs.sqlite") as db:
         assert db.execute("SELECT status FROM runs WHERE id != ?", (earlier,)).fetchone() == ("running",)
-    records = {r.id: r for r in RunStore(runs).list()}
+    assert {r.status for r in RunStore(runs).list()} == {"running", "finished"}  # its heartbeat is recent
+    time.sleep(1.5)
+    records = {r.id: r for r in RunStore(runs, stale_after_s=1).list()}
     killed = next(r for r in records.values() if r.id != earlier)
     assert killed.status == "interrupted" and "stopped before it finished" in killed.message
     assert records[earlier].status == "finished"
     np.testing.assert_allclose(RunStore(runs).load(earlier).y_test, tiny_result.y_test)
     with pytest.raises(RunNotFoundError, match="interrupted and has no stored results"):
         RunStore(runs).load(killed.id)
+
+
+def test_a_run_whose_heartbeat_stopped_is_interrupted_even_when_its_process_id_lives(tmp_path: Path) -> None:
+    """A restarted container can reuse the process id of the one that died: only the heartbeat counts."""
+    store = RunStore(tmp_path, stale_after_s=30)
+    beating, silent = (store.start("tiny", "value", ["gru"], {}) for _ in range(2))  # both with this live pid
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        db.execute("UPDATE runs SET heartbeat_at = heartbeat_at - 60 WHERE id=?", (silent,))
+    store.beat([beating])
+    statuses = {r.id: r.status for r in store.list()}
+    assert statuses == {beating: "running", silent: "interrupted"}
+    with store.alive(beating, every_s=0.1):
+        time.sleep(0.3)
+    assert RunStore(tmp_path, stale_after_s=0.25).record(beating).status == "running"
