@@ -14,7 +14,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
-from rnnkit.jobs import JobManager
+from rnnkit.jobs import JobManager, TaskStatus
 from rnnkit.owners import auth_configured, identity_owner, new_token, valid_token
 from rnnkit.store import RunStore
 
@@ -166,7 +166,7 @@ def sidebar() -> None:
         if job is None:
             st.caption("No run in this session yet.")
         else:
-            done = sum(m.status in {"done", "cancelled"} for m in job.models.values())
+            done = sum(m.status in {TaskStatus.DONE, TaskStatus.CANCELLED} for m in job.models.values())
             st.markdown(f"**{job.status}** · {done}/{len(job.models)} models")
             if job.result is not None and job.result.best_model:
                 st.caption(f"best: {escape_markdown(job.result.best_model)}")

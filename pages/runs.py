@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import owner, run_store, show_error
+from pages._shared import job_manager, owner, run_store, show_error
 from rnnkit.errors import RnnkitError
 from rnnkit.store import RunStatus
 
@@ -41,7 +41,7 @@ labels = {r.id: f"{r.created_at[:16].replace('T', ' ')} · {r.dataset} · {r.sta
 st.subheader("Open a run")
 chosen = st.selectbox("Run", list(by_id), format_func=labels.get, key="open_run")
 running = by_id[chosen].status == RunStatus.RUNNING
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 if c1.button("Open", key="open_button", type="primary"):
     try:
         st.session_state["result"] = store.load(chosen, owner=me)
@@ -64,6 +64,18 @@ with c2:
             st.rerun()
     if running:
         st.caption("This run is still training: cancel it on the Train & compare page before deleting it.")
+
+with c3:
+    asked = isinstance(by_id[chosen].params.get("request"), dict)
+    if st.button("Run again", key="run_again_button", disabled=not asked,
+                 help="Queue this comparison again, exactly as it was asked, as a new run." if asked else
+                 "This run was stored without its request (an older rnnkit): start it on Train & compare."):
+        try:
+            job_manager().run_again(chosen, me)
+        except RnnkitError as error:  # the data snapshot is gone, or too many comparisons are waiting
+            show_error(error)
+        else:
+            st.switch_page("pages/train.py")
 
 finished = [r.id for r in records if r.status in {RunStatus.FINISHED, RunStatus.CANCELLED} and not r.damaged]
 if len(finished) >= 2:

@@ -6,13 +6,15 @@ import streamlit as st
 
 from pages._shared import ask_for_data, series_defaults, active_series, job_manager, owner, show_error
 from rnnkit.backtest import MAX_FOLDS
-from rnnkit.data.calendar import with_calendar_features
 from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
+from rnnkit.jobqueue import JobStatus
+from rnnkit.jobs import TaskStatus
 from rnnkit.figures import backtest_folds_figure, live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import CELLS, ModelSpec
 from rnnkit.prepare import plan_windows
+from rnnkit.request import make_request
 from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
@@ -29,11 +31,15 @@ def job_panel() -> None:
     if job is None:
         return
     st.subheader(f"Run: {job.status}")
+    if job.status == JobStatus.QUEUED:
+        ahead = f"number {job.position} in the queue" if job.position else "in the queue"
+        st.info(f"Waiting for a free trainer: {ahead}. It starts on its own; you can leave this page.",
+                icon=":material/hourglass_top:")
     for progress in job.models.values():
         fraction = progress.epoch / progress.epochs if progress.epochs else 0.0
         eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
         text = f"{progress.name}: epoch {progress.epoch} of {progress.epochs} · {progress.elapsed_s:.0f} s{eta}"
-        if progress.status == "done":
+        if progress.status == TaskStatus.DONE:
             fraction, text = 1.0, f"{progress.name}: done in {progress.elapsed_s:.0f} s ({progress.epoch} epochs)"
         st.progress(min(fraction, 1.0), text=text)
     if not job.done:
@@ -44,6 +50,13 @@ def job_panel() -> None:
         return
     if job.error:
         st.error(escape_markdown(job.error))
+        if job.status in (JobStatus.INTERRUPTED, JobStatus.FAILED) and st.button("Run again", key=f"again_{job.id}"):
+            try:
+                jobs.run_again(job.id, owner())
+            except RnnkitError as error:
+                show_error(error)
+            else:
+                st.rerun(scope="app")
         return
     if job.result is not None and st.session_state.get("shown_job") != job.id:
         st.session_state["shown_job"] = job.id
@@ -220,9 +233,10 @@ if submitted:
         training = TrainingConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
                                   early_stopping=early_stopping, patience=int(patience), seed=int(seed),
                                   reduce_lr=reduce_lr)
-        data = with_calendar_features(series) if calendar else series
-        job = jobs.start(owner(), st.session_state.get("dataset_label", series.name), data, window, specs, split,
-                         training, scaler, folds=int(folds) if mode == "Backtest" else None)
+        request = make_request(series, window, specs, split, training, scaler, calendar=calendar,
+                               snapshot_folder=jobs.snapshot_folder, folds=int(folds) if mode == "Backtest" else None,
+                               label=st.session_state.get("dataset_label", series.name))
+        job = jobs.start(owner(), request, series)
         st.session_state["job_id"] = job.id
     except RnnkitError as error:
         show_error(error)

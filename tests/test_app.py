@@ -454,3 +454,53 @@ def test_served_app_settings_keep_the_first_page_fast_and_live_progress_reliable
                        if line.startswith("streamlit"))
     minimum = re.search(r">=\s*([\d.]+)", requirement).group(1)
     assert tuple(int(part) for part in minimum.split(".")) >= (1, 61)
+
+
+def _asked(tiny_series) -> dict:
+    from helpers import TINY_SPECS, TINY_TRAINING
+    from pages._shared import run_store
+    from rnnkit.request import make_request
+    from rnnkit.splits import SplitSpec
+    from rnnkit.windows.spec import WindowSpec
+
+    return make_request(tiny_series, WindowSpec(12), TINY_SPECS[1:], SplitSpec(train=0.6, val=0.2), TINY_TRAINING,
+                        statistical=False, snapshot_folder=run_store().series_folder, label="tiny").to_dict()
+
+
+def test_runs_page_runs_a_stored_run_again(tiny_result, tiny_series) -> None:
+    from pages._shared import run_store
+
+    run_id = run_store().start("tiny", "value", ["tiny_rnn"], {"request": _asked(tiny_series)}, owner=TESTER)
+    run_store().finish(run_id, tiny_result)
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = TESTER
+    test.run().switch_page("pages/runs.py").run()
+    test.button(key="run_again_button").click().run()
+    assert not test.exception and not test.error
+    job = wait_for_job(test)
+    assert job.status == "finished", job.error
+    assert run_store().record(job.run_id).params["request"] == run_store().record(run_id).params["request"]
+
+
+def test_train_page_shows_an_interrupted_job_and_runs_it_again(tiny_series) -> None:
+    import sqlite3
+
+    from pages._shared import job_manager, run_store
+    from rnnkit.jobqueue import INTERRUPTED_MESSAGE, JobQueue
+    from rnnkit.store import INDEX_FILE
+
+    queue = JobQueue(run_store())
+    lost = queue.submit(TESTER, "tiny", _asked(tiny_series))
+    queue.claim("a-server-that-was-killed")
+    with sqlite3.connect(run_store().root / INDEX_FILE) as db:
+        db.execute("UPDATE jobs SET heartbeat_at = heartbeat_at - 3600 WHERE id=?", (lost.id,))
+    assert job_manager().expire() == [lost.id]
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = TESTER
+    test.run().switch_page("pages/train.py").run()
+    assert not test.exception
+    assert INTERRUPTED_MESSAGE in text_of(test)
+    test.button(key=f"again_{lost.id}").click().run()
+    assert not test.exception
+    job = wait_for_job(test)
+    assert job.id != lost.id and job.status == "finished", job.error
