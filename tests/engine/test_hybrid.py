@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from rnnkit.hybrid import ErrorWindowSet, base_forecasts, error_data
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import ModelSpec, ModelSpecError
 from rnnkit.prepare import prepare
+from rnnkit.serialize import MODELS_DIR, read_result, write_result
 from rnnkit.splits import SplitSpec
 from rnnkit.statistical import rolling_forecasts
 from rnnkit.windows.spec import WindowSpec
@@ -36,7 +38,7 @@ def _series(test_shift: float = 0.0, rows: int = 120) -> TimeSeries:
     return load_series(io.BytesIO(frame.to_csv(index=False).encode()), name="tiny", target="value")
 
 
-def test_hybrid_predicts_the_statistical_forecast_plus_the_networks_error() -> None:
+def test_hybrid_predicts_the_statistical_forecast_plus_the_networks_error(tmp_path) -> None:
     series = _series()
     result = compare(series, WINDOW, [HYBRID], SPLIT, TINY_TRAINING)
     model = result.model("tiny_hybrid")
@@ -58,6 +60,17 @@ def test_hybrid_predicts_the_statistical_forecast_plus_the_networks_error() -> N
     forecast = model.forecast
     assert len(forecast) == 12 and np.isfinite(forecast["forecast"]).all()
     assert (forecast["lower"] <= forecast["forecast"]).all() and (forecast["forecast"] <= forecast["upper"]).all()
+
+    folder = tmp_path / "run"
+    folder.mkdir()
+    write_result(result, folder)  # a stored run keeps the hybrid's own predictions and forecast
+    stored = read_result(folder).model("tiny_hybrid")
+    assert stored.spec == HYBRID
+    np.testing.assert_allclose(stored.test_pred, model.test_pred, rtol=1e-6)
+    np.testing.assert_allclose(stored.forecast["forecast"], forecast["forecast"], rtol=1e-6)
+    reloaded = keras.saving.load_model(folder / MODELS_DIR / "tiny_hybrid.keras")  # the error network alone
+    np.testing.assert_allclose(compiled_predict(reloaded, prepared.test.arrays()[0]),
+                               compiled_predict(network, prepared.test.arrays()[0]), rtol=1e-5)
 
 
 def test_hybrid_validation_predictions_do_not_depend_on_the_test_part() -> None:
@@ -95,3 +108,11 @@ def test_hybrid_presets_are_listed_and_say_what_they_are() -> None:
         spec = PRESETS[name]
         assert spec.hybrid == base and spec.layer_summary.startswith(f"{base} + GRU(64)")
         assert ModelSpec.from_dict(spec.to_dict()) == spec
+
+
+def test_multi_step_hybrid_forecasts_its_horizon_directly() -> None:
+    spec = ModelSpec("tiny_theta_hybrid", cell="gru", units=(4,), hybrid="auto_theta")
+    result = compare(_series(), WindowSpec(lookback=12, horizon=3), [spec], SPLIT, TINY_TRAINING, statistical=False)
+    model = result.model("tiny_theta_hybrid")
+    assert model.test_pred.shape == (len(result.test_times), 3) and np.isfinite(model.test_pred).all()
+    assert list(model.forecast["step"]) == [1, 2, 3] and np.isfinite(model.forecast["forecast"]).all()
