@@ -12,6 +12,7 @@ import pytest
 from rnnkit.compare import compare
 from rnnkit.compiled_fit import compiled_predict
 from rnnkit.data.series import TimeSeries, load_series
+from rnnkit.errors import RnnkitError
 from rnnkit.hybrid import ErrorWindowSet, base_forecasts, error_data
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import ModelSpec, ModelSpecError
@@ -116,3 +117,15 @@ def test_multi_step_hybrid_forecasts_its_horizon_directly() -> None:
     model = result.model("tiny_theta_hybrid")
     assert model.test_pred.shape == (len(result.test_times), 3) and np.isfinite(model.test_pred).all()
     assert list(model.forecast["step"]) == [1, 2, 3] and np.isfinite(model.forecast["forecast"]).all()
+
+
+def test_a_hybrid_whose_base_cannot_run_is_refused_before_anything_trains(tiny_series) -> None:
+    from rnnkit.models.presets import PRESETS
+    from rnnkit.plan import plan_comparison
+    from rnnkit.request import make_request
+
+    request = make_request(tiny_series, WindowSpec(12), [PRESETS["hybrid_theta_gru"]],
+                           SplitSpec(train_rows=20, val_rows=20))
+    with pytest.raises(RnnkitError, match="hybrid_theta_gru.*cannot run on this split.*too few") as error:
+        plan_comparison(request)
+    assert "Drop the hybrid" in error.value.fix
