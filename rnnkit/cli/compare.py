@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from rnnkit.cli.common import EXIT_INTERRUPTED, add_source_arguments
+from rnnkit.cli.common import EXIT_INTERRUPTED, add_runner_arguments, add_source_arguments, runner_from_args
 from rnnkit.progress import CancelToken
 from rnnkit.windows.spec import WindowSpec
 
@@ -62,6 +62,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                          help="rolling-origin backtest: refit on an expanding window and score K test folds")
     compare.add_argument("--seed", type=int, default=42)
     compare.add_argument("--period", type=int, help="seasonal period in rows (default: from the frequency)")
+    add_runner_arguments(compare)
     compare.add_argument("--json", action="store_true", help="print the result as JSON")
     compare.add_argument("--no-save", action="store_true", help="do not store the run")
     compare.add_argument("--runs-dir", help="where runs are stored")
@@ -171,10 +172,10 @@ def run(args: argparse.Namespace) -> int:
         run_id = store.start(label, series.target, [s.name for s in specs], params)
     cancel = CancelToken()
     try:
-        with ctrl_c_cancels(cancel):
+        with ctrl_c_cancels(cancel), runner_from_args(args) as runner:
             result = compare(series, window, specs, split, training, args.scaler, period=args.period,
                              progress=None if args.json else _print_progress, cancel=cancel,
-                             statistical=not args.no_statistical)
+                             statistical=not args.no_statistical, runner=runner)
         if store is not None and run_id is not None:
             store.finish(run_id, result)
     except BaseException as error:
@@ -219,10 +220,10 @@ def _run_backtest(args: argparse.Namespace, series: TimeSeries, window: WindowSp
         run_id = store.start(f"{label} (backtest)", series.target, [s.name for s in specs], params)
     cancel = CancelToken()
     try:
-        with ctrl_c_cancels(cancel):
+        with ctrl_c_cancels(cancel), runner_from_args(args) as runner:
             result = backtest(series, window, specs, args.backtest, split, training, args.scaler,
                               period=args.period, progress=None if args.json else _print_progress, cancel=cancel,
-                              statistical=not args.no_statistical)
+                              statistical=not args.no_statistical, runner=runner)
         if store is not None and run_id is not None:
             if result.folds:
                 store.finish(run_id, result.as_result())

@@ -63,8 +63,9 @@ class Runner(ABC):
     def __enter__(self) -> Runner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        """Wait for the tasks after a normal exit; after an error (or Ctrl-C) cancel them instead."""
+        self.shutdown(wait=exc_type is None)
 
 
 def cancelled_future() -> Future[Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import os
 import pickle
+import signal
 import sys
 import threading
 import time
@@ -73,6 +74,8 @@ def _exit_with_parent(parent_pid: int) -> None:
 
 def worker_main(conn: Connection, cancel: Event, intra_op: int, preload: tuple[str, ...], parent_pid: int) -> None:
     """Entry point of a spawned worker: warm up, run one task, answer, exit."""
+    # Ctrl-C in a terminal reaches the whole process group: the parent turns it into a cancel, the worker ignores it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_threads(intra_op)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="rnnkit-parent-watch").start()
     for module in preload:
