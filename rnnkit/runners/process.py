@@ -37,7 +37,7 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from typing import Any, TypeVar
 
-from rnnkit.errors import WorkerLostError
+from rnnkit.errors import RnnkitError, WorkerLostError
 from rnnkit.progress import CancelToken
 from rnnkit.runners.base import Runner, cancel_future, cancelled_future, settle, with_remote_traceback
 from rnnkit.runners.worker import worker_main
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 #: modules a worker imports before it says it is ready, so a task never waits for them
 PRELOAD = ("tensorflow", "keras", "rnnkit.tasks", "rnnkit.compare", "rnnkit.ensemble")
 POLL_S = 0.2  # how often the dispatcher looks at cancel tokens when nothing else happens
+MAX_FAILED_STARTS = 3  # workers dying before they are ready, in a row, before queued tasks are failed
 SHUTDOWN_GRACE_S = 5.0  # how long cancelled running tasks get to answer before their process is terminated
 
 
@@ -92,6 +93,7 @@ class ProcessPoolRunner(Runner):
         self._pool: list[_Worker] = []
         self._ids = itertools.count()
         self._closing = False
+        self._failed_starts = 0  # workers in a row that died before they were ready
         self._abandon_at: float | None = None  # shutdown(wait=False): when to terminate what still runs
         self._wake_reader, self._wake_writer = self._context.Pipe(duplex=False)
         self._thread = threading.Thread(target=self._loop, daemon=True, name="rnnkit-process-pool")
@@ -110,6 +112,7 @@ class ProcessPoolRunner(Runner):
         with self._lock:
             if self._closing:
                 raise RuntimeError("cannot submit to a runner that was shut down")
+            self._failed_starts = min(self._failed_starts, MAX_FAILED_STARTS - 1)  # one more try per submit
             self._queue.append(_Job(next(self._ids), getattr(fn, "__qualname__", repr(fn)), payload, future,
                                     progress, cancel))
         self._wake()
@@ -205,6 +208,15 @@ class ProcessPoolRunner(Runner):
         """Keep ``workers`` idle processes (each running task's successor warming up), or only what is needed."""
         if self._closing:
             return
+        if self._failed_starts >= MAX_FAILED_STARTS:  # do not respawn forever: fail what waits, retry on submit
+            while self._queue:
+                job = self._queue.popleft()
+                if job.future.set_running_or_notify_cancel():
+                    settle(job.future, exception=WorkerLostError(
+                        f"Worker processes keep stopping before they are ready ({self._failed_starts} in a row).",
+                        "Check that `python -c 'import rnnkit.tasks'` works in this environment and that "
+                        "there is memory for the workers; or use --runner inline."))
+            return
         idle = sum(1 for w in self._pool if w.idle)
         busy = sum(1 for w in self._pool if w.job is not None)
         wanted = self._workers if self._spare else max(0, self._workers - busy)
@@ -224,12 +236,21 @@ class ProcessPoolRunner(Runner):
         """Every message waiting on the worker's pipe; a closed pipe means it exited (it answered, or it died)."""
         try:
             while worker.conn.poll():
-                self._handle(worker, worker.conn.recv())
+                data = worker.conn.recv_bytes()
+                try:
+                    message = pickle.loads(data)
+                except Exception as error:  # noqa: BLE001 - e.g. an exception class that cannot be rebuilt here
+                    message = ("error", RnnkitError(f"The worker's answer could not be read here: {error!r}.",
+                                                    "Return (and raise) plain picklable data from task functions."),
+                               "")
+                self._handle(worker, message)
             if worker.process.is_alive():
                 return
         except (EOFError, OSError):
             pass
         worker.process.join(timeout=1.0)
+        if not worker.ready and not worker.spent and worker.job is None:
+            self._failed_starts += 1  # it died before it was ready: a broken environment, or memory
         job = worker.job
         if job is not None:
             settle(job.future, exception=WorkerLostError(
@@ -243,7 +264,7 @@ class ProcessPoolRunner(Runner):
     def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind, job = message[0], worker.job
         if kind == "ready":
-            worker.ready = True
+            worker.ready, self._failed_starts = True, 0
         elif job is None:
             return
         elif kind == "progress":

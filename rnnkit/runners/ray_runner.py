@@ -283,6 +283,10 @@ class RayRunner(Runner):
                 f"{job.name} failed on the Ray cluster before it ran: {error}",
                 "Install the same rnnkit (and the task's module) on the cluster's workers."))
             return
+        except Exception as error:  # noqa: BLE001 - e.g. an answer that cannot be rebuilt here
+            settle(job.future, exception=RnnkitError(f"The answer of {job.name} could not be read here: {error!r}.",
+                                                     "Return (and raise) plain picklable data from task functions."))
+            return
         if answer[0] == "done":
             settle(job.future, result=answer[1])
         elif answer[0] == "error":

@@ -73,3 +73,14 @@ def started_at(task: Any, progress: Progress, cancel: CancelToken | None) -> tup
 def die(task: Any, progress: Progress, cancel: CancelToken | None) -> None:
     """Kill its own process, the way the out-of-memory killer would."""
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+class StubbornError(Exception):
+    """An exception that pickles but cannot be rebuilt from its pickle (its constructor wants two arguments)."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} {second}")
+
+
+def fail_stubbornly(task: Any, progress: Progress, cancel: CancelToken | None) -> None:
+    raise StubbornError("cannot", "rebuild")

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import contract_tasks as tasks
-from rnnkit.errors import SeriesTooShortError, WorkerLostError
+from rnnkit.errors import RnnkitError, SeriesTooShortError, WorkerLostError
 from rnnkit.progress import CancelToken
 from rnnkit.runners import InlineRunner, Runner
 from rnnkit.runners.process import ProcessPoolRunner
@@ -52,6 +52,13 @@ def test_exceptions_keep_type_and_message(runner: Runner) -> None:
     assert (caught.value.problem, caught.value.fix) == ("Only 3 rows.", "Use a shorter window.")
     with pytest.raises(ValueError, match="plain error"):
         runner.submit(tasks.fail, ValueError("plain error")).result(timeout=60)
+
+
+def test_an_answer_that_cannot_be_rebuilt_fails_only_its_task(runner: Runner) -> None:
+    expected = tasks.StubbornError if isinstance(runner, InlineRunner) else RnnkitError
+    with pytest.raises(expected):
+        runner.submit(tasks.fail_stubbornly, None).result(timeout=60)
+    assert runner.submit(tasks.echo, "fine").result(timeout=60) == "fine"
 
 
 def test_progress_arrives_in_order_in_the_caller(runner: Runner) -> None:
