@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import sys
 import threading
 import time
 import traceback
@@ -47,6 +48,7 @@ from typing import Any, TypeVar
 
 from rnnkit.errors import RnnkitError, WorkerLostError
 from rnnkit.progress import CancelToken
+from rnnkit.runners.worker import limit_threads
 from rnnkit.runners.base import Runner, cancel_future, cancelled_future, settle, with_remote_traceback
 
 R = TypeVar("R")
@@ -103,6 +105,8 @@ def _run_task(fn: Callable[..., Any], task: Any, task_id: int, queue: Any, board
     """The Ray task: run ``fn`` unless cancelled already; progress into the queue; the error as data."""
     import ray
 
+    if "tensorflow" not in sys.modules:  # the worker's first task: one CPU was declared, so one intra-op thread
+        limit_threads(1)
     if ray.get(board.is_cancelled.remote(task_id)):
         return ("not run",)
     queue.put((task_id, "started", None))
