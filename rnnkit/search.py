@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -265,12 +266,26 @@ def search(
             trial.set_user_attr("error", str(error))
             raise
 
+    if remote:
+        _serialise_asks(study)
     study.optimize(guarded, n_trials=n_trials, timeout=budget_s, catch=(RnnkitError, TrialFailed),
                    callbacks=[after_trial], n_jobs=runner.capacity if remote and runner is not None else 1)
     elapsed = time.time() - start
     status = (SearchStatus.CANCELLED if cancelled or cancel.cancelled else
               SearchStatus.OUT_OF_TIME if time.time() >= deadline or n_trials is None else SearchStatus.FINISHED)
     return _result(study, window, base, status, elapsed, budget_s, name, storage)
+
+
+def _serialise_asks(study: optuna.Study) -> None:
+    """One ``ask`` at a time: Optuna's threads (``n_jobs`` > 1) pop an enqueued trial without a lock, and two
+    threads were seen running the defaults trial twice (two trials recorded instead of three)."""
+    ask, lock = study.ask, threading.Lock()
+
+    def locked(*args: Any, **kwargs: Any) -> optuna.Trial:
+        with lock:
+            return ask(*args, **kwargs)
+
+    study.ask = locked  # type: ignore[method-assign]
 
 
 def shared_storage() -> str:

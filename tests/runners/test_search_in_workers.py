@@ -30,4 +30,6 @@ def test_trials_run_in_workers_and_report_to_one_shared_study(tiny_series: TimeS
     # every epoch's validation loss reached the study from the worker (what pruning decides on)
     assert all(len(t.intermediate_values) == t.user_attrs["epochs"] for t in complete)
     assert result.best is not None and result.best_val_rmse == min(t.value for t in complete)
+    # each trial ran once: the defaults trial (enqueued) was not popped by two threads at once
+    assert sorted(e.trial for e in events if e.kind == "started") == [0, 1, 2]
     assert sorted(e.trial for e in events if e.kind == "finished") == [0, 1, 2]
