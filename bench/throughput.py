@@ -72,6 +72,7 @@ SMALL_WINDOW = WindowSpec(lookback=48, step=1, delay=0, horizon=1)
 SMALL_TRAINING = TrainingConfig(epochs=3, batch_size=32, seed=1, early_stopping=False)
 USERS = 5
 MEMORY_JOBS = 20
+MEMORY_TRAINING = TrainingConfig(epochs=2, batch_size=32, seed=1, early_stopping=False)  # one GRU(32) a job
 
 
 # --- data ---------------------------------------------------------------------------------------------------
@@ -179,6 +180,7 @@ def case_a(rounds: int) -> dict[str, Any]:
     inline, pool = InlineRunner(), process_pool()
     warm_s = {"inline": warm(inline, folder), "process": warm(pool, folder)}
     seconds: dict[str, list[float]] = {"inline": [], "process": []}
+    training: dict[str, list[dict[str, float]]] = {"inline": [], "process": []}  # each model's own fit time
     loads = [load_average()]
     for i in range(rounds):
         order = ("inline", "process") if i % 2 == 0 else ("process", "inline")
@@ -187,6 +189,7 @@ def case_a(rounds: int) -> dict[str, Any]:
             result = run_request(request, inline if name == "inline" else pool)
             seconds[name].append(time.perf_counter() - start)
             assert set(BIG_MODELS) <= set(result.metrics.index), result.metrics.index
+            training[name].append({m.name: round(m.train_seconds, 1) for m in result.models})
             print(f"  (a) {name:8} {seconds[name][-1]:6.1f} s", flush=True)
             if name == "process":
                 time.sleep(6)  # let the spares finish importing TensorFlow, as they would between users
@@ -197,7 +200,7 @@ def case_a(rounds: int) -> dict[str, Any]:
     return {"data": source, "rows": len(series), "columns": 1 + len(series.inputs), "models": list(BIG_MODELS),
             "window": {"lookback": BIG_WINDOW.lookback, "delay": BIG_WINDOW.delay}, "epochs": BIG_TRAINING.epochs,
             "windows": counts, "workers": WORKERS, "seconds": {k: [round(s, 1) for s in v] for k, v in seconds.items()},
-            "best_s": {k: round(v, 1) for k, v in best.items()},
+            "best_s": {k: round(v, 1) for k, v in best.items()}, "train_seconds": training,
             "warm_up_s": {k: round(v, 1) for k, v in warm_s.items()},
             "speedup": round(best["inline"] / best["process"], 2), "target_speedup": 1.7, "load_average": loads}
 
@@ -258,7 +261,8 @@ def memory_child(runner_name: str, jobs: int) -> None:
         runner = InlineRunner() if runner_name == "inline" else process_pool()
         manager = JobManager(store, runner)
         owner = new_token()
-        request = small_request(small_series(7), store.series_folder)
+        request = make_request(small_series(7), SMALL_WINDOW, [PRESETS["jena_gru"]], SplitSpec(), MEMORY_TRAINING,
+                               snapshot_folder=store.series_folder, statistical=False)
         before = rss_mb()
         after: list[float] = []
         for _ in range(jobs):
@@ -434,6 +438,7 @@ def main() -> None:
             result[key] = step()
     result["settings"] = {"small_models": list(SMALL_MODELS), "small_window": SMALL_WINDOW.lookback,
                           "small_epochs": SMALL_TRAINING.epochs, "small_rows": 1_500, "users": USERS,
+                          "memory_job": f"jena_gru, {MEMORY_TRAINING.epochs} epochs",
                           "workers": WORKERS}
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "load_average_end": load_average()}
