@@ -72,14 +72,30 @@ def plan_comparison(request: ComparisonRequest, series: TimeSeries | None = None
     series = load_series(request.series) if series is None else series
     if request.calendar and not series.extras.get("calendar"):
         series = with_calendar_features(series)
-    bounds, _ = plan_windows(series, request.window, request.split)  # window × split, before any work
+    bounds, counts = plan_windows(series, request.window, request.split)  # window × split, before any work
     check_period(request.period, bounds.train_stop)
+    _check_hybrids(request, series, bounds.train_stop, max(counts["val"], counts["test"]))
     if request.folds is None:
         units: tuple[Unit, ...] = (Unit(None, series, request.split, request.forecast),)
         return ComparisonPlan(request, series, units, None)
     folds = tuple(plan_folds(series, request.window, request.split, request.folds))
     units = tuple(_fold_unit(series, plan, request) for plan in folds)
     return ComparisonPlan(request, series, units, folds)
+
+
+def _check_hybrids(request: ComparisonRequest, series: TimeSeries, train_rows: int, anchors: int) -> None:
+    """Refuse hybrid models whose statistical base cannot run on this split, before anything is queued."""
+    from rnnkit.compare import resolve_period
+    from rnnkit.statistical import skip_reasons
+
+    period = resolve_period(request.period, series.report.frequency, train_rows)
+    reasons = skip_reasons(train_rows, anchors, period)
+    for spec in request.models:
+        if spec.hybrid is not None and spec.hybrid in reasons:
+            raise RnnkitError(f"The hybrid model {spec.name!r} cannot run on this split: for its {spec.hybrid} "
+                              f"base, {reasons[spec.hybrid].removeprefix('skipped to bound its cost: ')}.",
+                              "Drop the hybrid from this comparison, or use a longer training part or a shorter "
+                              "validation and test part.")
 
 
 def _fold_unit(series: TimeSeries, plan: FoldPlan, request: ComparisonRequest) -> Unit:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.progress import CancelToken
+from rnnkit.runners.base import Runner
 from rnnkit.scaling import ScalerKind
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
@@ -157,6 +158,7 @@ def search(
     cancel: CancelToken | None = None,
     storage: str | None = None,
     study_name: str | None = None,
+    runner: Runner | None = None,
 ) -> SearchResult:
     """Search model, optimiser and window settings for ``budget_s`` seconds, scoring trials on validation only.
 
@@ -173,6 +175,10 @@ def search(
         storage: an Optuna storage URL such as ``"sqlite:///study.db"``: calls (and processes) that share
             it continue one study.
         study_name: the study in ``storage``; by default it is named after the series, target and task.
+        runner: where trials train (:mod:`rnnkit.runners`). With ``None`` or the inline runner they run
+            one after another in this process; with a process pool or Ray, ``runner.capacity`` trials
+            run at once, each in a worker that reports to and prunes through the shared study (an
+            SQLite file in a temporary folder when ``storage`` is not given).
     """
     import optuna
 
@@ -184,6 +190,9 @@ def search(
                           "number of trials open and let the budget decide.")
     _require_validation(series, window, split)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    remote = runner is not None and runner.name != "inline"
+    if remote and storage is None:
+        storage = shared_storage()  # workers report to the study through it
     name = study_name or default_study_name(series, window)
     study = optuna.create_study(storage=storage, study_name=name, direction="minimize", load_if_exists=True,
                                 pruner=optuna.pruners.MedianPruner(PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS))
@@ -218,7 +227,12 @@ def search(
             return trial.should_prune()
 
         task = TrialTask(series, window, split, scaling, base, params, deadline)
-        outcome = run_trial(task, report=report, cancel=cancel)
+        if remote:
+            assert runner is not None and storage is not None
+            shared = SharedTrialTask(task, storage, name, trial._trial_id)
+            outcome = runner.submit(run_shared_trial, shared, None, cancel).result()
+        else:
+            outcome = run_trial(task, report=report, cancel=cancel)
         trial.set_user_attr("seconds", outcome.seconds)
         trial.set_user_attr("epochs", outcome.epochs_run)
         trial.set_user_attr("lookback", outcome.candidate.window.lookback)
@@ -252,11 +266,46 @@ def search(
             raise
 
     study.optimize(guarded, n_trials=n_trials, timeout=budget_s, catch=(RnnkitError, TrialFailed),
-                   callbacks=[after_trial])
+                   callbacks=[after_trial], n_jobs=runner.capacity if remote and runner is not None else 1)
     elapsed = time.time() - start
     status = (SearchStatus.CANCELLED if cancelled or cancel.cancelled else
               SearchStatus.OUT_OF_TIME if time.time() >= deadline or n_trials is None else SearchStatus.FINISHED)
     return _result(study, window, base, status, elapsed, budget_s, name, storage)
+
+
+def shared_storage() -> str:
+    """A fresh SQLite study file that trials in other processes can share."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="rnnkit-search-")
+    return f"sqlite:///{folder}/study.db"
+
+
+@dataclass(frozen=True)
+class SharedTrialTask:
+    """A trial to run in a worker process: it reports and prunes through the study in ``storage``."""
+
+    task: TrialTask
+    storage: str
+    study_name: str
+    trial_id: int
+
+
+def run_shared_trial(shared: SharedTrialTask, progress: Callable[[Any], None] | None,
+                     cancel: CancelToken | None) -> TrialOutcome:
+    """:func:`run_trial` in a worker: epoch losses go to the shared study, which decides on pruning."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name=shared.study_name, storage=shared.storage,
+                              pruner=optuna.pruners.MedianPruner(PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS))
+    trial = optuna.trial.Trial(study, shared.trial_id)
+
+    def report(epoch: int, val_loss: float) -> bool:
+        trial.report(val_loss, epoch)
+        return trial.should_prune()
+
+    return run_trial(shared.task, report=report, cancel=cancel)
 
 
 class TrialFailed(Exception):

@@ -108,9 +108,12 @@ class SearchRegistry:
     def _run(job: SearchJob, series: TimeSeries, window: WindowSpec, split: SplitSpec, budget_s: float,
              n_trials: int | None, base: TrainingConfig, scaling: ScalerKind, seed: int,
              training_lock: threading.Lock | None) -> None:
+        from rnnkit.runners import default_runner
         from rnnkit.search import search
 
-        with training_lock or threading.Lock():
+        runner = default_runner()  # trials train in worker processes unless the runner is inline
+        in_process = runner.name == "inline"
+        with (training_lock if training_lock is not None and in_process else threading.Lock()):
             if job.cancel.cancelled:
                 job.status = "cancelled"
                 return
@@ -118,7 +121,7 @@ class SearchRegistry:
             job.running_since = time.time()
             try:
                 job.result = search(series, window, split, budget_s, n_trials, base, scaling, seed,
-                                    progress=job.on_event, cancel=job.cancel)
+                                    progress=job.on_event, cancel=job.cancel, runner=runner)
                 job.status = str(job.result.status)
             except Exception as error:  # noqa: BLE001 -- reported to the user; the server keeps running
                 job.error = describe_error(error)

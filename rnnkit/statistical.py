@@ -154,6 +154,21 @@ def forecast_ahead(values: np.ndarray, steps: int, period: int | None, level: fl
     return out
 
 
+def fit_recent(name: str, values: np.ndarray, period: int | None) -> Any:
+    """Model ``name`` fitted on the last :data:`HISTORY_ROWS` rows of ``values``, as :func:`forecast_ahead` fits it."""
+    history = values[max(0, len(values) - HISTORY_ROWS):]
+    with _silenced():
+        return _fit(_factories(period, len(history))[name](), history)
+
+
+def forward_mean(fitted: Any, values: np.ndarray, steps: int) -> np.ndarray:
+    """A fitted model's point forecast for the ``steps`` rows after ``values`` (its recent rows, no refit)."""
+    with _silenced():
+        output = fitted.forward(y=np.ascontiguousarray(values[max(0, len(values) - HISTORY_ROWS):],
+                                                       dtype=np.float64), h=steps)
+    return np.asarray(output["mean"], dtype=np.float64)
+
+
 def _fit(model: Any, y: np.ndarray) -> Any:
     """``model.fit(y)`` on a contiguous float array."""
     return model.fit(np.ascontiguousarray(y, dtype=np.float64))

@@ -83,8 +83,16 @@ def run_model_task(task: ModelTask, progress: Callable[[ProgressEvent], None] | 
         def report(event: ProgressEvent) -> None:
             progress(dataclasses.replace(event, fold=unit.fold))
 
-    trained = train_spec(task.spec, prepared, request.training, report, cancel, task.index, task.n_models)
-    result = score_model(trained, prepared, request.interval, request.forecast_steps, period, unit.forecast)
+    if task.spec.hybrid:  # a statistical forecast plus a network trained on its errors (rnnkit.hybrid)
+        from rnnkit.hybrid import score_hybrid, train_hybrid
+
+        trained, base = train_hybrid(task.spec, prepared, period, request.training, report, cancel, task.index,
+                                     task.n_models)
+        result = score_hybrid(trained, base, prepared, request.interval, request.forecast_steps, period,
+                              unit.forecast)
+    else:
+        trained = train_spec(task.spec, prepared, request.training, report, cancel, task.index, task.n_models)
+        result = score_model(trained, prepared, request.interval, request.forecast_steps, period, unit.forecast)
     if trained.epochs_run == 0:
         result.model = None
         return result

@@ -42,6 +42,12 @@ PRESETS: dict[str, ModelSpec] = {
         ModelSpec("tuned_lstm", cell="lstm", units=(64,), residual=True,
                   description="rnnkit's tuned LSTM: LSTM(64) → Dense(horizon) plus the last input value, so "
                               "it learns the change; best with calendar features and early stopping."),
+        ModelSpec("hybrid_ets_gru", cell="gru", units=(64,), hybrid="auto_ets",
+                  description="A hybrid in the spirit of the M4 winner: AutoETS forecasts, and a GRU(64) → "
+                              "Dense(horizon) learns AutoETS's errors and corrects them."),
+        ModelSpec("hybrid_theta_gru", cell="gru", units=(64,), hybrid="auto_theta",
+                  description="AutoTheta forecasts, and a GRU(64) → Dense(horizon) learns AutoTheta's errors "
+                              "and corrects them."),
     )
 }
 

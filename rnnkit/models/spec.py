@@ -9,6 +9,8 @@ from rnnkit.errors import RnnkitError
 
 CELLS: dict[str, str] = {"simple_rnn": "SimpleRNN", "lstm": "LSTM", "gru": "GRU"}
 HEADS: tuple[str, ...] = ("dense", "time_distributed")
+#: Statistical models a hybrid can be built on (see :mod:`rnnkit.hybrid`); AutoARIMA's search is too slow.
+HYBRID_BASES: tuple[str, ...] = ("auto_ets", "auto_theta")
 ACTIVATIONS: tuple[str, ...] = ("tanh", "relu", "sigmoid", "linear")
 MAX_UNITS = 1024
 MAX_LAYERS = 8
@@ -49,6 +51,10 @@ class ModelSpec:
             network learns the change from it (helps trending series).
         ensemble: train this many independently seeded copies and predict their mean
             (a seed ensemble: steadier than one network, at that many times the cost).
+        hybrid: a statistical model (``"auto_ets"`` or ``"auto_theta"``) whose forecast the
+            network corrects: it learns that model's errors, and predicts its forecast plus
+            the learnt error (see :mod:`rnnkit.hybrid`). The saved ``.keras`` file of a
+            hybrid is the error network alone, in units of the training errors' spread.
         description: what the configuration is and where it comes from.
     """
 
@@ -66,6 +72,7 @@ class ModelSpec:
     horizon: int | None = None
     residual: bool = False
     ensemble: int = 1
+    hybrid: str | None = None
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +109,8 @@ class ModelSpec:
         if self.residual and self.head == "time_distributed":
             raise ModelSpecError(f"Model {self.name!r} combines a residual connection with a time-distributed head.",
                                  "Use the residual connection with the dense head only.")
+        if self.hybrid is not None:
+            _check_hybrid(self)
         if self.head == "time_distributed" and self.horizon not in (None, 1):
             raise ModelSpecError(f"Model {self.name!r} has a time-distributed head and horizon {self.horizon}.",
                                  "A time-distributed head predicts one step per input step: use horizon 1.")
@@ -123,6 +132,8 @@ class ModelSpec:
         if self.residual:
             head += " + last value"
         ensemble = f"mean of {self.ensemble} seeded copies of " if self.ensemble > 1 else ""
+        if self.hybrid:
+            return f"{self.hybrid} + {ensemble}{layers} → {head} on its errors"
         return f"{ensemble}{layers} → {head}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,6 +142,18 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelSpec:
         return cls(**{**values, "units": tuple(values.get("units", (32,)))})
+
+
+def _check_hybrid(spec: ModelSpec) -> None:
+    """A hybrid needs a known statistical base and a dense head that predicts errors, not levels."""
+    _choice("hybrid", spec.hybrid or "", HYBRID_BASES)
+    if spec.head != "dense":
+        raise ModelSpecError(f"Hybrid model {spec.name!r} has a time-distributed head.",
+                             "Use the dense head for a hybrid: it predicts the statistical model's errors.")
+    if spec.residual:
+        raise ModelSpecError(f"Hybrid model {spec.name!r} also adds the last input value to its output.",
+                             "Turn the residual connection off: a hybrid predicts the statistical model's errors, "
+                             "and the statistical forecast already carries the level.")
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

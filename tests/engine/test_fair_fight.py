@@ -172,7 +172,12 @@ def test_defaults_follow_the_season_and_the_data_size(tiny_series) -> None:
     defaults = suggest_defaults(tiny_series)
     assert defaults.window == WindowSpec(24) and defaults.calendar
     assert defaults.training.epochs == 200 and defaults.training.reduce_lr
-    assert defaults.models == ("tuned_gru", "tuned_lstm") and len(defaults.reasons) == 5
+    assert defaults.models[:2] == ("tuned_gru", "tuned_lstm") and len(defaults.reasons) == 5
+    # the AutoTheta hybrid joins where its base can roll over every validation and test window, not beyond
+    assert defaults.models[2:] == ("hybrid_theta_gru",) and "hybrid_theta_gru" in defaults.reasons[-1]
+    short_training = suggest_defaults(tiny_series, None, SplitSpec(train_rows=25, val_rows=20))
+    assert short_training.models == ("tuned_gru", "tuned_lstm")  # 25 rows: too few for AutoTheta's two seasons
+    assert "cannot run" in short_training.reasons[-1]
     kept = suggest_defaults(tiny_series, WindowSpec(15, delay=2, horizon=3), SplitSpec(train_rows=100, val_rows=20))
     assert (kept.window.delay, kept.window.horizon, kept.split.train_rows) == (2, 3, 100)
 
