@@ -82,3 +82,7 @@ class DatasetUnavailableError(RnnkitError):
 
 class UnknownDatasetError(RnnkitError):
     """A dataset key that is not in the registry."""
+
+
+class WorkerLostError(RnnkitError):
+    """The process (or cluster worker) running a task stopped before answering: killed, out of memory, shut down."""

@@ -24,6 +24,12 @@ def test_dev_extra_matches_requirements_dev_txt() -> None:
     assert project["project"]["optional-dependencies"]["dev"] == requirement_lines("requirements-dev.txt")
 
 
+def test_ray_extra_matches_requirements_ray_txt() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["optional-dependencies"]["ray"] == requirement_lines("requirements-ray.txt")
+    assert "ray" not in (ROOT / "requirements.txt").read_text()  # the README's install stays without Ray
+
+
 def test_no_script_patches_sys_path() -> None:
     scripts = [*ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/*.py"), *ROOT.glob("pages/*.py"), ROOT / "app.py"]
     patched = [str(p.relative_to(ROOT)) for p in scripts if "sys.path." + "insert" in p.read_text()]

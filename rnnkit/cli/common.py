@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import errno
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from rnnkit.errors import RnnkitError
+
+if TYPE_CHECKING:
+    from rnnkit.runners import Runner
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for a process stopped by Ctrl-C (128 + SIGINT)
@@ -46,3 +49,21 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> argparse._MutuallyE
     parser.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
                         help="largest share of rows that filling gaps may invent (default 0.2)")
     return source
+
+
+def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the models train: shared by the commands that train."""
+    from rnnkit.runners import RUNNER_NAMES
+
+    parser.add_argument("--runner", choices=RUNNER_NAMES,
+                        help="inline (this process), process (worker processes, the default) or ray "
+                             "(RNNKIT_RAY_ADDRESS, default auto); default: RNNKIT_RUNNER or process")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="models trained at the same time (default: RNNKIT_WORKERS or the number of cores)")
+
+
+def runner_from_args(args: argparse.Namespace) -> Runner:
+    """The runner the flags (or the environment) ask for; the caller shuts it down."""
+    from rnnkit.runners import make_runner
+
+    return make_runner(args.runner, args.workers)

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from rnnkit.cli.common import EXIT_INTERRUPTED, add_source_arguments
+from rnnkit.cli.common import EXIT_INTERRUPTED, add_runner_arguments, add_source_arguments, runner_from_args
 from rnnkit.progress import CancelToken
 from rnnkit.windows.spec import WindowSpec
 
@@ -65,6 +65,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                          help="rolling-origin backtest: refit on an expanding window and score K test folds")
     compare.add_argument("--seed", type=int, default=42)
     compare.add_argument("--period", type=int, help="seasonal period in rows (default: from the frequency)")
+    add_runner_arguments(compare)
     compare.add_argument("--json", action="store_true", help="print the result as JSON")
     compare.add_argument("--no-save", action="store_true", help="do not store the run")
     compare.add_argument("--runs-dir", help="where runs are stored")
@@ -177,10 +178,10 @@ def run(args: argparse.Namespace) -> int:
         run_id = store.start(label, series.target, [s.name for s in specs], params)
     cancel = CancelToken()
     try:
-        with ctrl_c_cancels(cancel), _alive(store, run_id):
+        with ctrl_c_cancels(cancel), _alive(store, run_id), runner_from_args(args) as runner:
             result = compare(series, window, specs, split, training, args.scaler, period=args.period,
                              progress=None if args.json else _print_progress, cancel=cancel,
-                             statistical=not args.no_statistical)
+                             statistical=not args.no_statistical, runner=runner)
         if store is not None and run_id is not None:
             store.finish(run_id, result)
     except BaseException as error:
@@ -225,7 +226,6 @@ def _run_again(args: argparse.Namespace) -> int:
     from rnnkit.errors import RnnkitError
     from rnnkit.execute import run_request
     from rnnkit.request import ComparisonRequest
-    from rnnkit.runners import default_runner
     from rnnkit.serialize import config_dict
     from rnnkit.store import RunStore
     from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
@@ -244,8 +244,9 @@ def _run_again(args: argparse.Namespace) -> int:
         run_id = store.start(record.dataset, record.target, [m.name for m in request.models], params)
     cancel = CancelToken()
     try:
-        with ctrl_c_cancels(cancel), _alive(None if args.no_save else store, run_id):
-            result = run_request(request, default_runner(), None if args.json else _print_progress, cancel,
+        with ctrl_c_cancels(cancel), _alive(None if args.no_save else store, run_id), \
+                runner_from_args(args) as runner:
+            result = run_request(request, runner, None if args.json else _print_progress, cancel,
                                  model_dir=None if run_id is None else str(store.work_dir(run_id)))
         if run_id is not None:
             store.finish(run_id, result)
@@ -293,10 +294,10 @@ def _run_backtest(args: argparse.Namespace, series: TimeSeries, window: WindowSp
         run_id = store.start(f"{label} (backtest)", series.target, [s.name for s in specs], params)
     cancel = CancelToken()
     try:
-        with ctrl_c_cancels(cancel), _alive(store, run_id):
+        with ctrl_c_cancels(cancel), _alive(store, run_id), runner_from_args(args) as runner:
             result = backtest(series, window, specs, args.backtest, split, training, args.scaler,
                               period=args.period, progress=None if args.json else _print_progress, cancel=cancel,
-                              statistical=not args.no_statistical)
+                              statistical=not args.no_statistical, runner=runner)
         if store is not None and run_id is not None:
             if result.folds:
                 store.finish(run_id, result.as_result())

@@ -12,11 +12,12 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rnnkit.cli.common import EXIT_INTERRUPTED, add_source_arguments
+from rnnkit.cli.common import EXIT_INTERRUPTED, add_runner_arguments, add_source_arguments, runner_from_args
 from rnnkit.progress import CancelToken
 
 if TYPE_CHECKING:
     from rnnkit.results import ComparisonResult
+    from rnnkit.runners.base import Runner
     from rnnkit.data.series import TimeSeries
     from rnnkit.search import SearchEvent, SearchResult
     from rnnkit.splits import SplitSpec
@@ -26,6 +27,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     search = commands.add_parser("search", help="search model and training settings on the validation part, "
                                                "within a time budget")
     add_source_arguments(search)
+    add_runner_arguments(search)
     search.add_argument("--train", type=float, help="training fraction (default: the dataset's split or 0.7)")
     search.add_argument("--val", type=float, help="validation fraction (default 0.15)")
     search.add_argument("--test-start", help="first date of the test part (YYYY-MM-DD), instead of fractions")
@@ -83,13 +85,13 @@ def run(args: argparse.Namespace) -> int:
     overrides = {"epochs": args.epochs, "patience": args.patience, "seed": args.seed}
     base = replace(defaults.training, **{k: v for k, v in overrides.items() if v is not None})
     cancel = CancelToken()
-    with ctrl_c_cancels(cancel):
+    with ctrl_c_cancels(cancel), runner_from_args(args) as runner:
         result = search(series, defaults.window, split, args.budget, args.trials, base, args.scaler, args.seed,
                         progress=None if args.json else _print_event, cancel=cancel, storage=args.storage,
-                        study_name=args.study)
-    comparison = None
-    if args.then_compare and result.best is not None and not cancel.cancelled:
-        comparison = _compare(args, series, split, result, cancel, defaults.models)
+                        study_name=args.study, runner=runner)
+        comparison = None
+        if args.then_compare and result.best is not None and not cancel.cancelled:
+            comparison = _compare(args, series, split, result, cancel, defaults.models, runner)
     if args.json:
         payload: dict[str, object] = {
             "status": str(result.status), "study": result.study_name, "elapsed_s": result.elapsed_s,
@@ -135,7 +137,7 @@ def _print_result(args: argparse.Namespace, result: SearchResult) -> None:
 
 
 def _compare(args: argparse.Namespace, series: TimeSeries, split: SplitSpec, result: SearchResult,
-             cancel: CancelToken, default_models: tuple[str, ...]) -> ComparisonResult:
+             cancel: CancelToken, default_models: tuple[str, ...], runner: Runner) -> ComparisonResult:
     """The searched model with the default models, all on the searched window and training settings."""
     from rnnkit.cli.compare import _print_progress, ctrl_c_cancels
     from rnnkit.compare import compare
@@ -152,7 +154,7 @@ def _compare(args: argparse.Namespace, series: TimeSeries, split: SplitSpec, res
               f"window (lookback {result.best.window.lookback}) and training settings.", file=sys.stderr)
     with ctrl_c_cancels(cancel):
         return compare(series, result.best.window, specs, split, result.best.training, args.scaler,
-                       progress=None if args.json else _print_progress, cancel=cancel)
+                       progress=None if args.json else _print_progress, cancel=cancel, runner=runner)
 
 
 def _print_comparison(comparison: ComparisonResult) -> None:

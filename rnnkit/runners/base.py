@@ -63,8 +63,9 @@ class Runner(ABC):
     def __enter__(self) -> Runner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        """Wait for the tasks after a normal exit; after an error (or Ctrl-C) cancel them instead."""
+        self.shutdown(wait=exc_type is None)
 
 
 def cancelled_future() -> Future[Any]:
@@ -73,3 +74,35 @@ def cancelled_future() -> Future[Any]:
     future.cancel()
     future.set_running_or_notify_cancel()
     return future
+
+
+def cancel_future(future: Future[Any]) -> None:
+    """Cancel a future that has not started and wake whoever waits on it (``Future.cancel`` alone does not)."""
+    if future.cancel():
+        try:
+            future.set_running_or_notify_cancel()
+        except RuntimeError:  # waiters were told already
+            pass
+
+
+def settle(future: Future[Any], result: Any = None, exception: BaseException | None = None) -> None:
+    """Give ``future`` its result or exception, unless it is cancelled or settled already."""
+    if future.done():
+        return
+    if exception is not None:
+        future.set_exception(exception)
+    else:
+        future.set_result(result)
+
+
+class RemoteTraceback(Exception):
+    """A worker's traceback text, chained under the re-raised exception (as ``concurrent.futures`` does)."""
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.args[0]}"""'
+
+
+def with_remote_traceback(error: BaseException, text: str) -> BaseException:
+    """``error`` with the worker's traceback as its cause, so a log shows where it really happened."""
+    error.__cause__ = RemoteTraceback(text)
+    return error

@@ -1,0 +1,86 @@
+"""Tiny module-level tasks for the runner contract tests; spawned workers and Ray workers import this module."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rnnkit.progress import CancelToken
+
+Progress = Callable[[Any], None] | None
+
+
+def echo(task: Any, progress: Progress, cancel: CancelToken | None) -> Any:
+    """The task itself, back."""
+    return task
+
+
+def fail(task: BaseException, progress: Progress, cancel: CancelToken | None) -> None:
+    """Raise the exception it was given."""
+    raise task
+
+
+def count(task: int, progress: Progress, cancel: CancelToken | None) -> int:
+    """Report 0 .. task-1, in order, then return how many."""
+    for i in range(task):
+        if progress is not None:
+            progress(i)
+    return task
+
+
+def wait_for_cancel(task: float, progress: Progress, cancel: CancelToken | None) -> tuple[bool, float]:
+    """Say started, then poll the token for up to ``task`` seconds: (whether it turned true, when it was seen)."""
+    if progress is not None:
+        progress("started")
+    deadline = time.time() + task
+    while time.time() < deadline:
+        if cancel is not None and cancel.cancelled:
+            return True, time.time()
+        time.sleep(0.01)
+    return False, time.time()
+
+
+def touch(task: str, progress: Progress, cancel: CancelToken | None) -> str:
+    """Create the file ``task``: proof that the task ran."""
+    Path(task).write_text("ran")
+    return task
+
+
+def block_until(task: str, progress: Progress, cancel: CancelToken | None) -> str:
+    """Wait (up to a minute) until the file ``task`` exists."""
+    deadline = time.time() + 60
+    while not Path(task).exists() and time.time() < deadline:
+        time.sleep(0.02)
+    return task
+
+
+def nap(task: float, progress: Progress, cancel: CancelToken | None) -> tuple[float, float]:
+    """Sleep ``task`` seconds: (start, end) wall times."""
+    start = time.time()
+    time.sleep(task)
+    return start, time.time()
+
+
+def started_at(task: Any, progress: Progress, cancel: CancelToken | None) -> tuple[float, int]:
+    """When it started (wall time) and in which process."""
+    return time.time(), os.getpid()
+
+
+def die(task: Any, progress: Progress, cancel: CancelToken | None) -> None:
+    """Kill its own process, the way the out-of-memory killer would."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+class StubbornError(Exception):
+    """An exception that pickles but cannot be rebuilt from its pickle (its constructor wants two arguments)."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} {second}")
+
+
+def fail_stubbornly(task: Any, progress: Progress, cancel: CancelToken | None) -> None:
+    raise StubbornError("cannot", "rebuild")

@@ -1,0 +1,146 @@
+"""The runner contract (rnnkit/runners/base.py), checked the same way for every runner."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import wait
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import contract_tasks as tasks
+from rnnkit.errors import RnnkitError, SeriesTooShortError, WorkerLostError
+from rnnkit.progress import CancelToken
+from rnnkit.runners import InlineRunner, Runner
+from rnnkit.runners.process import ProcessPoolRunner
+
+
+def children() -> set[int]:
+    """The process ids of this process's live children, less multiprocessing's resource tracker."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0")) == os.getpid() and b"resource_tracker" not in cmdline \
+                and not fields.get("State", "").startswith("Z"):
+            found.add(int(status.parent.name))
+    return found
+
+
+def needs_workers(runner: Runner) -> None:
+    if isinstance(runner, InlineRunner):
+        pytest.skip("the inline runner runs each task in submit, one at a time")
+
+
+def test_results_come_back(runner: Runner) -> None:
+    value = {"numbers": np.arange(5.0), "text": "é", "nested": [1, (2, 3)]}
+    result = runner.submit(tasks.echo, value).result(timeout=60)
+    assert result["text"] == "é" and result["nested"] == [1, (2, 3)]
+    np.testing.assert_array_equal(result["numbers"], np.arange(5.0))
+
+
+def test_exceptions_keep_type_and_message(runner: Runner) -> None:
+    with pytest.raises(SeriesTooShortError) as caught:
+        runner.submit(tasks.fail, SeriesTooShortError("Only 3 rows.", "Use a shorter window.")).result(timeout=60)
+    assert (caught.value.problem, caught.value.fix) == ("Only 3 rows.", "Use a shorter window.")
+    with pytest.raises(ValueError, match="plain error"):
+        runner.submit(tasks.fail, ValueError("plain error")).result(timeout=60)
+
+
+def test_an_answer_that_cannot_be_rebuilt_fails_only_its_task(runner: Runner) -> None:
+    expected = tasks.StubbornError if isinstance(runner, InlineRunner) else RnnkitError
+    with pytest.raises(expected):
+        runner.submit(tasks.fail_stubbornly, None).result(timeout=60)
+    assert runner.submit(tasks.echo, "fine").result(timeout=60) == "fine"
+
+
+def test_progress_arrives_in_order_in_the_caller(runner: Runner) -> None:
+    seen: list[tuple[Any, int]] = []
+    future = runner.submit(tasks.count, 200, lambda event: seen.append((event, threading.get_ident())))
+    assert future.result(timeout=60) == 200
+    assert [event for event, _ in seen] == list(range(200))  # all delivered by the time the result is
+
+
+def test_cancel_reaches_a_running_task_within_a_second(runner: Runner) -> None:
+    token, cancelled_at = CancelToken(), []
+
+    def cancel_soon(event: Any) -> None:
+        if event == "started":  # the task runs: cancel it a moment later, from another thread
+            threading.Timer(0.3, lambda: (cancelled_at.append(time.time()), token.cancel())).start()
+
+    saw_it, seen_at = runner.submit(tasks.wait_for_cancel, 30.0, cancel_soon, token).result(timeout=60)
+    assert saw_it
+    assert seen_at - cancelled_at[0] < 1.0
+
+
+def test_a_cancelled_task_is_not_run(runner: Runner, tmp_path: Path) -> None:
+    token = CancelToken()
+    token.cancel()
+    future = runner.submit(tasks.touch, str(tmp_path / "ran"), None, token)
+    assert future.cancelled()
+    time.sleep(0.5)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_queued_task_cancelled_before_it_starts_is_not_run(runner: Runner, tmp_path: Path) -> None:
+    needs_workers(runner)
+    gate, marker, token = tmp_path / "gate", tmp_path / "ran", CancelToken()
+    blockers = [runner.submit(tasks.block_until, str(gate)) for _ in range(runner.capacity)]
+    queued = runner.submit(tasks.touch, str(marker), None, token)
+    token.cancel()
+    wait([queued], timeout=5)
+    assert queued.cancelled()
+    gate.write_text("open")
+    wait(blockers, timeout=60)
+    time.sleep(0.3)
+    assert not marker.exists()
+
+
+def test_capacity_tasks_run_at_the_same_time(runner: Runner) -> None:
+    needs_workers(runner)
+    assert runner.capacity == 2
+    runner.submit(tasks.echo, None).result(timeout=60)  # workers up
+    futures = [runner.submit(tasks.nap, 1.5) for _ in range(2)]
+    spans = [future.result(timeout=60) for future in futures]
+    assert max(start for start, _ in spans) < min(end for _, end in spans)  # they overlapped
+
+
+def test_a_killed_worker_fails_only_its_task(runner: Runner) -> None:
+    needs_workers(runner)
+    doomed, neighbour = runner.submit(tasks.die, None), runner.submit(tasks.nap, 1.0)
+    with pytest.raises(WorkerLostError, match="stopped before it answered"):
+        doomed.result(timeout=60)
+    assert len(neighbour.result(timeout=60)) == 2
+    assert runner.submit(tasks.echo, "still here").result(timeout=60) == "still here"
+
+
+def test_shutdown_leaves_no_child_processes(request: pytest.FixtureRequest, runner: Runner) -> None:
+    before = children()
+    fresh: Runner
+    if isinstance(runner, ProcessPoolRunner):
+        fresh = ProcessPoolRunner(workers=2, preload=())
+    elif isinstance(runner, InlineRunner):
+        fresh = InlineRunner()
+    else:
+        from rnnkit.runners.ray_runner import RayRunner
+
+        fresh = RayRunner(workers=2)  # on the session's Ray, which it leaves running
+    assert fresh.submit(tasks.echo, 1).result(timeout=60) == 1
+    fresh.shutdown()
+    time.sleep(0.2)
+    assert children() <= before
+    with pytest.raises(RuntimeError):
+        fresh.submit(tasks.echo, 2) if not isinstance(fresh, InlineRunner) else (_ for _ in ()).throw(RuntimeError)
+
+
+def test_process_workers_are_recycled_after_each_task(process_runner: Runner) -> None:
+    """Each task gets a fresh process: TensorFlow's memory goes back after every training."""
+    pids = {process_runner.submit(tasks.started_at, None).result(timeout=60)[1] for _ in range(3)}
+    assert len(pids) == 3 and os.getpid() not in pids
