@@ -153,6 +153,39 @@ def rss_mb() -> float:
     return int(match.group(1)) / 1024 if match else float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """User plus system CPU seconds of process ``pid`` so far (Linux); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(root: int) -> list[int]:
+    """Every living process below ``root``."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def browser_cpu_s(exclude: set[int]) -> dict[int, float]:
+    """CPU seconds so far of each Chromium process below this one (the server and its workers excluded)."""
+    return {pid: cpu_s(pid) for pid in descendants(os.getpid()) if pid not in exclude
+            and "chrom" in Path(f"/proc/{pid}/comm").read_text(errors="replace").lower()}
+
+
 def wait_done(manager: JobManager, jobs: list[tuple[str, str]], timeout: float) -> list[JobRecord]:
     """Block until every (job id, owner) is done; their queue records."""
     deadline = time.monotonic() + timeout
@@ -303,8 +336,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(runs: Path, runner: str) -> Iterator[str]:
-    """``streamlit run app.py`` on a free port, sharing ``runs`` with this process; its URL."""
+def streamlit_server(runs: Path, runner: str) -> Iterator[tuple[str, int]]:
+    """``streamlit run app.py`` on a free port, sharing ``runs`` with this process; its URL and process id."""
     port = free_port()
     env = {**os.environ, "RNNKIT_RUNS_DIR": str(runs), "RNNKIT_RUNNER": runner, "RNNKIT_WORKERS": str(WORKERS)}
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -321,7 +354,7 @@ def streamlit_server(runs: Path, runner: str) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("streamlit did not start") from None
                 time.sleep(0.3)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -350,8 +383,10 @@ def case_e(rounds: int, runner_name: str = "process") -> dict[str, Any]:
                                 TrainingConfig(epochs=1, seed=1), snapshot_folder=submitter.snapshot_folder,
                                 statistical=False)
     seconds: dict[str, list[float]] = {"closed": [], "open": []}
+    server_cpu: dict[str, list[float]] = {"closed": [], "open": []}  # the server process alone, not its workers
+    browser_cpu: dict[str, list[float]] = {"closed": [], "open": []}  # Chromium, on the same two cores here
     polled: list[bool] = []
-    with streamlit_server(runs, runner_name) as url, sync_playwright() as playwright:
+    with streamlit_server(runs, runner_name) as (url, server_pid), sync_playwright() as playwright:
         browser = launch(playwright)
         first = browser.new_page()  # the server makes its job manager (and runner) on the first visit
         first.goto(f"{url}/?u={owner}")
@@ -362,6 +397,8 @@ def case_e(rounds: int, runner_name: str = "process") -> dict[str, Any]:
         time.sleep(6)
         for i in range(rounds):
             for name in (("closed", "open") if i % 2 == 0 else ("open", "closed")):
+                server_before = cpu_s(server_pid)
+                browser_before = browser_cpu_s({server_pid, *descendants(server_pid)})
                 job = submitter.start(owner, request)
                 page = None
                 if name == "open":
@@ -371,12 +408,17 @@ def case_e(rounds: int, runner_name: str = "process") -> dict[str, Any]:
                     polled.append(True)
                 record = wait_done(submitter, [(job.id, owner)], timeout=1800)[0]
                 assert record.status == "finished", record.message
+                server_cpu[name].append(round(cpu_s(server_pid) - server_before, 1))
+                browser_after = browser_cpu_s({server_pid, *descendants(server_pid)})
+                browser_cpu[name].append(round(sum(v - browser_before.get(pid, 0.0)
+                                                   for pid, v in browser_after.items()), 1))
                 if page is not None:
                     page.get_by_text("Test metrics, in the series' own units").wait_for(timeout=120_000)
                     page.close()
                 assert record.started_at is not None and record.finished_at is not None
                 seconds[name].append(record.finished_at - record.started_at)
-                print(f"  (e) tab {name:6} {seconds[name][-1]:6.1f} s", flush=True)
+                print(f"  (e) tab {name:6} {seconds[name][-1]:6.1f} s (CPU: server {server_cpu[name][-1]} s, "
+                      f"Chromium {browser_cpu[name][-1]} s)", flush=True)
                 time.sleep(6)
         browser.close()
     median = {k: float(np.median(v)) for k, v in seconds.items()}
@@ -384,6 +426,7 @@ def case_e(rounds: int, runner_name: str = "process") -> dict[str, Any]:
             "seconds": {k: [round(s, 1) for s in v] for k, v in seconds.items()},
             "median_s": {k: round(v, 1) for k, v in median.items()},
             "ratio_open_vs_closed": round(median["open"] / median["closed"], 2), "target_ratio": 1.2,
+            "server_cpu_s": server_cpu, "browser_cpu_s": browser_cpu,
             "tab_polled": all(polled) and bool(polled)}
 
 
