@@ -230,7 +230,7 @@ def case_a(rounds: int) -> dict[str, Any]:
     pool.shutdown()
     best = {k: min(v) for k, v in seconds.items()}
     _, counts = plan_windows(series, BIG_WINDOW, split)
-    return {"data": source, "rows": len(series), "columns": 1 + len(series.inputs), "models": list(BIG_MODELS),
+    return {"data": source, "rows": len(series), "columns": len(series.inputs), "models": list(BIG_MODELS),
             "window": {"lookback": BIG_WINDOW.lookback, "delay": BIG_WINDOW.delay}, "epochs": BIG_TRAINING.epochs,
             "windows": counts, "workers": WORKERS, "seconds": {k: [round(s, 1) for s in v] for k, v in seconds.items()},
             "best_s": {k: round(v, 1) for k, v in best.items()}, "train_seconds": training,

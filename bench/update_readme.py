@@ -215,6 +215,11 @@ def throughput(r: dict) -> list[str]:
                   f"| inline (the server process) | {a['best_s']['inline']} s | — |",
                   f"| process pool | {a['best_s']['process']} s | {a['speedup']}× (target ≥ {a['target_speedup']}×) |",
                   ""]
+        if "train_seconds" in a:
+            fit = {k: [round(sum(r.values()), 1) for r in v] for k, v in a["train_seconds"].items()}
+            lines += [f"The models' own fit times, summed, per round: inline {fit['inline']} s, process pool "
+                      f"{fit['process']} s (two side by side, each capped at one TensorFlow thread, in a fresh "
+                      "worker process per model).", ""]
     rows = [*r.get("b", {}).get("runners", []), *r.get("c", {}).get("runners", [])]
     if rows:
         s = r["settings"]
@@ -245,7 +250,13 @@ def throughput(r: dict) -> list[str]:
                   f"`streamlit run app.py` server ({e['runner']} runner, {e['workers']} workers), with no tab open "
                   f"and with a headless Chromium tab polling its Train page: median {e['median_s']['closed']} s "
                   f"closed, {e['median_s']['open']} s open, ratio {e['ratio_open_vs_closed']} (target ≤ "
-                  f"{e['target_ratio']}; before the job queue it was 129 s against 9 s, 14×).", ""]
+                  f"{e['target_ratio']}; before the job queue it was 129 s against 9 s, 14×)."]
+        if "server_cpu_s" in e:
+            lines[-1] += (f" CPU seconds used during the job with the tab open: the server process "
+                          f"{e['server_cpu_s']['open']} (closed: {e['server_cpu_s']['closed']}), Chromium "
+                          f"{e['browser_cpu_s']['open']}; the browser runs on the same two cores here, "
+                          "whereas a user's browser runs on their own machine.")
+        lines.append("")
     return lines
 
 
