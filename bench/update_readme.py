@@ -201,10 +201,70 @@ def startup(r: dict) -> list[str]:
             f"import alone takes {r['import_s']['tensorflow']} s on this machine during the same run.", ""]
 
 
+def throughput(r: dict) -> list[str]:
+    lines = ["### Throughput: where comparisons train (`RNNKIT_DATA_DIR=../shared/data python bench/throughput.py`)",
+             "", "Competitors side by side in one run on this shared 2-core CPU; the process pool and Ray use "
+             f"{r['settings']['workers']} workers.", ""]
+    if "a" in r:
+        a = r["a"]
+        lines += [f"**One comparison** of {len(a['models'])} presets ({', '.join(a['models'])}; lookback "
+                  f"{a['window']['lookback']}, {a['epochs']} epochs, no statistical baselines) on {a['data']} "
+                  f"({a['rows']:,} rows × {a['columns']} columns, {a['windows']['train']:,} training windows), "
+                  "warm runners:", "",
+                  "| runner | wall time | speed-up |", "|---|---:|---:|",
+                  f"| inline (the server process) | {a['best_s']['inline']} s | — |",
+                  f"| process pool | {a['best_s']['process']} s | {a['speedup']}× (target ≥ {a['target_speedup']}×) |",
+                  ""]
+        if "train_seconds" in a:
+            fit = {k: [round(sum(r.values()), 1) for r in v] for k, v in a["train_seconds"].items()}
+            lines += [f"The models' own fit times, summed, per round: inline {fit['inline']} s, process pool "
+                      f"{fit['process']} s (two side by side, each capped at one TensorFlow thread, in a fresh "
+                      "worker process per model).", ""]
+    rows = [*r.get("b", {}).get("runners", []), *r.get("c", {}).get("runners", [])]
+    if rows:
+        s = r["settings"]
+        lines += [f"**{s['users']} users at once**, each submitting a comparison of {', '.join(s['small_models'])} "
+                  f"({s['small_rows']:,} hourly rows, lookback {s['small_window']}, {s['small_epochs']} epochs) "
+                  "to one job manager. *Thread era*: the inline runner inside the manager, every training in the "
+                  "server process one at a time, as before the job queue:", "",
+                  "| runner | jobs at a time | jobs per minute | p95 wait (submit → start) | p95 completion |",
+                  "|---|---:|---:|---:|---:|"]
+        lines += [f"| {row['runner']} | {row['concurrency']} | {row['jobs_per_minute']} | {row['p95_wait_s']} s | "
+                  f"{row['p95_completion_s']} s |" for row in rows]
+        if r.get("c", {}).get("skipped"):
+            lines += ["", f"Ray was skipped: {r['c']['skipped']}."]
+        lines.append("")
+    if "d" in r:
+        d = r["d"]
+        lines += [f"**Server memory** over {d['jobs']} consecutive small jobs (resident size of the job manager's "
+                  "process, each runner in a fresh process):", "",
+                  "| runner | before | after job 1 | after job " + str(d["jobs"]) + " | per job after the first |",
+                  "|---|---:|---:|---:|---:|"]
+        lines += [f"| {name} | {d[name]['before_mb']:.0f} MB | {d[name]['after_first_mb']:.0f} MB | "
+                  f"{d[name]['after_last_mb']:.0f} MB | {d[name]['per_job_mb']:+.2f} MB |"
+                  for name in ("inline", "process")]
+        lines.append("")
+    if "e" in r:
+        e = r["e"]
+        lines += [f"**Watching a job**: the same job ({', '.join(e['models'])}, {e['epochs']} epochs) run by a "
+                  f"`streamlit run app.py` server ({e['runner']} runner, {e['workers']} workers), with no tab open "
+                  f"and with a headless Chromium tab polling its Train page: median {e['median_s']['closed']} s "
+                  f"closed, {e['median_s']['open']} s open, ratio {e['ratio_open_vs_closed']} (target ≤ "
+                  f"{e['target_ratio']}; before the job queue it was 129 s against 9 s, 14×)."]
+        if "server_cpu_s" in e:
+            lines[-1] += (f" CPU seconds used during the job with the tab open: the server process "
+                          f"{e['server_cpu_s']['open']} (closed: {e['server_cpu_s']['closed']}), Chromium "
+                          f"{e['browser_cpu_s']['open']}; the browser runs on the same two cores here, "
+                          "whereas a user's browser runs on their own machine.")
+        lines.append("")
+    return lines
+
+
 def main() -> None:
     parts: list[str] = []
     for name, render in (("windowing", windowing), ("accuracy", accuracy), ("jena_ceiling", jena_ceiling),
-                         ("training", training), ("gpu", gpu), ("startup", startup)):
+                         ("training", training), ("gpu", gpu), ("startup", startup),
+                         ("throughput", throughput)):
         result = load(name)
         if result is not None:
             parts += render(result)

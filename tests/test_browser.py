@@ -7,11 +7,14 @@ Chromium with Playwright. Screenshots go to ``tests/artifacts/``.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,14 +33,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path: Path):
+@contextmanager
+def streamlit_server(runs: Path, **env: str) -> Iterator[str]:
+    """``streamlit run app.py`` on a free port with its runs in ``runs`` (and ``env`` added); its URL."""
     port = free_port()
-    env = {**os.environ, "RNNKIT_RUNS_DIR": str(tmp_path / "runs")}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env={**os.environ, "RNNKIT_RUNS_DIR": str(runs), **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -50,9 +54,25 @@ def server(tmp_path: Path):
     else:
         process.kill()
         pytest.fail("streamlit did not start")
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """A server with the test session's runner (inline, from conftest)."""
+    with streamlit_server(tmp_path / "runs") as url:
+        yield url
+
+
+@pytest.fixture
+def pool_server(tmp_path: Path) -> Iterator[str]:
+    """A server training in a pool of two worker processes, as deployed."""
+    with streamlit_server(tmp_path / "runs", RNNKIT_RUNNER="process", RNNKIT_WORKERS="2") as url:
+        yield url
 
 
 def launch(playwright):
@@ -133,3 +153,57 @@ def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
     # the default models, every baseline including the statistical ones, and their test intervals
     assert {"tuned_gru", "tuned_lstm", "naive", "linear", "auto_ets", "auto_theta"} <= set(header)
     assert {"tuned_gru lower", "tuned_gru upper"} <= set(header)
+
+
+def test_five_users_at_once_each_see_only_their_own_run(pool_server: str, tmp_path: Path) -> None:
+    """Five browser sessions (five owners) upload and train at once on one server with a process pool.
+
+    Each series has its own target name: every session gets its result, and neither its Train page nor
+    its Runs page ever names another session's series.
+    """
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    names = [f"zq_user_{i}_flow" for i in range(5)]
+    files = []
+    for i, name in enumerate(names):
+        frame = synthetic_frame(160, seed=i).drop(columns=["other"]).rename(columns={"value": name})
+        files.append(tmp_path / f"{name}.csv")
+        files[-1].write_bytes(csv_bytes(frame))
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        contexts = [browser.new_context(viewport={"width": 1300, "height": 1000}) for _ in names]
+        pages = [context.new_page() for context in contexts]
+        for page in pages:
+            page.goto(pool_server)
+        for page, file in zip(pages, files, strict=True):
+            page.get_by_text("Built-in datasets", exact=True).wait_for(timeout=60_000)
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("Data", exact=True).click()
+            page.get_by_text("Upload a file").click()
+            page.locator('input[type="file"]').set_input_files(str(file))
+        for page, name in zip(pages, names, strict=True):
+            page.get_by_text("Ready: target").wait_for(timeout=60_000)
+            assert name in page.locator('[data-testid="stMain"]').inner_text()
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("Train & compare", exact=True).click()
+        for page in pages:  # submitted within seconds of each other
+            page.get_by_text("Train windows").wait_for(timeout=60_000)
+            epochs = page.get_by_role("spinbutton", name="Epochs")
+            epochs.fill("1")
+            epochs.press("Tab")
+            page.get_by_role("button", name="Train and compare").click()
+        for page in pages:
+            page.get_by_text(re.compile(r"Run: (queued|running|finished)")).wait_for(timeout=60_000)
+        tokens = {page.url.split("u=")[-1] for page in pages}
+        assert len(tokens) == 5  # five owners
+        for i, (page, name) in enumerate(zip(pages, names, strict=True)):
+            page.get_by_text("Test metrics, in the series' own units").wait_for(timeout=600_000)
+            page.get_by_text("Run: finished").wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / f"5_user{i}_result.png"))
+            html = page.content()
+            assert name in html
+            assert not [other for other in names if other != name and other in html]
+        for page, name in zip(pages, names, strict=True):
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("Runs", exact=True).click()
+            page.get_by_text("Open a run").wait_for(timeout=60_000)
+            html = page.content()
+            assert f"{name}.csv" in html  # its one run, in the run picker
+            assert not [other for other in names if other != name and other in html]
+        browser.close()
