@@ -31,9 +31,8 @@ os.environ.setdefault("RNNKIT_RUNNER", "inline")  # one process: the models trai
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
 
-from accuracy import CASES  # noqa: E402
+from accuracy import CASES  # noqa: E402 - bench/ is on the path when this script runs
 
 from rnnkit.compare import compare, resolve_period  # noqa: E402
 from rnnkit.defaults import DefaultSetup, default_setup  # noqa: E402
