@@ -8,16 +8,18 @@ own cancel event, which the executor cannot hand to a task.
 * ``workers`` processes run at a time (default: the number of cores); each
   caps TensorFlow at ``max(1, cores // workers)`` intra-op threads and one
   inter-op thread so they do not fight (``CUDA_VISIBLE_DEVICES`` is left alone);
-* a worker runs one task and exits, which is how TensorFlow gives its memory
-  back (a process grows ~25 MB per training otherwise). Idle workers have
-  imported TensorFlow, Keras and rnnkit's task modules already (PRELOAD), so a
-  task starts within milliseconds; every free slot has one. While tasks run,
-  ``spares`` (default 1) more warm workers wait, so the next queued task does
-  not wait for a spawn and import (measured here: 0.0 s instead of ~5 s
-  submit-to-start for back-to-back tasks). Only one: each idle worker holds
-  ~380 MB (PSS; 706 MB RSS), and its import competes with the trainings for
-  the cores (with a warm successor per slot, the first wave of a 4-model
-  comparison on 2 workers trained up to 5x slower while 2 imports ran);
+* a worker runs up to ``max_tasks`` tasks (default 8), clearing Keras' session
+  between them, and is replaced sooner when its memory passes ``max_rss_mb``
+  (default 3 GB): leaving is how TensorFlow gives its memory back (a process
+  grows ~25 MB per training), and staying saves the spawn and TensorFlow
+  import, which cost ~12 s per task on a busy 2-core machine when every task
+  had a fresh process (bench/throughput.py). Idle workers have imported
+  TensorFlow, Keras and rnnkit's task modules already (PRELOAD), so a task
+  starts within milliseconds; every free slot has one. ``spares`` (default 0)
+  more warm workers can wait while tasks run; each holds ~380 MB (PSS) and its
+  import competes with the trainings for the cores;
+* the parent's ``__main__`` (a Streamlit app, a script without a main guard)
+  is hidden while a worker starts, so a worker never runs it;
 * one thread in the caller's process dispatches tasks, reads every worker's
   pipe (progress events, then the result), forwards a set cancel token to the
   running task's event within ~0.2 s, and notices dead workers.
@@ -25,16 +27,19 @@ own cancel event, which the executor cannot hand to a task.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
 import time
+import types
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -54,6 +59,8 @@ log = logging.getLogger(__name__)
 PRELOAD = ("tensorflow", "keras", "rnnkit.tasks", "rnnkit.compare", "rnnkit.ensemble")
 POLL_S = 0.2  # how often the dispatcher looks at cancel tokens when nothing else happens
 MAX_FAILED_STARTS = 3  # workers dying before they are ready, in a row, before queued tasks are failed
+MAX_TASKS_PER_WORKER = 8  # tasks a worker runs before a fresh process replaces it
+MAX_WORKER_RSS_MB = 3072.0  # a worker past this resident memory is replaced after its task
 SHUTDOWN_GRACE_S = 5.0  # how long cancelled running tasks get to answer before their process is terminated
 
 
@@ -87,8 +94,11 @@ class ProcessPoolRunner(Runner):
 
     name = "process"
 
-    def __init__(self, workers: int | None = None, *, spares: int = 1, preload: tuple[str, ...] = PRELOAD) -> None:
+    def __init__(self, workers: int | None = None, *, spares: int = 0, preload: tuple[str, ...] = PRELOAD,
+                 max_tasks: int = MAX_TASKS_PER_WORKER, max_rss_mb: float = MAX_WORKER_RSS_MB) -> None:
         self._workers = max(1, workers or os.cpu_count() or 1)
+        self._max_tasks = max(1, max_tasks)
+        self._max_rss_mb = max_rss_mb
         self._intra_op = max(1, (os.cpu_count() or 1) // self._workers)
         self._spares = max(0, spares)
         self._preload = preload
@@ -200,6 +210,7 @@ class ProcessPoolRunner(Runner):
                 job = self._queue.popleft()
                 if not job.future.set_running_or_notify_cancel():
                     continue
+                worker.cancel.clear()  # a cancel meant for its previous task must not stop this one
                 try:
                     worker.conn.send_bytes(job.payload)
                 except OSError:  # it died while idle; its sentinel will remove it
@@ -232,8 +243,10 @@ class ProcessPoolRunner(Runner):
         parent_conn, child_conn = self._context.Pipe()
         cancel = self._context.Event()
         process = self._context.Process(target=worker_main, name="rnnkit-worker", daemon=True,
-                                        args=(child_conn, cancel, self._intra_op, self._preload, os.getpid()))
-        process.start()
+                                        args=(child_conn, cancel, self._intra_op, self._preload, os.getpid(),
+                                              self._max_tasks, self._max_rss_mb))
+        with _hidden_main():
+            process.start()
         child_conn.close()
         return _Worker(process, parent_conn, cancel)
 
@@ -278,11 +291,11 @@ class ProcessPoolRunner(Runner):
                     job.progress(message[1])
                 except Exception:  # noqa: BLE001 - a broken callback must not stop the pool
                     log.exception("progress callback of %s failed", job.name)
-        elif kind == "done":
-            worker.job, worker.spent, worker.ready = None, True, False
+        elif kind == "done":  # ("done", result, last): a worker that stays says "ready" again
+            worker.job, worker.spent, worker.ready = None, bool(message[2]) if len(message) > 2 else True, False
             settle(job.future, result=message[1])
         elif kind == "error":
-            worker.job, worker.spent, worker.ready = None, True, False
+            worker.job, worker.spent, worker.ready = None, bool(message[3]) if len(message) > 3 else True, False
             settle(job.future, exception=with_remote_traceback(message[1], message[2]))
 
     def _forward_cancels(self) -> None:
@@ -328,6 +341,28 @@ class ProcessPoolRunner(Runner):
                     "Let tasks finish before shutting the runner down, or cancel them first."))
             worker.conn.close()
 
+
+
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _hidden_main() -> Iterator[None]:
+    """Start a spawned process without the parent's ``__main__``.
+
+    ``spawn`` re-runs the parent's main script in the child (as ``__mp_main__``):
+    under ``streamlit run app.py`` that is the whole app, whose job manager then
+    claimed queued jobs inside a worker. A bare ``__main__`` for the moment of
+    ``start()`` (when the child's preparation data is read) leaves nothing to re-run.
+    """
+    with _MAIN_LOCK:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
 
 
 def _how(process: BaseProcess) -> str:

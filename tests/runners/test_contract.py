@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import wait
@@ -17,6 +19,8 @@ from rnnkit.errors import RnnkitError, SeriesTooShortError, WorkerLostError
 from rnnkit.progress import CancelToken
 from rnnkit.runners import InlineRunner, Runner
 from rnnkit.runners.process import ProcessPoolRunner
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def children() -> set[int]:
@@ -140,7 +144,37 @@ def test_shutdown_leaves_no_child_processes(request: pytest.FixtureRequest, runn
         fresh.submit(tasks.echo, 2) if not isinstance(fresh, InlineRunner) else (_ for _ in ()).throw(RuntimeError)
 
 
-def test_process_workers_are_recycled_after_each_task(process_runner: Runner) -> None:
-    """Each task gets a fresh process: TensorFlow's memory goes back after every training."""
-    pids = {process_runner.submit(tasks.started_at, None).result(timeout=60)[1] for _ in range(3)}
-    assert len(pids) == 3 and os.getpid() not in pids
+def test_process_workers_are_replaced_after_max_tasks_and_after_a_failure() -> None:
+    """A worker runs a few tasks (no import per task), then a fresh process gives TensorFlow's memory back."""
+    from rnnkit.runners.process import ProcessPoolRunner
+
+    with ProcessPoolRunner(workers=1, preload=(), max_tasks=2) as runner:
+        pids = [runner.submit(tasks.started_at, None).result(timeout=60)[1] for _ in range(4)]
+        assert pids[0] == pids[1] != pids[2] == pids[3] and os.getpid() not in pids
+        with pytest.raises(ValueError):
+            runner.submit(tasks.fail, ValueError("boom")).result(timeout=60)
+        assert runner.submit(tasks.started_at, None).result(timeout=60)[1] not in pids  # fresh after a failure
+
+
+def test_a_worker_past_its_memory_limit_is_replaced() -> None:
+    from rnnkit.runners.process import ProcessPoolRunner
+
+    with ProcessPoolRunner(workers=1, preload=(), max_rss_mb=1.0) as runner:  # every worker is past 1 MB
+        pids = {runner.submit(tasks.started_at, None).result(timeout=60)[1] for _ in range(2)}
+    assert len(pids) == 2
+
+
+def test_a_script_without_a_main_guard_is_not_run_again_by_its_workers(tmp_path: Path) -> None:
+    """Spawned workers do not re-run the parent's ``__main__`` (under Streamlit, that is the whole app)."""
+    marker = tmp_path / "runs.txt"
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        f"with open({str(marker)!r}, 'a') as f:\n    f.write('x')\n"
+        "import contract_tasks\n"
+        "from rnnkit.runners.process import ProcessPoolRunner\n"
+        "with ProcessPoolRunner(workers=2, preload=()) as runner:\n"
+        "    assert [runner.submit(contract_tasks.echo, i).result(timeout=60) for i in range(3)] == [0, 1, 2]\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(tasks.__file__).parent), str(ROOT)])}
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert marker.read_text() == "x"  # once: in the script's own process only
