@@ -218,8 +218,8 @@ def throughput(r: dict) -> list[str]:
         if "train_seconds" in a:
             fit = {k: [round(sum(r.values()), 1) for r in v] for k, v in a["train_seconds"].items()}
             lines += [f"The models' own fit times, summed, per round: inline {fit['inline']} s, process pool "
-                      f"{fit['process']} s (two side by side, each capped at one TensorFlow thread, in a fresh "
-                      "worker process per model).", ""]
+                      f"{fit['process']} s (two side by side, each capped at one TensorFlow thread, in warm "
+                      "worker processes that each run up to 8 tasks).", ""]
     rows = [*r.get("b", {}).get("runners", []), *r.get("c", {}).get("runners", [])]
     if rows:
         s = r["settings"]
