@@ -10,6 +10,8 @@ keeps the folds whose every model finished.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, wait
@@ -70,7 +72,7 @@ def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | 
     cancel = CancelToken() if cancel is None else cancel
     inline = isinstance(runner, InlineRunner)
     if model_dir is None and not inline:
-        model_dir = tempfile.mkdtemp(prefix="rnnkit-models-")  # workers hand models back as files
+        model_dir = _temporary_model_dir()  # workers hand models back as files
     statistical: dict[int | None, Future[StatisticalOutcome]] = {
         task.unit.fold: runner.submit(run_statistical_task, task, None, cancel) for task in plan.statistical_tasks()}
     models: list[Future[ModelResult]] = [runner.submit(run_model_task, task, progress, cancel)
@@ -102,6 +104,13 @@ def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | 
         any_cancelled |= not complete
         outcomes.append(UnitOutcome(results, stat, complete))
     return outcomes, ComparisonStatus.CANCELLED if any_cancelled else ComparisonStatus.FINISHED
+
+
+def _temporary_model_dir() -> str:
+    """A folder for models trained in workers when the caller gave none; removed when this process exits."""
+    folder = tempfile.mkdtemp(prefix="rnnkit-models-")
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
 
 
 def _raise_first_error(futures: list[Future]) -> None:

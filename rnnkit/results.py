@@ -54,7 +54,8 @@ class ModelResult:
     model: Any = field(default=None, repr=False)
     #: ``(n_val, horizon)`` predictions on the validation windows, in the series' units (selection uses them)
     val_pred: np.ndarray | None = field(default=None, repr=False)
-    #: the trained network saved as ``.keras`` by a worker process (``model`` is then None)
+    #: the trained network saved as ``.keras`` by a worker process (``model`` is then None); without a
+    #: folder from the caller it is a temporary one, removed when the process exits (the run store copies it)
     model_path: str | None = None
 
     @property
