@@ -1,32 +1,23 @@
 """rnnkit dashboard: the router. Each page in ``pages/`` holds layout only; logic lives in rnnkit."""
 
+import streamlit as st
 
-def main() -> None:
-    """Route the visit: page config, the owner, the navigation and the sidebar."""
-    import streamlit as st
+from pages._shared import owner, show_error, sidebar
+from rnnkit.errors import RnnkitError
 
-    from pages._shared import owner, show_error, sidebar
-    from rnnkit.errors import RnnkitError
+st.set_page_config(page_title="rnnkit", page_icon=":material/timeline:", layout="wide")
+owner()
 
-    st.set_page_config(page_title="rnnkit", page_icon=":material/timeline:", layout="wide")
-    owner()
-
-    navigation = st.navigation([
-        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("pages/data.py", title="Data", icon=":material/table_chart:"),
-        st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
-        st.Page("pages/search.py", title="Search", icon=":material/manage_search:"),
-        st.Page("pages/predictions.py", title="Predictions", icon=":material/show_chart:"),
-        st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
-    ])
-    try:
-        sidebar()
-        navigation.run()
-    except RnnkitError as error:  # a safety net: pages show their own errors, anything missed still reads well
-        show_error(error)
-
-
-# Streamlit installs this script as ``__main__``, so a worker process the process runner spawns imports it
-# again as ``__mp_main__``: there it must not run the app (whose job manager would claim queued jobs).
-if __name__ != "__mp_main__":
-    main()
+navigation = st.navigation([
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/table_chart:"),
+    st.Page("pages/train.py", title="Train & compare", icon=":material/model_training:"),
+    st.Page("pages/search.py", title="Search", icon=":material/manage_search:"),
+    st.Page("pages/predictions.py", title="Predictions", icon=":material/show_chart:"),
+    st.Page("pages/runs.py", title="Runs", icon=":material/history:"),
+])
+try:
+    sidebar()
+    navigation.run()
+except RnnkitError as error:  # a safety net: pages show their own errors, anything missed still reads well
+    show_error(error)
