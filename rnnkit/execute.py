@@ -25,7 +25,7 @@ from rnnkit.progress import CancelToken, ProgressEvent
 from rnnkit.request import ComparisonRequest
 from rnnkit.results import ComparisonResult, ComparisonStatus, ModelResult
 from rnnkit.runners import InlineRunner, Runner, default_runner
-from rnnkit.tasks import StatisticalOutcome, run_model_task, run_statistical_task
+from rnnkit.tasks import StatisticalOutcome, prepare_unit, run_model_task, run_statistical_task
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
@@ -124,13 +124,8 @@ def _raise_first_error(futures: list[Future]) -> None:
 
 
 def _assemble(plan: ComparisonPlan, index: int, outcome: UnitOutcome, status: str) -> ComparisonResult:
-    from rnnkit.prepare import prepare
-
     request, unit = plan.request, plan.units[index]
-    prepared = prepare(unit.series, request.window, unit.split, request.scaling)  # type: ignore[arg-type]
-    from rnnkit.compare import resolve_period
-
-    period = resolve_period(request.period, unit.series.report.frequency, prepared.bounds.train_stop)
+    prepared, period = prepare_unit(unit, request)
     statistical = outcome.statistical.part if outcome.statistical is not None else False
     return assemble(prepared, unit.split, request.scaling, outcome.results, request.training, period,
                     request.interval, statistical, status)

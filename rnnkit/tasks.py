@@ -60,7 +60,7 @@ class StatisticalTask:
     request: ComparisonRequest
 
 
-def _prepare(unit: Unit, request: ComparisonRequest) -> tuple[Any, int | None]:
+def prepare_unit(unit: Unit, request: ComparisonRequest) -> tuple[Any, int | None]:
     """The unit's prepared windows and its seasonal period."""
     from rnnkit.compare import resolve_period
     from rnnkit.prepare import prepare
@@ -77,7 +77,7 @@ def run_model_task(task: ModelTask, progress: Callable[[ProgressEvent], None] | 
     from rnnkit.ensemble import train_spec
 
     request, unit = task.request, task.unit
-    prepared, period = _prepare(unit, request)
+    prepared, period = prepare_unit(unit, request)
     report = progress
     if progress is not None and unit.fold is not None:
         def report(event: ProgressEvent) -> None:
@@ -122,6 +122,6 @@ def run_statistical_task(task: StatisticalTask, progress: Callable[[Any], None] 
     from rnnkit.compare import statistical_part
 
     request, unit = task.request, task.unit
-    prepared, period = _prepare(unit, request)
+    prepared, period = prepare_unit(unit, request)
     steps = (request.forecast_steps or period or 12) if unit.forecast else None
     return StatisticalOutcome(statistical_part(prepared, period, request.interval, steps), period)
