@@ -9,6 +9,8 @@ input windows the networks get.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.linear_model import RidgeCV
 
@@ -71,7 +73,8 @@ def fit_ridge(prepared: PreparedData) -> RidgeCV:
     subset = WindowSet("train", anchors, prepared.train.inputs, prepared.train.target, prepared.spec,
                        prepared.train.index)
     x, y = subset.arrays()
-    return RidgeCV(alphas=np.logspace(-4, 3, 15)).fit(x.reshape(len(x), -1), y)
+    # One SVD serves every alpha: about twice as fast as the default eigen route on long windows (same choice).
+    return RidgeCV(alphas=np.logspace(-4, 3, 15), gcv_mode="svd").fit(x.reshape(len(x), -1), y)
 
 
 def ridge(model: RidgeCV, prepared: PreparedData, windows: WindowSet) -> np.ndarray:
@@ -81,8 +84,9 @@ def ridge(model: RidgeCV, prepared: PreparedData, windows: WindowSet) -> np.ndar
     return prepared.scaler.inverse_target(scaled)
 
 
-def baseline_forecasts(prepared: PreparedData, windows: WindowSet, period: int | None) -> dict[str, np.ndarray]:
-    """Every baseline's ``(n, horizon)`` forecasts for ``windows``, in original units."""
+def baseline_forecasts(prepared: PreparedData, windows: WindowSet, period: int | None,
+                       linear: RidgeCV | None = None) -> dict[str, np.ndarray]:
+    """Every baseline's ``(n, horizon)`` forecasts for ``windows``, in original units (``linear``: a fitted ridge)."""
     if len(windows) == 0:
         return {}
     values = prepared.series.frame[prepared.series.target].to_numpy(dtype=np.float64)
@@ -90,5 +94,20 @@ def baseline_forecasts(prepared: PreparedData, windows: WindowSet, period: int |
     if period and period > 1:
         forecasts["seasonal_naive"] = seasonal_naive(values, windows, period)
     forecasts["drift"] = drift(values, windows)
-    forecasts["linear"] = ridge(fit_ridge(prepared), prepared, windows)
+    forecasts["linear"] = ridge(linear if linear is not None else fit_ridge(prepared), prepared, windows)
     return forecasts
+
+
+@dataclass
+class SimpleForecasts:
+    """The naive, seasonal naive, drift and linear forecasts of one split's validation and test windows."""
+
+    on_val: dict[str, np.ndarray]
+    on_test: dict[str, np.ndarray]
+
+
+def simple_forecasts(prepared: PreparedData, period: int | None) -> SimpleForecasts:
+    """Every simple baseline on validation and test; the ridge (fitted on training windows) is fitted once."""
+    linear = fit_ridge(prepared)
+    on_val = baseline_forecasts(prepared, prepared.val, period, linear) if len(prepared.val) else {}
+    return SimpleForecasts(on_val, baseline_forecasts(prepared, prepared.test, period, linear))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rnnkit.baselines import baseline_forecasts, seasonal_period
+from rnnkit.baselines import SimpleForecasts, seasonal_period, simple_forecasts
 from rnnkit.data.calendar import calendar_frame, calendar_names
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
@@ -131,11 +131,11 @@ def statistical_part(prepared: PreparedData, period: int | None, interval: float
 
 def assemble(prepared: PreparedData, split: SplitSpec, scaling: str, results: list[ModelResult],
              training: TrainingConfig, period: int | None, interval: float, statistical: bool | StatisticalPart,
-             status: str) -> ComparisonResult:
-    """One split's comparison from its trained models and (precomputed or not) statistical baselines."""
+             status: str, simple: SimpleForecasts | None = None) -> ComparisonResult:
+    """One split's comparison from its trained models and (precomputed or not) baselines."""
     series, window = prepared.series, prepared.spec
     part = statistical if isinstance(statistical, StatisticalPart) else None
-    scored = score_forecasters(prepared, results, period, interval, statistical)
+    scored = score_forecasters(prepared, results, period, interval, statistical, simple)
     index = series.frame.index
     boundaries = {"train_end": index[prepared.bounds.train_stop - 1],
                   "val_end": index[max(prepared.bounds.val_stop - 1, 0)], "end": index[-1]}
@@ -165,7 +165,8 @@ class ScoredForecasters:
 
 
 def score_forecasters(prepared: PreparedData, results: list[ModelResult], period: int | None, interval: float,
-                      statistical: bool | StatisticalPart = True) -> ScoredForecasters:
+                      statistical: bool | StatisticalPart = True,
+                      simple: SimpleForecasts | None = None) -> ScoredForecasters:
     """Every model and baseline on the same validation and test targets, chosen on validation, judged on test.
 
     Baselines forecast the validation windows from a fit on the training rows
@@ -176,7 +177,8 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
     models' Diebold–Mariano p-values against the reference are Holm-corrected
     (``dm_p_holm``) because several models were compared. ``statistical`` is
     True to fit the statistical baselines here, a :class:`StatisticalPart`
-    made elsewhere, or False for none.
+    made elsewhere, or False for none; ``simple`` the simple baselines when
+    another task made them (else they are fitted here).
     """
     series, window = prepared.series, prepared.spec
     values = series.frame[series.target].to_numpy(dtype=np.float64)
@@ -190,8 +192,8 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
         if r.val_pred is not None and len(r.val_pred) and np.isfinite(r.test_pred).all():
             if (band := _conformal(r.val_pred, y_val, r.test_pred, interval)) is not None:
                 intervals[r.name] = band
-    base_test = baseline_forecasts(prepared, prepared.test, period)
-    base_val = baseline_forecasts(prepared, prepared.val, period) if len(prepared.val) else {}
+    simple = simple_forecasts(prepared, period) if simple is None else simple
+    base_test, base_val = dict(simple.on_test), dict(simple.on_val)
     val_forecasts |= base_val
     for name, pred in base_test.items():
         if name in base_val and (band := _conformal(base_val[name], y_val, pred, interval)) is not None:

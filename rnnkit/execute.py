@@ -1,7 +1,7 @@
 """Run a planned comparison through a runner and assemble the result, fold by fold.
 
-Every task of the plan (the models of every fold, and the statistical
-baselines of every fold) is submitted at once, so a process pool or a Ray
+Every task of the plan (the models of every fold, and the simple and the
+statistical baselines of every fold) is submitted at once, so a process pool or a Ray
 cluster trains them side by side; the coordinator only waits and then
 scores, which is cheap. Cancellation keeps what trained: models with at least
 one epoch are compared, tasks that never started are dropped, and a backtest
@@ -18,6 +18,7 @@ from concurrent.futures import CancelledError, Future, wait
 from dataclasses import dataclass
 
 from rnnkit.backtest import BacktestResult, FoldPlan
+from rnnkit.baselines import SimpleForecasts
 from rnnkit.compare import assemble
 from rnnkit.data.series import TimeSeries
 from rnnkit.plan import ComparisonPlan, plan_comparison
@@ -25,18 +26,19 @@ from rnnkit.progress import CancelToken, ProgressEvent
 from rnnkit.request import ComparisonRequest
 from rnnkit.results import ComparisonResult, ComparisonStatus, ModelResult
 from rnnkit.runners import InlineRunner, Runner, default_runner
-from rnnkit.tasks import StatisticalOutcome, prepare_unit, run_model_task, run_statistical_task
+from rnnkit.tasks import StatisticalOutcome, prepare_unit, run_baseline_task, run_model_task, run_statistical_task
 
 ProgressCallback = Callable[[ProgressEvent], None]
 
 
 @dataclass
 class UnitOutcome:
-    """What came back for one unit: its models (in request order) and its statistical baselines."""
+    """What came back for one unit: its models (in request order), its simple and its statistical baselines."""
 
     results: list[ModelResult]
     statistical: StatisticalOutcome | None
     complete: bool
+    simple: SimpleForecasts | None = None
 
 
 def run_request(request: ComparisonRequest, runner: Runner | None = None, progress: ProgressCallback | None = None,
@@ -73,12 +75,15 @@ def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | 
     inline = isinstance(runner, InlineRunner)
     if model_dir is None and not inline:
         model_dir = _temporary_model_dir()  # workers hand models back as files
+    # Baselines first: the statistical ones are the slowest tasks on long series, so they must not come last.
     statistical: dict[int | None, Future[StatisticalOutcome]] = {
         task.unit.fold: runner.submit(run_statistical_task, task, None, cancel) for task in plan.statistical_tasks()}
+    simple: dict[int | None, Future[SimpleForecasts]] = {
+        task.unit.fold: runner.submit(run_baseline_task, task, None, cancel) for task in plan.baseline_tasks()}
     models: list[Future[ModelResult]] = [runner.submit(run_model_task, task, progress, cancel)
                                          for task in plan.model_tasks(model_dir, keep_model=inline)]
     try:
-        every: list[Future] = [*models, *statistical.values()]
+        every: list[Future] = [*models, *statistical.values(), *simple.values()]
         wait(every)
         _raise_first_error(every)
     except BaseException:
@@ -101,8 +106,10 @@ def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | 
         stat = None if stat_future is None or stat_future.cancelled() else stat_future.result()
         if stat_future is not None and stat is None:
             complete = False
+        simple_future = simple[unit.fold]  # cancelled before it ran: assembling fits them instead (cheap)
+        simple_part = None if simple_future.cancelled() else simple_future.result()
         any_cancelled |= not complete
-        outcomes.append(UnitOutcome(results, stat, complete))
+        outcomes.append(UnitOutcome(results, stat, complete, simple_part))
     return outcomes, ComparisonStatus.CANCELLED if any_cancelled else ComparisonStatus.FINISHED
 
 
@@ -128,4 +135,4 @@ def _assemble(plan: ComparisonPlan, index: int, outcome: UnitOutcome, status: st
     prepared, period = prepare_unit(unit, request)
     statistical = outcome.statistical.part if outcome.statistical is not None else False
     return assemble(prepared, unit.split, request.scaling, outcome.results, request.training, period,
-                    request.interval, statistical, status)
+                    request.interval, statistical, status, outcome.simple)

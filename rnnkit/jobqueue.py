@@ -25,6 +25,7 @@ from rnnkit.store import RunStore, owner_key
 
 INTERRUPTED_MESSAGE = "The server running this job stopped before it finished; run it again."
 DEFAULT_OWNER_LIMIT = 5
+JOB_HISTORY_S = 30 * 86_400.0  # ended jobs are forgotten after 30 days (their runs stay)
 
 
 class JobStatus(StrEnum):
@@ -248,3 +249,10 @@ class JobQueue:
                            (JobStatus.INTERRUPTED.value, message, time.time(), job_id, JobStatus.RUNNING.value))
             self.store.interrupt(db, [run_id for _, run_id in rows if run_id], message)
         return [job_id for job_id, _ in rows]
+
+    def forget(self, older_than_s: float = JOB_HISTORY_S) -> int:
+        """Delete jobs that ended more than ``older_than_s`` ago (their runs stay); how many went."""
+        with self.store.transaction() as db:
+            placeholders = ", ".join("?" * len(ACTIVE))
+            return db.execute(f"DELETE FROM jobs WHERE status NOT IN ({placeholders}) AND finished_at < ?",
+                              (*ACTIVE, time.time() - older_than_s)).rowcount

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import logging
 import os
 import threading
 import time
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # the engine is imported when a job runs, so pages that only 
 
 OWNER_LIMIT_ENV = "RNNKIT_JOBS_PER_OWNER"
 CONCURRENCY_ENV = "RNNKIT_CONCURRENT_JOBS"
+log = logging.getLogger(__name__)
 POLL_S = 1.0  # how often an idle dispatcher looks for jobs queued by other servers
 
 #: Held while a comparison trains inside this process (the inline runner) and while a search trains:
@@ -243,14 +245,23 @@ class JobManager:
     # lifecycle
 
     def resume(self) -> None:
-        """Start the dispatcher and heartbeat threads (once)."""
+        """Tidy the queue's history and snapshots, then start the dispatcher and heartbeat threads (once)."""
         with self._lock:
             if self._threads:
                 return
+            self.tidy()
             self._threads = [threading.Thread(target=self._dispatch_loop, name="rnnkit-dispatcher", daemon=True),
                              threading.Thread(target=self._heartbeat_loop, name="rnnkit-heartbeat", daemon=True)]
             for thread in self._threads:
                 thread.start()
+
+    def tidy(self) -> None:
+        """Forget jobs that ended a month ago and delete series snapshots nothing refers to any more."""
+        try:
+            self.queue.forget()
+            self.store.prune_series()
+        except (RnnkitError, OSError):  # a read-only or damaged store: tidying can wait for the next start
+            log.warning("could not tidy the job queue in %s", self.store.root, exc_info=True)
 
     def close(self, timeout: float = 60) -> None:
         """Stop dispatching, cancel this process's running jobs and wait for them (tests, shutdown)."""

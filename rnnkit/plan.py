@@ -5,7 +5,8 @@ later (models, window × split, folds, seasonal period, interval level, scaler,
 names) synchronously, raising the typed :class:`~rnnkit.errors.RnnkitError`,
 so a page shows the problem and its fix before anything is queued. The plan
 then lists the work: one :class:`~rnnkit.tasks.ModelTask` per model and fold
-and one :class:`~rnnkit.tasks.StatisticalTask` per fold, each picklable.
+and, per fold, one :class:`~rnnkit.tasks.BaselineTask` and one
+:class:`~rnnkit.tasks.StatisticalTask`, each picklable.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from rnnkit.prepare import plan_windows
 from rnnkit.request import ComparisonRequest, load_series
 from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
-from rnnkit.tasks import ModelTask, StatisticalTask, Unit
+from rnnkit.tasks import BaselineTask, ModelTask, StatisticalTask, Unit
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -49,9 +50,13 @@ class ComparisonPlan:
             return []
         return [StatisticalTask(unit, self.request) for unit in self.units]
 
+    def baseline_tasks(self) -> list[BaselineTask]:
+        """One task per unit for the naive, seasonal naive, drift and linear baselines."""
+        return [BaselineTask(unit, self.request) for unit in self.units]
+
     @property
     def n_tasks(self) -> int:
-        return len(self.units) * (len(self.request.models) + int(self.request.statistical))
+        return len(self.units) * (len(self.request.models) + 1 + int(self.request.statistical))
 
 
 def plan_comparison(request: ComparisonRequest, series: TimeSeries | None = None) -> ComparisonPlan:

@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import os
 import pickle
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,7 @@ from rnnkit.windows.spec import WindowSpec
 REQUEST_VERSION = 1
 DEFAULT_INTERVAL = 0.9
 SNAPSHOT_SUFFIX = ".series.pkl"
+CACHE_SNAPSHOT_DAYS = 7  # library calls' snapshots in the user cache are deleted after a week unused
 
 
 class SnapshotError(RnnkitError):
@@ -60,12 +62,41 @@ def save_series(series: TimeSeries, folder: Path | None = None) -> SeriesRef:
     digest = hashlib.sha256(payload).hexdigest()
     folder = snapshot_dir() if folder is None else Path(folder)
     path = folder / f"{digest[:32]}{SNAPSHOT_SUFFIX}"
-    if not path.exists():
+    try:
+        os.utime(path)  # in use again: pruning goes by age, so a reused snapshot must look new
+    except FileNotFoundError:
         folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         partial.write_bytes(payload)
         os.replace(partial, path)  # readers never see half a snapshot
     return SeriesRef(str(path), digest, series.name, len(series))
+
+
+def prune_snapshots(folder: Path, keep: set[str], older_than_s: float) -> list[Path]:
+    """Delete the snapshots (and left-over partial files) in ``folder`` not named in ``keep``, unused for a while.
+
+    Only files untouched for ``older_than_s`` go, so a request being made right
+    now (its snapshot written, its job not yet stored) never loses its series.
+    """
+    cutoff = time.time() - older_than_s
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:  # no folder yet, or unreadable: nothing to prune
+        return []
+    for path in entries:
+        name = path.name
+        ours = name.endswith(SNAPSHOT_SUFFIX) or (name.startswith(".") and name.endswith(".tmp")
+                                                 and SNAPSHOT_SUFFIX in name)
+        if not ours or name in keep:
+            continue
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+        except OSError:  # gone already (another server pruned it), or not ours to delete
+            continue
+    return removed
 
 
 def load_series(ref: SeriesRef) -> TimeSeries:
@@ -169,7 +200,13 @@ def make_request(series: TimeSeries, window: WindowSpec, models: list[ModelSpec]
                  split: SplitSpec = SplitSpec(), training: TrainingConfig = TrainingConfig(),
                  scaling: str = "minmax", *, calendar: bool = False, snapshot_folder: Path | None = None,
                  **options: Any) -> ComparisonRequest:
-    """A request for ``series`` (snapshotted into ``snapshot_folder``, the user cache by default)."""
+    """A request for ``series`` (snapshotted into ``snapshot_folder``, the user cache by default).
+
+    Snapshots in the user cache belong to no stored run, so those unused for
+    :data:`CACHE_SNAPSHOT_DAYS` days are pruned here.
+    """
+    if snapshot_folder is None:
+        prune_snapshots(snapshot_dir(), set(), CACHE_SNAPSHOT_DAYS * 86_400)
     ref = save_series(series, snapshot_folder)
     return ComparisonRequest(series=ref, window=window, models=tuple(models), split=split, training=training,
                              scaling=scaling, calendar=calendar, **options)

@@ -59,6 +59,7 @@ SERIES_DIR = "series"  # the series snapshots of queued and stored requests
 STALE_AFTER_ENV = "RNNKIT_STALE_AFTER"
 DEFAULT_STALE_AFTER_S = 30.0
 HEARTBEAT_S = 2.0  # how often a process training a run refreshes its heartbeat
+SNAPSHOT_GRACE_S = 3600.0  # an unreferenced series snapshot is kept this long (a request may be on its way)
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")  # run ids and model names: never a path
 _INTERRUPTED = "The process running this comparison stopped before it finished."
@@ -693,6 +694,26 @@ class RunStore:
             return False
         return True
 
+    def prune_series(self, grace_s: float = SNAPSHOT_GRACE_S) -> tuple[Path, ...]:
+        """Delete series snapshots that no run and no job refers to any more (untouched for ``grace_s``).
+
+        Nothing is deleted when the index cannot be read: then what is in use is unknown.
+        """
+        from rnnkit.request import prune_snapshots
+
+        try:
+            with self.query() as db:
+                if db is None:
+                    return ()
+                used = {row[0] for row in db.execute(
+                    "SELECT json_extract(params, '$.request.series.path') FROM runs WHERE json_valid(params)")}
+                if schema_version(db) >= 3:
+                    used |= {row[0] for row in db.execute(
+                        "SELECT json_extract(request, '$.series.path') FROM jobs WHERE json_valid(request)")}
+        except (RnnkitError, sqlite3.Error):
+            return ()
+        return tuple(prune_snapshots(self.series_folder, {Path(p).name for p in used if isinstance(p, str)}, grace_s))
+
     def delete(self, run_id: str, owner: str | None = None) -> None:
         """Remove a run's folder and its index row; a running run is refused, an unknown id raises."""
         record = self.record(run_id, owner)
@@ -707,8 +728,9 @@ class RunStore:
                 os.replace(folder, trash)
         except OSError as error:
             raise _store_error(self.root, error) from error
-        try:
-            self._write([("DELETE FROM runs WHERE id=?", (run_id,))])
+        try:  # with the run go the finished jobs that made it, so its series snapshot can go too
+            self._write([("DELETE FROM runs WHERE id=?", (run_id,)),
+                         ("DELETE FROM jobs WHERE run_id=? AND status NOT IN ('queued', 'running')", (run_id,))])
         except BaseException:
             if moved:
                 os.replace(trash, folder)
@@ -716,3 +738,4 @@ class RunStore:
         with self._lock:
             self._pending.pop(run_id, None)
         shutil.rmtree(trash, ignore_errors=True)
+        self.prune_series()

@@ -4,7 +4,9 @@
 single split, or one backtest fold) and returns plain data: predictions,
 history and the path of the ``.keras`` file it wrote (a live model only when
 asked, for the inline runner). :func:`run_statistical_task` fits the
-statistical baselines of one unit. Both rebuild their prepared windows from
+statistical baselines of one unit, and :func:`run_baseline_task` the simple
+ones (naive, seasonal naive, drift, and the ridge, which takes seconds on long
+windows). All rebuild their prepared windows from
 the unit's series, which is cheap and deterministic, so no live object ever
 crosses a process boundary.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rnnkit.baselines import SimpleForecasts, simple_forecasts
 from rnnkit.data.series import TimeSeries
 from rnnkit.models.spec import ModelSpec
 from rnnkit.progress import CancelToken, ProgressEvent
@@ -55,6 +58,14 @@ class ModelTask:
 @dataclass(frozen=True)
 class StatisticalTask:
     """Fit AutoETS, AutoTheta and AutoARIMA on ``unit`` (and forecast past the end when the unit does)."""
+
+    unit: Unit
+    request: ComparisonRequest
+
+
+@dataclass(frozen=True)
+class BaselineTask:
+    """Forecast ``unit``'s validation and test windows with the naive, seasonal naive, drift and linear baselines."""
 
     unit: Unit
     request: ComparisonRequest
@@ -125,3 +136,10 @@ def run_statistical_task(task: StatisticalTask, progress: Callable[[Any], None] 
     prepared, period = prepare_unit(unit, request)
     steps = (request.forecast_steps or period or 12) if unit.forecast else None
     return StatisticalOutcome(statistical_part(prepared, period, request.interval, steps), period)
+
+
+def run_baseline_task(task: BaselineTask, progress: Callable[[Any], None] | None,
+                      cancel: CancelToken | None) -> SimpleForecasts:
+    """The simple baselines of one unit, made beside the models rather than after them."""
+    prepared, period = prepare_unit(task.unit, task.request)
+    return simple_forecasts(prepared, period)

@@ -18,6 +18,9 @@ own cancel event, which the executor cannot hand to a task.
   starts within milliseconds; every free slot has one. ``spares`` (default 0)
   more warm workers can wait while tasks run; each holds ~380 MB (PSS) and its
   import competes with the trainings for the cores;
+* after ``idle_exit_s`` (default 10 minutes, ``RNNKIT_WORKER_IDLE_S``) without
+  a task, the idle workers leave, giving their memory back to a dashboard that
+  waits; the next task starts fresh ones (the TensorFlow import, a few seconds);
 * the parent's ``__main__`` (a Streamlit app, a script without a main guard)
   is hidden while a worker starts, so a worker never runs it;
 * one thread in the caller's process dispatches tasks, reads every worker's
@@ -61,6 +64,8 @@ POLL_S = 0.2  # how often the dispatcher looks at cancel tokens when nothing els
 MAX_FAILED_STARTS = 3  # workers dying before they are ready, in a row, before queued tasks are failed
 MAX_TASKS_PER_WORKER = 8  # tasks a worker runs before a fresh process replaces it
 MAX_WORKER_RSS_MB = 3072.0  # a worker past this resident memory is replaced after its task
+IDLE_EXIT_S = 600.0  # seconds without a task before idle workers leave (their ~380 MB each go back)
+IDLE_EXIT_ENV = "RNNKIT_WORKER_IDLE_S"
 SHUTDOWN_GRACE_S = 5.0  # how long cancelled running tasks get to answer before their process is terminated
 
 
@@ -82,7 +87,7 @@ class _Worker:
     cancel: Event
     ready: bool = False
     job: _Job | None = None
-    spent: bool = False  # answered its one task and is exiting
+    spent: bool = False  # leaving: it ran its last task, or was retired while idle
 
     @property
     def idle(self) -> bool:
@@ -95,8 +100,11 @@ class ProcessPoolRunner(Runner):
     name = "process"
 
     def __init__(self, workers: int | None = None, *, spares: int = 0, preload: tuple[str, ...] = PRELOAD,
-                 max_tasks: int = MAX_TASKS_PER_WORKER, max_rss_mb: float = MAX_WORKER_RSS_MB) -> None:
+                 max_tasks: int = MAX_TASKS_PER_WORKER, max_rss_mb: float = MAX_WORKER_RSS_MB,
+                 idle_exit_s: float | None = None) -> None:
         self._workers = max(1, workers or os.cpu_count() or 1)
+        self._idle_exit_s = idle_exit_seconds() if idle_exit_s is None else idle_exit_s
+        self._last_busy = time.monotonic()  # when a task was last queued or running
         self._max_tasks = max(1, max_tasks)
         self._max_rss_mb = max_rss_mb
         self._intra_op = max(1, (os.cpu_count() or 1) // self._workers)
@@ -128,6 +136,7 @@ class ProcessPoolRunner(Runner):
             if self._closing:
                 raise RuntimeError("cannot submit to a runner that was shut down")
             self._failed_starts = min(self._failed_starts, MAX_FAILED_STARTS - 1)  # one more try per submit
+            self._last_busy = time.monotonic()
             self._queue.append(_Job(next(self._ids), getattr(fn, "__qualname__", repr(fn)), payload, future,
                                     progress, cancel))
         self._wake()
@@ -224,6 +233,12 @@ class ProcessPoolRunner(Runner):
         """Idle workers for every free slot, and while tasks run at least ``spares`` warm successors."""
         if self._closing:
             return
+        now = time.monotonic()
+        if self._queue or any(w.job is not None for w in self._pool):
+            self._last_busy = now
+        elif now - self._last_busy > self._idle_exit_s:
+            self._retire_idle()  # nothing to do for a while: give the memory back until the next task
+            return
         if self._failed_starts >= MAX_FAILED_STARTS:  # do not respawn forever: fail what waits, retry on submit
             while self._queue:
                 job = self._queue.popleft()
@@ -238,6 +253,16 @@ class ProcessPoolRunner(Runner):
         wanted = max(self._workers - busy, min(self._spares, busy))
         for _ in range(wanted - idle):
             self._pool.append(self._spawn())
+
+    def _retire_idle(self) -> None:
+        """Ask every idle, ready worker to leave; its pipe closing removes it from the pool."""
+        for worker in self._pool:
+            if worker.idle and worker.ready:
+                try:
+                    worker.conn.send_bytes(b"")  # an empty message means "exit"
+                except OSError:  # it died meanwhile; its sentinel will remove it
+                    pass
+                worker.spent = True
 
     def _spawn(self) -> _Worker:
         parent_conn, child_conn = self._context.Pipe()
@@ -363,6 +388,21 @@ def _hidden_main() -> Iterator[None]:
         finally:
             if main is not None:
                 sys.modules["__main__"] = main
+
+
+def idle_exit_seconds() -> float:
+    """How long idle workers wait for a task before they leave (``RNNKIT_WORKER_IDLE_S``, else 10 minutes)."""
+    value = os.environ.get(IDLE_EXIT_ENV)
+    if not value:
+        return IDLE_EXIT_S
+    try:
+        seconds = float(value)
+    except ValueError as error:
+        raise RnnkitError(f"{IDLE_EXIT_ENV} is {value!r}, not a number of seconds.",
+                          f"Set {IDLE_EXIT_ENV} to a number such as 600, or unset it.") from error
+    if seconds < 0:
+        raise RnnkitError(f"{IDLE_EXIT_ENV} is {value}, below zero.", f"Set {IDLE_EXIT_ENV} to 0 or more seconds.")
+    return seconds
 
 
 def _how(process: BaseProcess) -> str:

@@ -178,3 +178,39 @@ def test_a_script_without_a_main_guard_is_not_run_again_by_its_workers(tmp_path:
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert marker.read_text() == "x"  # once: in the script's own process only
+
+
+def test_idle_workers_leave_after_a_while_and_come_back_for_the_next_task() -> None:
+    """A dashboard that waits gets its workers' memory back; the next task still runs."""
+    from rnnkit.runners.process import ProcessPoolRunner
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        stat = Path(f"/proc/{pid}/stat")
+        return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+    with ProcessPoolRunner(workers=1, preload=(), idle_exit_s=1.0) as runner:
+        first = runner.submit(tasks.started_at, None).result(timeout=60)[1]
+        deadline = time.monotonic() + 30
+        while alive(first) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not alive(first), "the idle worker did not leave"
+        second = runner.submit(tasks.started_at, None).result(timeout=60)[1]
+        assert second != first and alive(second)
+
+
+def test_the_idle_time_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnkit.errors import RnnkitError
+    from rnnkit.runners.process import IDLE_EXIT_ENV, IDLE_EXIT_S, idle_exit_seconds
+
+    monkeypatch.delenv(IDLE_EXIT_ENV, raising=False)
+    assert idle_exit_seconds() == IDLE_EXIT_S
+    monkeypatch.setenv(IDLE_EXIT_ENV, "30")
+    assert idle_exit_seconds() == 30.0
+    for bad in ("soon", "-1"):
+        monkeypatch.setenv(IDLE_EXIT_ENV, bad)
+        with pytest.raises(RnnkitError, match=IDLE_EXIT_ENV):
+            idle_exit_seconds()
