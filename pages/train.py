@@ -9,7 +9,6 @@ from rnnkit.backtest import MAX_FOLDS
 from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.jobqueue import JobStatus
-from rnnkit.jobs import TaskStatus
 from rnnkit.figures import backtest_folds_figure, live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import CELLS, ModelSpec
@@ -36,31 +35,27 @@ def job_panel() -> None:
         st.info(f"Waiting for a free trainer: {ahead}. It starts on its own; you can leave this page.",
                 icon=":material/hourglass_top:")
     for progress in job.models.values():
-        fraction = progress.epoch / progress.epochs if progress.epochs else 0.0
-        eta = f", about {progress.eta_s:.0f} s left" if progress.eta_s is not None else ""
-        text = f"{progress.name}: epoch {progress.epoch} of {progress.epochs} · {progress.elapsed_s:.0f} s{eta}"
-        if progress.status == TaskStatus.DONE:
-            fraction, text = 1.0, f"{progress.name}: done in {progress.elapsed_s:.0f} s ({progress.epoch} epochs)"
-        st.progress(min(fraction, 1.0), text=text)
+        fraction, text = progress.describe(stopped=job.done)
+        st.progress(fraction, text=text)
     if not job.done:
         st.plotly_chart(live_losses({n: (p.loss, p.val_loss) for n, p in job.models.items() if p.loss}),
                         width="stretch", key=f"live_{job.id}")
         if st.button("Cancel", key=f"cancel_{job.id}"):
             jobs.cancel(job.id, owner())
         return
+    if st.session_state.get("shown_job") != job.id:  # it ended while this panel polled: redraw the whole page
+        st.session_state["shown_job"] = job.id  # (the sidebar, the result) once, and stop polling
+        st.rerun(scope="app")
     if job.error:
-        st.error(escape_markdown(job.error))
-        if job.status in (JobStatus.INTERRUPTED, JobStatus.FAILED) and st.button("Run again", key=f"again_{job.id}"):
+        st.error(escape_markdown(job.error), icon=":material/error:")
+        if job.status in (JobStatus.INTERRUPTED, JobStatus.FAILED) and st.button(
+                "Run again", key=f"again_{job.id}", type="primary", icon=":material/replay:"):
             try:
                 jobs.run_again(job.id, owner())
             except RnnkitError as error:
                 show_error(error)
             else:
                 st.rerun(scope="app")
-        return
-    if job.result is not None and st.session_state.get("shown_job") != job.id:
-        st.session_state["shown_job"] = job.id
-        st.rerun(scope="app")
 
 
 def show_latest_job() -> None:
@@ -238,6 +233,7 @@ if submitted:
                                label=st.session_state.get("dataset_label", series.name))
         job = jobs.start(owner(), request, series)
         st.session_state["job_id"] = job.id
+        st.rerun()  # from the top, so the sidebar's latest run is this one
     except RnnkitError as error:
         show_error(error)
 

@@ -23,7 +23,10 @@ from typing import Any
 from rnnkit.errors import RnnkitError
 from rnnkit.store import RunStore, owner_key
 
-INTERRUPTED_MESSAGE = "The server running this job stopped before it finished; run it again."
+#: What an interrupted job tells its owner: what happened, what was lost, and what to do.
+INTERRUPTED_MESSAGE = ("The server training this comparison stopped before it finished (it was restarted or "
+                       "shut down), so none of its models were kept. Run it again to queue it anew with the "
+                       "same settings.")
 DEFAULT_OWNER_LIMIT = 5
 JOB_HISTORY_S = 30 * 86_400.0  # ended jobs are forgotten after 30 days (their runs stay)
 

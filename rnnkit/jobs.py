@@ -79,6 +79,22 @@ class ModelProgress:
             return None
         return self.elapsed_s / self.epoch * (self.epochs - self.epoch)
 
+    def describe(self, stopped: bool = False) -> tuple[float, str]:
+        """The task's progress bar: the share done and one line of text.
+
+        ``stopped``: the job is over (interrupted, failed or cancelled), so a task that did not
+        finish says where it stopped, without a time left.
+        """
+        share = min(self.epoch / self.epochs, 1.0) if self.epochs else 0.0
+        if self.status == TaskStatus.DONE:
+            return 1.0, f"{self.name}: done in {self.elapsed_s:.0f} s ({_epochs(self.epoch)})"
+        if (stopped or self.status == TaskStatus.CANCELLED) and self.epoch == 0:
+            return 0.0, f"{self.name}: not trained"
+        if stopped or self.status == TaskStatus.CANCELLED:
+            return share, f"{self.name}: stopped at epoch {self.epoch} of {self.epochs}, after {self.elapsed_s:.0f} s"
+        eta = f", about {self.eta_s:.0f} s left" if self.eta_s is not None else ""
+        return share, f"{self.name}: epoch {self.epoch} of {self.epochs} · {self.elapsed_s:.0f} s{eta}"
+
     def snapshot(self) -> dict[str, Any]:
         return {"epochs": self.epochs, "epoch": self.epoch, "elapsed_s": round(self.elapsed_s, 2),
                 "status": self.status.value, "loss": self.loss, "val_loss": self.val_loss}
@@ -91,6 +107,10 @@ class ModelProgress:
             status = TaskStatus.WAITING
         return cls(name, int(data.get("epochs", 0)), int(data.get("epoch", 0)), float(data.get("elapsed_s", 0.0)),
                    status, list(data.get("loss", [])), list(data.get("val_loss", [])))
+
+
+def _epochs(count: int) -> str:
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
 @dataclass(eq=False)

@@ -18,7 +18,7 @@ from helpers import TINY_SPECS, TINY_TRAINING
 
 from rnnkit.errors import RnnkitError
 from rnnkit.jobqueue import INTERRUPTED_MESSAGE, JobLimitError, JobQueue, JobStatus
-from rnnkit.jobs import Job, JobManager
+from rnnkit.jobs import Job, JobManager, ModelProgress, TaskStatus
 from rnnkit.request import ComparisonRequest, make_request
 from rnnkit.runners import InlineRunner
 from rnnkit.splits import SplitSpec
@@ -293,6 +293,19 @@ while long.models["tiny_gru"].epoch < 2:
 print("training", flush=True)
 time.sleep(600)
 """
+
+
+def test_a_progress_line_says_where_a_stopped_task_stopped_and_promises_no_time_left() -> None:
+    """An interrupted job's tasks keep their last snapshot (status training): no ETA for a job that is over."""
+    training = ModelProgress("gru", 1000, 18, 16.0, TaskStatus.TRAINING)
+    assert training.describe() == (0.018, "gru: epoch 18 of 1000 · 16 s, about 873 s left")
+    assert training.describe(stopped=True) == (0.018, "gru: stopped at epoch 18 of 1000, after 16 s")
+    assert ModelProgress("lstm", 1000).describe(stopped=True) == (0.0, "lstm: not trained")
+    assert ModelProgress("lstm", 1000).describe() == (0.0, "lstm: epoch 0 of 1000 · 0 s")
+    done = ModelProgress("rnn", 5, 1, 4.2, TaskStatus.DONE)
+    assert done.describe(stopped=True) == (1.0, "rnn: done in 4 s (1 epoch)")
+    cancelled = ModelProgress("rnn", 5, 3, 9.0, TaskStatus.CANCELLED)
+    assert cancelled.describe()[1] == "rnn: stopped at epoch 3 of 5, after 9 s"
 
 
 def test_a_killed_server_leaves_its_job_interrupted_and_the_next_server_runs_the_queue(tmp_path: Path) -> None:
