@@ -147,6 +147,14 @@ class JobQueue:
     def running_on(self, server: str) -> list[JobRecord]:
         return self._rows("WHERE claimed_by=? AND status=?", (server, JobStatus.RUNNING.value))
 
+    def claimed_by(self, server: str) -> list[JobRecord]:
+        """Every job ``server`` claimed, in the order it claimed them, whatever their status now."""
+        return self._rows("WHERE claimed_by=? ORDER BY started_at, rowid", (server,))
+
+    def waiting(self) -> int:
+        """How many jobs are queued or running, on any server."""
+        return len(self._rows("WHERE status IN (?, ?)", ACTIVE))
+
     def _fair_state(self, db: sqlite3.Connection) -> tuple[list[tuple[str, str, float]], dict[str, int],
                                                            dict[str, float]]:
         queued = [(r["id"], r["owner"], r["created_at"]) for r in db.execute(

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnkit inspect|datasets|compare|search|runs``, one module per command.
+"""Command line: ``python -m rnnkit inspect|datasets|compare|search|runs|worker``, one module per command.
 
 Errors a user can fix are printed as one line on stderr with exit status 2; a
 full disk and Ctrl-C get one line too. The command never shows a traceback
@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from rnnkit.cli import compare, datasets, inspect, runs, search
+from rnnkit.cli import compare, datasets, inspect, runs, search, worker
 from rnnkit.cli.common import (
     DISK_ERRNOS,
     EXIT_INTERRUPTED,
@@ -20,7 +20,8 @@ from rnnkit.cli.common import (
 )
 from rnnkit.errors import RnnkitError
 
-COMMANDS = {"inspect": inspect, "datasets": datasets, "compare": compare, "search": search, "runs": runs}
+COMMANDS = {"inspect": inspect, "datasets": datasets, "compare": compare, "search": search, "runs": runs,
+            "worker": worker}
 
 
 def build_parser() -> argparse.ArgumentParser:
