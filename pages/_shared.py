@@ -108,9 +108,27 @@ def series_defaults(series: TimeSeries) -> Defaults:
 
 
 def ask_for_data() -> None:
-    """What a page that needs a series shows without one: where to get it."""
+    """What a page that needs a series shows without one: where to get it, or the data of the last run again."""
     st.info("Choose a dataset or upload a file first.")
     st.page_link("pages/data.py", label="Go to the Data page", icon=":material/table_chart:")
+    request = job_manager().latest_request(owner())
+    if request is None:
+        return
+    label = request.label or request.series.name
+    if st.button(f"Use the data of your last comparison again: {label} ({request.series.rows:,} rows)",
+                 key="reuse_last_data", icon=":material/history:",
+                 help="The series, target, features, window and split of your latest comparison (a new tab or a "
+                      "restarted server starts without data)."):
+        from rnnkit.request import load_series
+
+        try:
+            series = load_series(request.series)
+        except RnnkitError as error:
+            show_error(error)
+            return
+        st.session_state.update(series=series, dataset_label=label,
+                                defaults={"window": request.window, "split": request.split})
+        st.rerun()
 
 
 def visible_range(index: pd.Index, key: str) -> tuple | None:

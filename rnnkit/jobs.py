@@ -382,6 +382,27 @@ class JobManager:
         records = self.queue.for_owner(owner)
         return self._view(records[-1]) if records else None
 
+    def latest_request(self, owner: str) -> ComparisonRequest | None:
+        """The request of ``owner``'s latest job (else stored run) whose series is still on disk, or None.
+
+        A restarted server (or a new tab) has lost the session's data; this is how
+        a page offers the series and settings of the user's last comparison again.
+        """
+        from rnnkit.request import ComparisonRequest
+
+        asked: list[Any] = [record.request for record in reversed(self.queue.for_owner(owner))]
+        asked += [record.params.get("request") for record in self.store.list(owner=owner)]
+        for values in asked:
+            if not values:
+                continue
+            try:
+                request = ComparisonRequest.from_dict(values)
+            except (RnnkitError, TypeError, ValueError):  # an older or damaged request: try the one before
+                continue
+            if Path(request.series.path).is_file():
+                return request
+        return None
+
     def position(self, job: Job) -> int | None:
         """The job's place in the queue (1: next), or None when it is not waiting."""
         return self.queue.position(job.id)

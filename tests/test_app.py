@@ -505,3 +505,31 @@ def test_train_page_shows_an_interrupted_job_and_runs_it_again(tiny_series) -> N
     assert not test.exception
     job = wait_for_job(test)
     assert job.id != lost.id and job.status == "finished", job.error
+
+
+def test_a_new_session_can_take_up_the_data_of_its_last_comparison(tiny_series) -> None:
+    """After a restart (or in a new tab) the page offers the last comparison's series and settings again."""
+    from pages._shared import run_store
+    from rnnkit.models.presets import PRESETS
+    from rnnkit.request import make_request
+    from rnnkit.splits import SplitSpec
+    from rnnkit.windows.spec import WindowSpec
+
+    request = make_request(tiny_series, WindowSpec(lookback=9), [PRESETS["tuned_gru"]], SplitSpec(train=0.6, val=0.2),
+                           snapshot_folder=run_store().series_folder, label="my upload.csv")
+    run_store().start("my upload.csv", "value", ["tuned_gru"], {"request": request.to_dict()}, owner=TESTER)
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = TESTER
+    test.run().switch_page("pages/train.py").run()
+    assert not test.exception
+    reuse = test.button(key="reuse_last_data")
+    assert "my upload.csv" in reuse.label and f"{len(tiny_series):,} rows" in reuse.label
+    reuse.click().run()
+    assert not test.exception
+    assert test.session_state["series"].target == "value" and len(test.session_state["series"]) == len(tiny_series)
+    assert test.session_state["defaults"]["window"].lookback == 9
+
+    stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    stranger.query_params["u"] = "mallory-token-0123456789abc"
+    stranger.run().switch_page("pages/train.py").run()
+    assert not [b for b in stranger.button if b.key == "reuse_last_data"]  # never another owner's data
