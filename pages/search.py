@@ -13,6 +13,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.figures import search_progress
 from rnnkit.search import BATCH_CHOICES, LEARNING_RATE_RANGE, LOOKBACK_FACTOR_RANGE, UNITS_RANGE
 from rnnkit.search_jobs import SEARCHES, TrialRow
+from rnnkit.ui_limits import LIVE_REFRESH_S
 
 st.title("Search")
 st.caption(f"Optuna's TPE sampler tries GRU and LSTM networks ({UNITS_RANGE[0]}–{UNITS_RANGE[1]} units, 1–2 "
@@ -55,7 +56,7 @@ def live_panel() -> None:
 
 def show_result() -> None:
     running = SEARCHES.latest(owner())
-    st.fragment(run_every=1.0 if running is not None and not running.done else None)(live_panel)()
+    st.fragment(run_every=LIVE_REFRESH_S if running is not None and not running.done else None)(live_panel)()
     job = SEARCHES.latest(owner())
     if job is None or not job.done or job.result is None:
         return

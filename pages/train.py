@@ -9,7 +9,8 @@ from rnnkit.backtest import MAX_FOLDS
 from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.jobqueue import JobStatus
-from rnnkit.figures import backtest_folds_figure, live_losses, loss_overlay, loss_panels, metrics_bar, window_sketch
+from rnnkit.figures import backtest_folds_figure, loss_overlay, loss_panels, metrics_bar, window_sketch
+from rnnkit.live_chart import live_loss_svg
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import CELLS, ModelSpec
 from rnnkit.prepare import plan_windows
@@ -18,7 +19,7 @@ from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
 from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
-from rnnkit.ui_limits import EPOCHS, LAYERS, LOOKBACK, UNITS
+from rnnkit.ui_limits import EPOCHS, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
 from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
@@ -38,8 +39,10 @@ def job_panel() -> None:
         fraction, text = progress.describe(stopped=job.done)
         st.progress(fraction, text=text)
     if not job.done:
-        st.plotly_chart(live_losses({n: (p.loss, p.val_loss) for n, p in job.models.items() if p.loss}),
-                        width="stretch", key=f"live_{job.id}")
+        # A static SVG, not plotly: the browser draws it in milliseconds and loads no plotly.js while training
+        # runs on the same machine (rnnkit.live_chart). Unchanged between epochs, so the browser keeps it as is.
+        st.image(live_loss_svg({n: (p.loss, p.val_loss) for n, p in job.models.items() if p.loss}),
+                 width="stretch")
         if st.button("Cancel", key=f"cancel_{job.id}"):
             jobs.cancel(job.id, owner())
         return
@@ -61,8 +64,8 @@ def job_panel() -> None:
 def show_latest_job() -> None:
     """Progress of this user's latest job (polled while it runs), then its comparison."""
     running = jobs.latest(owner())
-    # Poll once a second while a job runs; once it is done the panel is drawn once, without polling.
-    st.fragment(run_every=1.0 if running is not None and not running.done else None)(job_panel)()
+    # Poll every LIVE_REFRESH_S seconds while a job runs; once it is done the panel is drawn once, without polling.
+    st.fragment(run_every=LIVE_REFRESH_S if running is not None and not running.done else None)(job_panel)()
     job = jobs.latest(owner())
     if job is None or not job.done or job.result is None or not job.result.models:
         return

@@ -230,21 +230,6 @@ def window_sketch(frame: pd.DataFrame, target: str, spec, anchor: int | None = N
     return _layout(figure, "One window: inputs (blue) and target (red)", height=300)
 
 
-def live_losses(histories: dict[str, tuple[list[float], list[float]]]) -> go.Figure:
-    """Loss curves while training runs: solid training loss, dashed validation loss, per model."""
-    figure = go.Figure()
-    for i, (name, (loss, val_loss)) in enumerate(histories.items()):
-        epochs = np.arange(1, len(loss) + 1)
-        figure.add_trace(go.Scatter(x=epochs, y=loss, name=f"{name} loss", mode="lines+markers",
-                                    line=dict(color=_colour(i))))
-        if val_loss:
-            figure.add_trace(go.Scatter(x=epochs[: len(val_loss)], y=val_loss, name=f"{name} val_loss",
-                                        mode="lines", line=dict(color=_colour(i), dash="dash")))
-    figure.update_layout(height=300, xaxis_title="epoch", yaxis_title="loss (scaled)", yaxis_type="log",
-                         margin=dict(l=10, r=10, t=30, b=10))
-    return figure
-
-
 def backtest_folds_figure(folds: pd.DataFrame, summary: pd.DataFrame, metric: str = "rmse") -> go.Figure:
     """Test error per fold for every model (coloured) and baseline (grey; the chosen one dashed black).
 

@@ -29,3 +29,9 @@ LOOKBACK = Limit(5_000, "every window holds this many rows, so memory and time p
 LAYERS = Limit(4, "each recurrent layer runs sequentially over the window; deeper stacks train much "
                   "slower and rarely forecast one series better.")
 UNITS = Limit(512, "a recurrent layer's time and memory grow with the square of its units.")
+
+#: Seconds between redraws of a running job's live panel (Train and Search pages). The server and the
+#: browser redraw it on the machine that trains, so every redraw takes CPU from the job: every 2 s instead
+#: of every 1 s halves what an open tab costs between epochs (bench/throughput.py, case e), and the panel
+#: still shows each epoch within 2 s.
+LIVE_REFRESH_S = 2.0

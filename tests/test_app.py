@@ -445,11 +445,13 @@ def test_runs_page_refuses_to_delete_a_training_run_and_names_a_damaged_one(tiny
 
 
 def test_served_app_settings_keep_the_first_page_fast_and_live_progress_reliable() -> None:
-    """No source watching (about 0.4 s off the first page); a Streamlit with fixed st.fragment(run_every=...) timers."""
+    """No source watching (about 0.4 s off the first page); no full garbage collection after every run (most of
+    what a polling live panel costs the server); a Streamlit with fixed st.fragment(run_every=...) timers."""
     import tomllib
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["fileWatcherType"] == "none"
+    assert config["runner"]["postScriptGC"] is False
     requirement = next(line for line in (ROOT / "requirements.txt").read_text().splitlines()
                        if line.startswith("streamlit"))
     minimum = re.search(r">=\s*([\d.]+)", requirement).group(1)
