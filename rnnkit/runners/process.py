@@ -6,12 +6,15 @@ executor breaks and fails every pending one; and each running task needs its
 own cancel event, which the executor cannot hand to a task.
 
 * ``workers`` processes run at a time (default: the number of cores); each
-  caps TensorFlow at ``max(1, cores // workers)`` intra-op threads and one
-  inter-op thread so they do not fight (``CUDA_VISIBLE_DEVICES`` is left alone);
-* a worker runs up to ``max_tasks`` tasks (default 8), clearing Keras' session
+  caps TensorFlow at ``threads`` intra-op threads (default ``max(1, cores //
+  workers)``) and one inter-op thread so they do not fight: two workers of two
+  threads each on 2 cores were 15% slower than of one (``CUDA_VISIBLE_DEVICES``
+  is left alone);
+* a worker runs up to ``max_tasks`` tasks (default 32), clearing Keras' session
   between them, and is replaced sooner when its memory passes ``max_rss_mb``
-  (default 3 GB): leaving is how TensorFlow gives its memory back (a process
-  grows ~25 MB per training), and staying saves the spawn and TensorFlow
+  (default 3 GB): leaving is how TensorFlow gives its memory back (a worker
+  grew ~3.5 MB per task over 36 small tasks; a server process ~25 MB per
+  training), and staying saves the spawn and TensorFlow
   import, which cost ~12 s per task on a busy 2-core machine when every task
   had a fresh process (bench/throughput.py). Idle workers have imported
   TensorFlow, Keras and rnnkit's task modules already (PRELOAD), so a task
@@ -62,7 +65,7 @@ log = logging.getLogger(__name__)
 PRELOAD = ("tensorflow", "keras", "rnnkit.tasks", "rnnkit.compare", "rnnkit.ensemble")
 POLL_S = 0.2  # how often the dispatcher looks at cancel tokens when nothing else happens
 MAX_FAILED_STARTS = 3  # workers dying before they are ready, in a row, before queued tasks are failed
-MAX_TASKS_PER_WORKER = 8  # tasks a worker runs before a fresh process replaces it
+MAX_TASKS_PER_WORKER = 32  # tasks a worker runs before a fresh process replaces it (each adds ~3-25 MB)
 MAX_WORKER_RSS_MB = 3072.0  # a worker past this resident memory is replaced after its task
 IDLE_EXIT_S = 600.0  # seconds without a task before idle workers leave (their ~380 MB each go back)
 IDLE_EXIT_ENV = "RNNKIT_WORKER_IDLE_S"
@@ -101,13 +104,13 @@ class ProcessPoolRunner(Runner):
 
     def __init__(self, workers: int | None = None, *, spares: int = 0, preload: tuple[str, ...] = PRELOAD,
                  max_tasks: int = MAX_TASKS_PER_WORKER, max_rss_mb: float = MAX_WORKER_RSS_MB,
-                 idle_exit_s: float | None = None) -> None:
+                 idle_exit_s: float | None = None, threads: int | None = None) -> None:
         self._workers = max(1, workers or os.cpu_count() or 1)
         self._idle_exit_s = idle_exit_seconds() if idle_exit_s is None else idle_exit_s
         self._last_busy = time.monotonic()  # when a task was last queued or running
         self._max_tasks = max(1, max_tasks)
         self._max_rss_mb = max_rss_mb
-        self._intra_op = max(1, (os.cpu_count() or 1) // self._workers)
+        self._intra_op = threads or max(1, (os.cpu_count() or 1) // self._workers)
         self._spares = max(0, spares)
         self._preload = preload
         self._context = multiprocessing.get_context("spawn")
