@@ -180,6 +180,11 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def process_tree_cpu_s() -> float:
+    """CPU seconds so far of this process and every living process below it (the pool's workers)."""
+    return cpu_s(os.getpid()) + sum(cpu_s(pid) for pid in descendants(os.getpid()))
+
+
 def browser_cpu_s(exclude: set[int]) -> dict[int, float]:
     """CPU seconds so far of each Chromium process below this one (the server and its workers excluded)."""
     return {pid: cpu_s(pid) for pid in descendants(os.getpid()) if pid not in exclude
@@ -214,13 +219,16 @@ def case_a(rounds: int) -> dict[str, Any]:
     warm_s = {"inline": warm(inline, folder), "process": warm(pool, folder)}
     seconds: dict[str, list[float]] = {"inline": [], "process": []}
     training: dict[str, list[dict[str, float]]] = {"inline": [], "process": []}  # each model's own fit time
+    cores: dict[str, list[float]] = {"inline": [], "process": []}  # CPU seconds (this process + workers) / wall
     loads = [load_average()]
     for i in range(rounds):
         order = ("inline", "process") if i % 2 == 0 else ("process", "inline")
         for name in order:
+            cpu_before = process_tree_cpu_s()
             start = time.perf_counter()
             result = run_request(request, inline if name == "inline" else pool)
             seconds[name].append(time.perf_counter() - start)
+            cores[name].append(round((process_tree_cpu_s() - cpu_before) / seconds[name][-1], 2))
             assert set(BIG_MODELS) <= set(result.metrics.index), result.metrics.index
             training[name].append({m.name: round(m.train_seconds, 1) for m in result.models})
             print(f"  (a) {name:8} {seconds[name][-1]:6.1f} s", flush=True)
@@ -234,8 +242,11 @@ def case_a(rounds: int) -> dict[str, Any]:
             "window": {"lookback": BIG_WINDOW.lookback, "delay": BIG_WINDOW.delay}, "epochs": BIG_TRAINING.epochs,
             "windows": counts, "workers": WORKERS, "seconds": {k: [round(s, 1) for s in v] for k, v in seconds.items()},
             "best_s": {k: round(v, 1) for k, v in best.items()}, "train_seconds": training,
-            "warm_up_s": {k: round(v, 1) for k, v in warm_s.items()},
-            "speedup": round(best["inline"] / best["process"], 2), "target_speedup": 1.7, "load_average": loads}
+            "warm_up_s": {k: round(v, 1) for k, v in warm_s.items()}, "cores_busy": cores,
+            "speedup": round(best["inline"] / best["process"], 2), "target_speedup": 1.7, "load_average": loads,
+            "median_s": {k: round(float(np.median(v)), 1) for k, v in seconds.items()},
+            "speedup_median": round(float(np.median(seconds["inline"]) / np.median(seconds["process"])), 2),
+            "speedup_per_round": [round(i / p, 2) for i, p in zip(seconds["inline"], seconds["process"], strict=True)]}
 
 
 # --- (b), (c) five users at once -----------------------------------------------------------------------------
