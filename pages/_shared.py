@@ -185,7 +185,8 @@ def sidebar() -> None:
             st.caption("No run in this session yet.")
         else:
             done = sum(m.status in {TaskStatus.DONE, TaskStatus.CANCELLED} for m in job.models.values())
-            st.markdown(f"**{job.status}** · {done}/{len(job.models)} models")
+            counted = f" · {done}/{len(job.models)} models" if job.models else ""  # none known yet: queued elsewhere
+            st.markdown(f"**{job.status}**{counted}")
             if job.result is not None and job.result.best_model:
                 st.caption(f"best: {escape_markdown(job.result.best_model)}")
             if job.error:
