@@ -115,10 +115,10 @@ def ask_for_data() -> None:
     if request is None:
         return
     label = request.label or request.series.name
-    if st.button(f"Use the data of your last comparison again: {label} ({request.series.rows:,} rows)",
-                 key="reuse_last_data", icon=":material/history:",
-                 help="The series, target, features, window and split of your latest comparison (a new tab or a "
-                      "restarted server starts without data)."):
+    if st.button(f"Use the data of your last comparison again: {escape_markdown(label)} "
+                 f"({request.series.rows:,} rows)", key="reuse_last_data", icon=":material/history:",
+                 help="The series, target and features of your latest comparison (a new tab or a restarted "
+                      "server starts without data); the window and split are suggested afresh."):
         from rnnkit.request import load_series
 
         try:
@@ -126,8 +126,8 @@ def ask_for_data() -> None:
         except RnnkitError as error:
             show_error(error)
             return
-        st.session_state.update(series=series, dataset_label=label,
-                                defaults={"window": request.window, "split": request.split})
+        st.session_state.update(series=series, dataset_label=label)
+        st.session_state.pop("defaults", None)
         st.rerun()
 
 

@@ -41,7 +41,7 @@ def job_panel() -> None:
     if not job.done:
         # A static SVG, not plotly: the browser draws it in milliseconds and loads no plotly.js while training
         # runs on the same machine (rnnkit.live_chart). Unchanged between epochs, so the browser keeps it as is.
-        st.image(live_loss_svg({n: (p.loss, p.val_loss) for n, p in job.models.items() if p.loss}),
+        st.image(live_loss_svg({n: (p.loss, p.val_loss) for n, p in job.models.items()}),
                  width="stretch")
         if st.button("Cancel", key=f"cancel_{job.id}"):
             jobs.cancel(job.id, owner())

@@ -109,6 +109,14 @@ class ModelProgress:
                    status, list(data.get("loss", [])), list(data.get("val_loss", [])))
 
 
+class RunnerSetupError(Exception):
+    """The runner could not be made from the configuration; ``cause`` says why and how to fix it."""
+
+    def __init__(self, cause: RnnkitError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 def _epochs(count: int) -> str:
     return f"{count} epoch" if count == 1 else f"{count} epochs"
 
@@ -232,7 +240,8 @@ class JobManager:
         self._results: dict[str, ComparisonResult] = {}  # results of jobs that finished on other servers
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # no more claims
+        self._stop_beating = threading.Event()  # set by close() once this process's jobs have ended
         self._threads: list[threading.Thread] = []
         if dispatch:
             self.resume()
@@ -265,11 +274,10 @@ class JobManager:
     # lifecycle
 
     def resume(self) -> None:
-        """Tidy the queue's history and snapshots, then start the dispatcher and heartbeat threads (once)."""
+        """Start the dispatcher (which first tidies the queue's history and snapshots) and heartbeat threads (once)."""
         with self._lock:
             if self._threads:
                 return
-            self.tidy()
             self._threads = [threading.Thread(target=self._dispatch_loop, name="rnnkit-dispatcher", daemon=True),
                              threading.Thread(target=self._heartbeat_loop, name="rnnkit-heartbeat", daemon=True)]
             for thread in self._threads:
@@ -284,15 +292,25 @@ class JobManager:
             log.warning("could not tidy the job queue in %s", self.store.root, exc_info=True)
 
     def close(self, timeout: float = 60) -> None:
-        """Stop dispatching, cancel this process's running jobs and wait for them (tests, shutdown)."""
+        """Stop claiming, cancel this process's running jobs and wait for them, then stop the heartbeat.
+
+        The heartbeat goes on while cancelled jobs wind down (keeping what trained), so no
+        other server takes them for interrupted meanwhile.
+        """
         self._stop.set()
         self._wake.set()
+        dispatcher, heartbeat = (self._threads + [None, None])[:2]
+        if dispatcher is not None and dispatcher is not threading.current_thread():
+            dispatcher.join(timeout)  # no claim after this: the running jobs listed next are all of them
         with self._lock:
             running = [self._live[i] for i in self._running if i in self._live]
         for job in running:
             job.cancel.cancel()
-        for thread in [*self._threads, *(j.thread for j in running if j.thread is not None)]:
+        for thread in (j.thread for j in running if j.thread is not None):
             thread.join(timeout)
+        self._stop_beating.set()
+        if heartbeat is not None:
+            heartbeat.join(timeout)
 
     # submitting
 
@@ -304,6 +322,10 @@ class JobManager:
         plan = plan_comparison(request, series)
         label = request.label or plan.series.name
         record = self.queue.submit(owner, label, request.to_dict(), self.owner_limit)
+        if not Path(request.series.path).is_file():  # pruned between saving and queueing (another server)
+            from rnnkit.request import load_series, save_series
+
+            save_series(series if series is not None else load_series(request.series), self.snapshot_folder)
         job = Job.from_record(record)
         job.models = {t.label: ModelProgress(t.label, request.training.epochs) for t in plan.model_tasks()}
         with self._lock:
@@ -315,9 +337,11 @@ class JobManager:
         """The request with its snapshot under the runs folder (a cache folder may be cleared)."""
         from rnnkit.request import load_series, save_series
 
+        from rnnkit.snapshots import touch
+
         folder = self.snapshot_folder
-        if Path(request.series.path).parent.resolve() == folder.resolve():
-            return request
+        if Path(request.series.path).parent.resolve() == folder.resolve() and touch(Path(request.series.path)):
+            return request  # already there (run again), and marked as used now
         ref = save_series(series if series is not None else load_series(request.series), folder)
         return dataclasses.replace(request, series=ref)
 
@@ -426,21 +450,35 @@ class JobManager:
     # dispatching
 
     def _dispatch_loop(self) -> None:
+        self.tidy()  # here, not in the page's first run: a big runs folder must not delay it
         with contextlib.suppress(RnnkitError):
             self.expire()
         while not self._stop.is_set():
             self._wake.clear()
             try:
                 self._claim_some()
+            except RunnerSetupError as error:
+                self._fail_queued(error.cause)
             except RnnkitError:
                 pass  # the store cannot be written now: try again at the next poll
             self._wake.wait(POLL_S)
 
+    def _fail_queued(self, error: RnnkitError) -> None:
+        """The runner cannot be made (RNNKIT_RUNNER, RNNKIT_WORKERS, …): say so on every queued job, not wait."""
+        log.error("cannot make the runner: %s", error)
+        while not self._stop.is_set() and (record := self.queue.claim(self.server_id)) is not None:
+            self.queue.finish(record.id, JobStatus.FAILED,
+                              f"This server cannot train: {error.problem} {error.fix}")
+
     def _claim_some(self) -> None:
+        try:
+            capacity = self.concurrency  # makes the runner on first use
+        except RnnkitError as error:
+            raise RunnerSetupError(error) from error
         while not self._stop.is_set():
             with self._lock:
                 busy = len(self._running)
-            if busy >= self.concurrency:
+            if busy >= capacity:
                 return
             record = self.queue.claim(self.server_id)
             if record is None:
@@ -529,7 +567,7 @@ class JobManager:
     # heartbeat
 
     def _heartbeat_loop(self) -> None:
-        while not self._stop.wait(self.heartbeat_s):
+        while not self._stop_beating.wait(self.heartbeat_s):
             with contextlib.suppress(RnnkitError):
                 self.beat()
             with contextlib.suppress(RnnkitError):

@@ -74,15 +74,27 @@ def _legend(names: list[str], width: int) -> tuple[list[str], int]:
     return parts, int(y + 16)
 
 
+FOLD_MARK = " · fold "  # how a backtest names a model's task on one fold (rnnkit.tasks.ModelTask.label)
+_MIN_PLOT_H = 160
+
+
+def model_of(label: str) -> str:
+    """The model a progress label belongs to: ``"gru · fold 3"`` → ``"gru"``."""
+    return label.split(FOLD_MARK, 1)[0]
+
+
 def live_loss_svg(histories: Histories, width: int = 1000, height: int = 320) -> str:
     """Training (solid, dotted at each epoch) and validation (dashed) loss per model on a log axis, as SVG.
 
-    Colours follow the comparison's charts (``rnnkit.figures``). Values that are not
-    finite or not positive (a diverging model) leave a gap. With no epoch yet, the chart
-    says it is waiting for the first one.
+    Colours follow the comparison's charts (``rnnkit.figures``), one per model in the
+    order given: a backtest's folds of one model share its colour and legend item.
+    Values that are not finite or not positive (a diverging model) leave a gap. With no
+    epoch yet, the chart says it is waiting for the first one.
     """
-    names = list(histories)
-    legend, top = _legend(names, width)
+    models = list(dict.fromkeys(model_of(label) for label in histories))
+    colours = {model: MODEL_COLOURS[i % len(MODEL_COLOURS)] for i, model in enumerate(models)}
+    legend, top = _legend(models, width)
+    height = max(height, top + _MIN_PLOT_H + _BOTTOM)  # a long legend (many models) never squeezes the plot away
     plot_w, plot_h = width - _LEFT - _RIGHT, height - top - _BOTTOM
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
              f'height="{height}" font-family="sans-serif" font-size="{_FONT}" fill="{_TEXT}">',
@@ -91,7 +103,7 @@ def live_loss_svg(histories: Histories, width: int = 1000, height: int = 320) ->
     values = [float(v) for loss, val in histories.values() for v in (*loss, *val) if _drawable(v)]
     epochs = max((max(len(loss), len(val)) for loss, val in histories.values()), default=0)
     if not values:
-        parts += legend if names else []
+        parts += legend if models else []
         parts.append(f'<text x="{width / 2:.0f}" y="{top + plot_h / 2:.0f}" text-anchor="middle" '
                      f'fill="{_MUTED}">Waiting for the first epoch…</text></svg>')
         return "".join(parts)
@@ -121,8 +133,8 @@ def live_loss_svg(histories: Histories, width: int = 1000, height: int = 320) ->
     parts.append(f'<text x="{_LEFT + plot_w / 2:.0f}" y="{height - 6}" text-anchor="middle">epoch</text>'
                  f'<text transform="translate(16 {top + plot_h / 2:.0f}) rotate(-90)" text-anchor="middle">'
                  "loss (scaled, log axis)</text>")
-    for i, (loss, val) in enumerate(histories.values()):
-        colour = MODEL_COLOURS[i % len(MODEL_COLOURS)]
+    for label, (loss, val) in histories.items():
+        colour = colours[model_of(label)]
         for series, dash in ((val, ' stroke-dasharray="6 4"'), (loss, "")):
             points = [(px(e + 1), py(v) if _drawable(v) else None) for e, v in enumerate(series)]
             for run in _segments(points):

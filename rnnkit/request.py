@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import os
 import pickle
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +21,7 @@ import pandas as pd
 
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
+from rnnkit.snapshots import SNAPSHOT_SUFFIX, prune_snapshots, touch
 from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec
 from rnnkit.training_config import TrainingConfig
@@ -29,7 +29,6 @@ from rnnkit.windows.spec import WindowSpec
 
 REQUEST_VERSION = 1
 DEFAULT_INTERVAL = 0.9
-SNAPSHOT_SUFFIX = ".series.pkl"
 CACHE_SNAPSHOT_DAYS = 7  # library calls' snapshots in the user cache are deleted after a week unused
 
 
@@ -62,41 +61,12 @@ def save_series(series: TimeSeries, folder: Path | None = None) -> SeriesRef:
     digest = hashlib.sha256(payload).hexdigest()
     folder = snapshot_dir() if folder is None else Path(folder)
     path = folder / f"{digest[:32]}{SNAPSHOT_SUFFIX}"
-    try:
-        os.utime(path)  # in use again: pruning goes by age, so a reused snapshot must look new
-    except FileNotFoundError:
+    if not touch(path):  # in use again: pruning goes by age, so a reused snapshot must look new
         folder.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         partial.write_bytes(payload)
         os.replace(partial, path)  # readers never see half a snapshot
     return SeriesRef(str(path), digest, series.name, len(series))
-
-
-def prune_snapshots(folder: Path, keep: set[str], older_than_s: float) -> list[Path]:
-    """Delete the snapshots (and left-over partial files) in ``folder`` not named in ``keep``, unused for a while.
-
-    Only files untouched for ``older_than_s`` go, so a request being made right
-    now (its snapshot written, its job not yet stored) never loses its series.
-    """
-    cutoff = time.time() - older_than_s
-    removed = []
-    try:
-        entries = list(Path(folder).iterdir())
-    except OSError:  # no folder yet, or unreadable: nothing to prune
-        return []
-    for path in entries:
-        name = path.name
-        ours = name.endswith(SNAPSHOT_SUFFIX) or (name.startswith(".") and name.endswith(".tmp")
-                                                 and SNAPSHOT_SUFFIX in name)
-        if not ours or name in keep:
-            continue
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-                removed.append(path)
-        except OSError:  # gone already (another server pruned it), or not ours to delete
-            continue
-    return removed
 
 
 def load_series(ref: SeriesRef) -> TimeSeries:

@@ -699,7 +699,7 @@ class RunStore:
 
         Nothing is deleted when the index cannot be read: then what is in use is unknown.
         """
-        from rnnkit.request import prune_snapshots
+        from rnnkit.snapshots import prune_snapshots
 
         try:
             with self.query() as db:

@@ -525,13 +525,15 @@ def test_a_new_session_can_take_up_the_data_of_its_last_comparison(tiny_series) 
     test.run().switch_page("pages/train.py").run()
     assert not test.exception
     reuse = test.button(key="reuse_last_data")
-    assert "my upload.csv" in reuse.label and f"{len(tiny_series):,} rows" in reuse.label
+    assert "my upload.csv" in shown(reuse.label) and f"{len(tiny_series):,} rows" in reuse.label
     reuse.click().run()
     assert not test.exception
     assert test.session_state["series"].target == "value" and len(test.session_state["series"]) == len(tiny_series)
-    assert test.session_state["defaults"]["window"].lookback == 9
+    assert test.session_state["dataset_label"] == "my upload.csv"
+    assert test.number_input(key="lookback").value > 0  # the Train page's form, now that there is data
 
     stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     stranger.query_params["u"] = "mallory-token-0123456789abc"
     stranger.run().switch_page("pages/train.py").run()
+    assert not stranger.exception
     assert not [b for b in stranger.button if b.key == "reuse_last_data"]  # never another owner's data

@@ -46,3 +46,17 @@ def test_no_epoch_yet_and_one_epoch() -> None:
 def test_a_flat_loss_still_gets_an_axis() -> None:
     root = parse(live_loss_svg({"gru": ([0.2, 0.2, 0.2], [0.2, 0.2, 0.2])}))
     assert len([t for t in texts(root) if t.replace(".", "").isdigit()]) >= 2 + 3  # y ticks and epochs 1-3
+
+
+def test_a_backtest_shows_one_colour_and_legend_item_per_model_however_many_folds() -> None:
+    names = [f"model_{m}_with_a_long_name" for m in range(8)]
+    histories = {f"{name} · fold {fold}": ([0.5, 0.4], [0.6, 0.5]) for fold in range(20) for name in names}
+    histories["model_0_with_a_long_name · fold 0"] = ([], [])  # not started yet: no line, colours unchanged
+    root = parse(live_loss_svg(histories))
+    assert [t for t in texts(root) if t.startswith("model_")] == names  # the legend: each model once
+    frame = [r for r in root.findall(f"{SVG}rect") if r.get("stroke")][0]
+    assert float(frame.get("height", "0")) >= 160  # the plot keeps its room under a wrapped legend
+    colours: dict[str, set[str]] = {}
+    for line in root.findall(f"{SVG}polyline"):
+        colours.setdefault(line.get("stroke", ""), set()).add(line.get("stroke-dasharray", "solid"))
+    assert len(colours) == 8 and len(root.findall(f"{SVG}polyline")) == 2 * (8 * 20 - 1)

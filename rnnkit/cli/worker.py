@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import argparse
 import signal
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from rnnkit.cli.common import EXIT_INTERRUPTED, add_runner_arguments, runner_from_args
@@ -43,19 +40,19 @@ def run(args: argparse.Namespace) -> int:
 
     store = RunStore(Path(args.runs_dir) if args.runs_dir else None)
     runner = runner_from_args(args)
-    stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, _stopper(stop))
+    stopping: list[int] = []  # a plain list, not an Event: a signal handler must not take a lock
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
     manager = JobManager(store, runner)
     print(f"Serving the queue of {store.root} with the {runner.name} runner, {manager.concurrency} job(s) at a "
           f"time; Ctrl-C stops.", flush=True)
     seen: dict[str, bool] = {}
     interrupted = False
     try:
-        while not stop.is_set():
+        while not stopping:
             _report(manager, seen)
             if args.until_empty and not manager.queue.waiting():
                 break
-            stop.wait(POLL_S)
+            time.sleep(POLL_S)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -63,17 +60,8 @@ def run(args: argparse.Namespace) -> int:
         manager.close()
         _report(manager, seen)
         runner.shutdown()
-    print("Stopped." if interrupted or stop.is_set() else "The queue is empty.", flush=True)
+    print("Stopped." if interrupted or stopping else "The queue is empty.", flush=True)
     return EXIT_INTERRUPTED if interrupted else 0
-
-
-def _stopper(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
-    """A SIGTERM handler that asks the serving loop to stop."""
-
-    def handle(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    return handle
 
 
 def _report(manager: JobManager, seen: dict[str, bool]) -> None:

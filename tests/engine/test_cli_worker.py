@@ -52,7 +52,7 @@ def test_worker_drains_the_queue_and_says_what_it_did(tmp_path: Path, tiny_serie
 
 def test_sigterm_stops_the_worker_and_cancels_its_job_keeping_what_trained(tmp_path: Path, tiny_series) -> None:
     store = RunStore(tmp_path / "runs")
-    long = TrainingConfig(epochs=500, batch_size=8, early_stopping=False, seed=0)
+    long = TrainingConfig(epochs=5000, batch_size=8, early_stopping=False, seed=0)  # minutes: never done first
     job_id = _queue(store, tiny_series, "carol", long)
     worker = _worker(store.root)
     try:

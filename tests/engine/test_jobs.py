@@ -335,3 +335,21 @@ def test_a_killed_server_leaves_its_job_interrupted_and_the_next_server_runs_the
         assert RunStore(runs).record(finished.run_id).status == "finished"
     finally:
         manager.close()
+
+
+def test_a_runner_that_cannot_be_made_fails_queued_jobs_with_its_reason(tmp_path: Path, tiny_series,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A misconfigured server says what is wrong on every job instead of leaving them queued forever."""
+    import rnnkit.runners
+
+    monkeypatch.setattr(rnnkit.runners, "_default", None)  # the process's shared runner, made again from the env
+    monkeypatch.setenv("RNNKIT_WORKERS", "two")
+    store = RunStore(tmp_path)
+    manager = JobManager(store)  # no runner given: the default one, from the environment
+    try:
+        queued = manager.start("gina", request(tiny_series, store, TINY_SPECS[:1], ONE_EPOCH))
+        job = wait(lambda: manager.get(queued.id, "gina"), 60)
+    finally:
+        manager.close()
+    assert job.status == JobStatus.FAILED
+    assert job.error is not None and "RNNKIT_WORKERS" in job.error and "not a whole number" in job.error

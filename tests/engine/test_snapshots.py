@@ -11,7 +11,8 @@ from helpers import TINY_SPECS, TINY_TRAINING, seasonal_csv
 from rnnkit.data.series import TimeSeries, load_series
 from rnnkit.jobqueue import JobQueue, JobStatus
 from rnnkit.jobs import JobManager
-from rnnkit.request import SNAPSHOT_SUFFIX, make_request, prune_snapshots, save_series
+from rnnkit.request import make_request, save_series
+from rnnkit.snapshots import SNAPSHOT_SUFFIX, prune_snapshots
 from rnnkit.runners import InlineRunner
 from rnnkit.splits import SplitSpec
 from rnnkit.store import RunStore
@@ -82,8 +83,18 @@ def test_store_keeps_what_runs_and_jobs_use_and_deletes_the_rest(tmp_path: Path)
 
 def test_a_young_unreferenced_snapshot_survives_pruning(tmp_path: Path) -> None:
     store = RunStore(tmp_path)
+    store.start("other", "value", ["gru"], {})  # an index, so pruning knows what is in use
     just_made = save_series(_series(120), store.series_folder)  # a request on its way to the queue
-    assert store.prune_series() == () and Path(just_made.path).exists()
+    forgotten = save_series(_series(130), store.series_folder)
+    _age(forgotten.path, 2 * 3600)
+    assert store.prune_series() == (Path(forgotten.path),) and Path(just_made.path).exists()
+
+
+def test_nothing_is_pruned_without_a_readable_index(tmp_path: Path) -> None:
+    store = RunStore(tmp_path)
+    old = save_series(_series(120), store.series_folder)
+    _age(old.path, 2 * DAY)
+    assert store.prune_series() == () and Path(old.path).exists()  # no index: what is in use is unknown
 
 
 def test_ended_jobs_are_forgotten_after_a_month_queued_ones_never(tmp_path: Path, tiny_series) -> None:
