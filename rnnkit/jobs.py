@@ -242,6 +242,7 @@ class JobManager:
         self._wake = threading.Event()
         self._stop = threading.Event()  # no more claims
         self._stop_beating = threading.Event()  # set by close() once this process's jobs have ended
+        self._runner_error_logged = False
         self._threads: list[threading.Thread] = []
         if dispatch:
             self.resume()
@@ -465,7 +466,9 @@ class JobManager:
 
     def _fail_queued(self, error: RnnkitError) -> None:
         """The runner cannot be made (RNNKIT_RUNNER, RNNKIT_WORKERS, …): say so on every queued job, not wait."""
-        log.error("cannot make the runner: %s", error)
+        if not self._runner_error_logged:  # once, not at every poll
+            log.error("cannot make the runner: %s", error)
+            self._runner_error_logged = True
         while not self._stop.is_set() and (record := self.queue.claim(self.server_id)) is not None:
             self.queue.finish(record.id, JobStatus.FAILED,
                               f"This server cannot train: {error.problem} {error.fix}")
