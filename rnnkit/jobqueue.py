@@ -144,9 +144,6 @@ class JobQueue:
         """An owner's jobs, oldest first."""
         return self._rows("WHERE owner=? ORDER BY created_at, rowid", (owner_key(owner),))
 
-    def running_on(self, server: str) -> list[JobRecord]:
-        return self._rows("WHERE claimed_by=? AND status=?", (server, JobStatus.RUNNING.value))
-
     def claimed_by(self, server: str) -> list[JobRecord]:
         """Every job ``server`` claimed, in the order it claimed them, whatever their status now."""
         return self._rows("WHERE claimed_by=? ORDER BY started_at, rowid", (server,))
