@@ -71,10 +71,11 @@ with c3:
                  help="Queue this comparison again, exactly as it was asked, as a new run." if asked else
                  "This run was stored without its request (an older rnnkit): start it on Train & compare."):
         try:
-            job_manager().run_again(chosen, me)
+            again = job_manager().run_again(chosen, me)
         except RnnkitError as error:  # the data snapshot is gone, or too many comparisons are waiting
             show_error(error)
         else:
+            st.session_state["show_job"] = again.id  # Train & compare shows it
             st.switch_page("pages/train.py")
 
 finished = [r.id for r in records if r.status in {RunStatus.FINISHED, RunStatus.CANCELLED} and not r.damaged]

@@ -8,7 +8,9 @@ from pages._shared import ask_for_data, series_defaults, active_series, job_mana
 from rnnkit.backtest import MAX_FOLDS
 from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
+from rnnkit.job_choice import job_line, shown_job, status_signature
 from rnnkit.jobqueue import JobStatus
+from rnnkit.jobs import Job
 from rnnkit.figures import backtest_folds_figure, loss_overlay, loss_panels, metrics_bar, window_sketch
 from rnnkit.live_chart import live_loss_svg
 from rnnkit.models.presets import PRESETS
@@ -26,8 +28,28 @@ st.title("Train & compare")
 jobs = job_manager()
 
 
+def pick_job() -> Job | None:
+    """This user's jobs, newest first, in a picker when there are several; the one to show (the newest unless
+    another was picked)."""
+    mine = jobs.jobs_for(owner())
+    if not mine:
+        return None
+    wanted = st.session_state.pop("show_job", None) or st.session_state.get("job_id")  # "show_job": a new job
+    # set before the picker exists in this run (a widget's value cannot be changed once it is drawn)
+    st.session_state["job_id"] = wanted if wanted in {job.id for job in mine} else mine[-1].id
+    st.session_state["job_signature"] = status_signature(mine)
+    if len(mine) > 1:
+        lines = {job.id: job_line(job) for job in reversed(mine)}
+        st.selectbox("Your runs", list(lines), key="job_id", format_func=lines.get,
+                     help="Waiting and running comparisons, and your latest finished ones.")
+    return shown_job(mine, st.session_state["job_id"])
+
+
 def job_panel() -> None:
-    job = jobs.latest(owner())
+    mine = jobs.jobs_for(owner())
+    if status_signature(mine) != st.session_state.get("job_signature"):
+        st.rerun(scope="app")  # a job started or ended: redraw the list, the sidebar and the result, then settle
+    job = shown_job(mine, st.session_state.get("job_id"))
     if job is None:
         return
     st.subheader(f"Run: {job.status}")
@@ -38,35 +60,37 @@ def job_panel() -> None:
     for progress in job.models.values():
         fraction, text = progress.describe(stopped=job.done)
         st.progress(fraction, text=text)
-    if not job.done:
+    if job.status == JobStatus.RUNNING:
         # A static SVG, not plotly: the browser draws it in milliseconds and loads no plotly.js while training
         # runs on the same machine (rnnkit.live_chart). Unchanged between epochs, so the browser keeps it as is.
         st.image(live_loss_svg({n: (p.loss, p.val_loss) for n, p in job.models.items()}),
                  width="stretch")
+    if not job.done:
         if st.button("Cancel", key=f"cancel_{job.id}"):
             jobs.cancel(job.id, owner())
         return
-    if st.session_state.get("shown_job") != job.id:  # it ended while this panel polled: redraw the whole page
-        st.session_state["shown_job"] = job.id  # (the sidebar, the result) once, and stop polling
-        st.rerun(scope="app")
     if job.error:
         st.error(escape_markdown(job.error), icon=":material/error:")
         if job.status in (JobStatus.INTERRUPTED, JobStatus.FAILED) and st.button(
                 "Run again", key=f"again_{job.id}", type="primary", icon=":material/replay:"):
             try:
-                jobs.run_again(job.id, owner())
+                again = jobs.run_again(job.id, owner())
             except RnnkitError as error:
                 show_error(error)
             else:
+                st.session_state["show_job"] = again.id
                 st.rerun(scope="app")
 
 
-def show_latest_job() -> None:
-    """Progress of this user's latest job (polled while it runs), then its comparison."""
-    running = jobs.latest(owner())
-    # Poll every LIVE_REFRESH_S seconds while a job runs; once it is done the panel is drawn once, without polling.
-    st.fragment(run_every=LIVE_REFRESH_S if running is not None and not running.done else None)(job_panel)()
-    job = jobs.latest(owner())
+def show_jobs() -> None:
+    """Progress of the picked job (polled while any of this user's jobs waits or runs), then its comparison."""
+    picked = pick_job()
+    if picked is None:
+        return
+    waiting = any(not job.done for job in jobs.jobs_for(owner()))
+    # Poll every LIVE_REFRESH_S seconds while a job is not done; once all are, the panel is drawn once, without polling.
+    st.fragment(run_every=LIVE_REFRESH_S if waiting else None)(job_panel)()
+    job = jobs.get(picked.id, owner())
     if job is None or not job.done or job.result is None or not job.result.models:
         return
     result = job.result
@@ -130,7 +154,7 @@ def show_latest_job() -> None:
 series = active_series()
 if series is None:
     ask_for_data()
-    show_latest_job()
+    show_jobs()
     st.stop()
 
 suggested = series_defaults(series)
@@ -235,9 +259,9 @@ if submitted:
                                snapshot_folder=jobs.snapshot_folder, folds=int(folds) if mode == "Backtest" else None,
                                label=st.session_state.get("dataset_label", series.name))
         job = jobs.start(owner(), request, series)
-        st.session_state["job_id"] = job.id
+        st.session_state["show_job"] = job.id
         st.rerun()  # from the top, so the sidebar's latest run is this one
     except RnnkitError as error:
         show_error(error)
 
-show_latest_job()
+show_jobs()

@@ -10,6 +10,7 @@ input windows the networks get.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from sklearn.linear_model import RidgeCV
@@ -24,8 +25,8 @@ SEASONAL_PERIODS: dict[str, int] = {
 }
 #: Training windows used to fit the ridge baseline (evenly spaced), to bound its memory.
 RIDGE_MAX_WINDOWS = 20_000
-#: Largest input (windows × lookback × columns) fitted through one SVD (about 200 MB of float64 per copy).
-RIDGE_SVD_MAX_VALUES = 25_000_000
+#: Largest input (windows × lookback × columns) fitted through :class:`GramRidge` (200 MB per float64 copy).
+RIDGE_GRAM_MAX_VALUES = 25_000_000
 
 
 def seasonal_period(frequency: str | None) -> int | None:
@@ -67,7 +68,58 @@ def drift(values: np.ndarray, windows: WindowSet) -> np.ndarray:
     return values[known][:, None] + steps * slope[:, None]
 
 
-def fit_ridge(prepared: PreparedData) -> RidgeCV:
+RIDGE_ALPHAS = np.logspace(-4, 3, 15)
+
+
+@dataclass(frozen=True)
+class GramRidge:
+    """A ridge regression fitted through the eigenvectors of the centred inputs' Gram matrix ``XᵀX``.
+
+    Same model, same efficient leave-one-out choice of alpha and same predictions
+    as scikit-learn's ``RidgeCV`` (to rounding; tested), about three times faster
+    when there are more windows than inputs: the decomposition is of the small
+    ``features × features`` matrix, not of the ``windows × features`` one, and it
+    is made in float64 whatever the inputs' type.
+    """
+
+    coef: np.ndarray  # (features, targets)
+    intercept: np.ndarray  # (targets,)
+    alpha_: float
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray, alphas: np.ndarray = RIDGE_ALPHAS) -> GramRidge:
+        """Centre, decompose once, score every alpha by leave-one-out squared error, keep the best."""
+        from scipy import linalg
+
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        x_mean, y_mean = x.mean(axis=0, dtype=np.float64), y2.mean(axis=0)
+        centred = np.asarray(x, dtype=np.float64) - x_mean
+        eigenvalues, vectors = linalg.eigh(centred.T @ centred, overwrite_a=True, check_finite=False)
+        eigenvalues = np.clip(eigenvalues, 0.0, None)  # rounding can make a null direction slightly negative
+        projected = centred @ vectors  # no division by singular values: stable for rank-deficient inputs
+        del centred
+        y_centred = y2 - y_mean
+        projected_y = projected.T @ y_centred
+        squares = projected * projected
+        scores = []
+        for alpha in alphas:
+            shrink = 1.0 / (eigenvalues + alpha)
+            leverage = squares @ shrink + 1.0 / len(x)  # the hat matrix's diagonal, intercept included
+            fitted = projected @ (shrink[:, None] * projected_y)
+            scores.append(float(np.mean(((y_centred - fitted) / (1.0 - leverage)[:, None]) ** 2)))
+        alpha = float(alphas[int(np.argmin(scores))])
+        coef = vectors @ (projected_y / (eigenvalues + alpha)[:, None])
+        return cls(coef, y_mean - x_mean @ coef, alpha)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """``(n, targets)`` forecasts for the flattened inputs ``x``."""
+        return np.asarray(x, dtype=np.float64) @ self.coef + self.intercept
+
+
+LinearModel: TypeAlias = GramRidge | RidgeCV
+
+
+def fit_ridge(prepared: PreparedData) -> LinearModel:
     """Ridge regression (alpha by efficient leave-one-out) from flattened train windows to targets."""
     anchors = prepared.train.anchors
     if len(anchors) > RIDGE_MAX_WINDOWS:
@@ -76,13 +128,13 @@ def fit_ridge(prepared: PreparedData) -> RidgeCV:
                        prepared.train.index)
     x, y = subset.arrays()
     x = x.reshape(len(x), -1)
-    # One SVD serves every alpha: about twice as fast as the default route on Jena-hourly windows (4,249 × 1,680),
-    # same choice. It holds another copy of the inputs, so very large inputs keep scikit-learn's own choice.
-    mode = "svd" if x.size <= RIDGE_SVD_MAX_VALUES else "auto"
-    return RidgeCV(alphas=np.logspace(-4, 3, 15), gcv_mode=mode).fit(x, y)
+    if x.shape[0] >= x.shape[1] and x.size <= RIDGE_GRAM_MAX_VALUES:
+        # 1.5 s instead of 4.4 s (one thread) on Jena-hourly windows (4,249 × 1,680), the same alpha and forecasts.
+        return GramRidge.fit(x, y)
+    return RidgeCV(alphas=RIDGE_ALPHAS).fit(x, y)  # wide or very large inputs: scikit-learn's own route
 
 
-def ridge(model: RidgeCV, prepared: PreparedData, windows: WindowSet) -> np.ndarray:
+def ridge(model: LinearModel, prepared: PreparedData, windows: WindowSet) -> np.ndarray:
     """The fitted ridge's forecasts for ``windows``, back in the series' units."""
     x, _ = windows.arrays()
     scaled = model.predict(x.reshape(len(x), -1)).reshape(len(x), windows.spec.horizon)
@@ -90,7 +142,7 @@ def ridge(model: RidgeCV, prepared: PreparedData, windows: WindowSet) -> np.ndar
 
 
 def baseline_forecasts(prepared: PreparedData, windows: WindowSet, period: int | None,
-                       linear: RidgeCV | None = None) -> dict[str, np.ndarray]:
+                       linear: LinearModel | None = None) -> dict[str, np.ndarray]:
     """Every baseline's ``(n, horizon)`` forecasts for ``windows``, in original units (``linear``: a fitted ridge)."""
     if len(windows) == 0:
         return {}

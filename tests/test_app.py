@@ -509,6 +509,46 @@ def test_train_page_shows_an_interrupted_job_and_runs_it_again(tiny_series) -> N
     assert job.id != lost.id and job.status == "finished", job.error
 
 
+def test_train_page_lists_every_job_of_its_user_and_shows_the_one_picked(tiny_series) -> None:
+    import sqlite3
+
+    from pages._shared import job_manager, run_store
+    from rnnkit.jobqueue import INTERRUPTED_MESSAGE, JobQueue
+    from rnnkit.request import ComparisonRequest
+    from rnnkit.store import INDEX_FILE
+
+    queue = JobQueue(run_store())
+    lost = queue.submit(TESTER, "first try", _asked(tiny_series))
+    queue.claim("a-server-that-was-killed")
+    with sqlite3.connect(run_store().root / INDEX_FILE) as db:
+        db.execute("UPDATE jobs SET heartbeat_at = heartbeat_at - 3600, created_at = created_at - 60 WHERE id=?",
+                   (lost.id,))
+    job_manager().expire()
+    done = job_manager().start(TESTER, ComparisonRequest.from_dict(_asked(tiny_series)))
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = TESTER
+    assert wait_for_job(test).id == done.id and done.status == "finished", done.error
+    theirs = job_manager().start("somebody-else-0123456789abcdef", ComparisonRequest.from_dict(_asked(tiny_series)))
+    test.run().switch_page("pages/train.py").run()
+    assert not test.exception
+    picker = test.selectbox(key="job_id")
+    assert picker.options[0].startswith("tiny · finished, best ") and picker.options[1].startswith(
+        "first try · interrupted · ")  # newest first, and only this user's jobs
+    assert picker.value == done.id and test.dataframe  # the newest is shown, with its comparison
+    assert INTERRUPTED_MESSAGE not in text_of(test)
+    picker.set_value(lost.id).run()
+    assert not test.exception
+    assert INTERRUPTED_MESSAGE in text_of(test) and not test.dataframe
+    test.button(key=f"again_{lost.id}").click().run()  # the new job becomes the one shown
+    assert not test.exception
+    again = job_manager().latest(TESTER)
+    assert again.id not in (done.id, lost.id) and test.selectbox(key="job_id").value == again.id
+    assert len(test.selectbox(key="job_id").options) == 3
+    assert wait_for_job(test).status == "finished"  # nothing is left training when the test ends
+    while not job_manager().get(theirs.id, "somebody-else-0123456789abcdef").done:
+        time.sleep(0.2)
+
+
 def test_a_new_session_can_take_up_the_data_of_its_last_comparison(tiny_series) -> None:
     """After a restart (or in a new tab) the page offers the last comparison's series and settings again."""
     from pages._shared import run_store

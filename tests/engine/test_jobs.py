@@ -353,3 +353,21 @@ def test_a_runner_that_cannot_be_made_fails_queued_jobs_with_its_reason(tmp_path
         manager.close()
     assert job.status == JobStatus.FAILED
     assert job.error is not None and "RNNKIT_WORKERS" in job.error and "not a whole number" in job.error
+
+
+def test_the_job_picker_names_each_job_by_what_it_is_doing_and_keeps_the_pick() -> None:
+    from rnnkit.job_choice import job_line, shown_job, status_signature
+
+    queued = Job("a", "owner", "electric", {}, JobStatus.QUEUED, position=2)
+    running = Job("b", "owner", "jena", {"gru": ModelProgress("gru", 5), "lstm": ModelProgress("lstm", 5)},
+                  JobStatus.RUNNING)
+    running.models["gru"].status = TaskStatus.DONE
+    failed = Job("c", "owner", "stocks", {}, JobStatus.FAILED, error="No windows.")
+    assert job_line(queued).startswith("electric · queued, number 2 · ")
+    assert job_line(running).startswith("jena · running, 1 of 2 models done · ")
+    assert job_line(failed).startswith("stocks · failed · ")
+    mine = [queued, running, failed]
+    assert shown_job(mine, "b") is running and shown_job(mine, "gone") is failed and shown_job([], "b") is None
+    before = status_signature(mine)
+    running.status = JobStatus.FINISHED
+    assert status_signature(mine) != before

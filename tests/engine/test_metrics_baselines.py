@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnkit.baselines import baseline_forecasts, drift, naive, seasonal_naive, seasonal_period
+from sklearn.linear_model import RidgeCV
+
+from rnnkit.baselines import RIDGE_ALPHAS, GramRidge, baseline_forecasts, drift, naive, seasonal_naive, seasonal_period
 from rnnkit.data.cleaning import CleaningLog
 from rnnkit.data.series import DataReport, TimeSeries
 from rnnkit.metrics import diebold_mariano, mae, mape, mase, mase_scale, metrics_table, rmse, smape
@@ -115,6 +117,23 @@ def test_linear_baseline_is_exact_on_a_linear_series() -> None:
     np.testing.assert_allclose(forecasts["linear"], truth, atol=0.05)
     np.testing.assert_allclose(forecasts["drift"], truth, atol=1e-9)
     assert rmse(truth, forecasts["naive"]) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("rows, features, targets, noise, twin", [
+    (300, 40, 1, 0.3, False), (500, 120, 3, 2.0, False), (80, 79, 2, 0.05, True), (2000, 12, 1, 5.0, True)])
+def test_gram_ridge_chooses_and_forecasts_as_scikit_learn_does(rows: int, features: int, targets: int, noise: float,
+                                                               twin: bool) -> None:
+    rng = np.random.default_rng(rows)
+    x = rng.normal(size=(rows, features)).astype(np.float32) + 2.0  # float32, off-centre: as windows arrive
+    if twin:
+        x[:, 1] = x[:, 0]  # a rank-deficient design (the same column twice)
+    y = x[:, :3] @ rng.normal(size=(3, targets)) + noise * rng.normal(size=(rows, targets)) + 5.0
+    ours = GramRidge.fit(x, y)
+    theirs = RidgeCV(alphas=RIDGE_ALPHAS, gcv_mode="svd").fit(x.astype(np.float64), y)
+    assert ours.alpha_ == theirs.alpha_
+    x_new = rng.normal(size=(50, features)) + 2.0
+    np.testing.assert_allclose(ours.predict(x_new), theirs.predict(x_new).reshape(50, targets), rtol=1e-7,
+                               atol=1e-8)
 
 
 def test_seasonal_period_from_frequency() -> None:

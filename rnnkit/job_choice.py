@@ -1,0 +1,40 @@
+"""Which of a user's jobs the Train page shows, and how each one is named in its picker.
+
+A user may queue a second comparison while the first trains; both must stay in
+reach. The page lists the owner's jobs (newest first), shows the one picked,
+and redraws itself whenever any of them changes status, so the list never
+tells a stale story.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rnnkit.jobs import Job, TaskStatus
+from rnnkit.jobqueue import JobStatus
+
+
+def job_line(job: Job) -> str:
+    """One line for a picker: ``electric · running, 1 of 4 models done · 1 Dec 14:02 UTC``."""
+    state = str(job.status)
+    if job.status == JobStatus.QUEUED and job.position:
+        state = f"queued, number {job.position}"
+    elif job.status == JobStatus.RUNNING and job.models:
+        done = sum(m.status in (TaskStatus.DONE, TaskStatus.CANCELLED) for m in job.models.values())
+        state = f"running, {done} of {len(job.models)} models done"
+    elif job.status == JobStatus.FINISHED and job.result is not None and job.result.best_model:
+        state = f"finished, best {job.result.best_model}"
+    when = time.strftime("%d %b %H:%M %Z", time.localtime(job.created_at)).lstrip("0")
+    return f"{job.label} · {state} · {when}"
+
+
+def shown_job(mine: list[Job], wanted: str | None) -> Job | None:
+    """The job to show: the one picked while it is still listed, else the newest."""
+    if not mine:
+        return None
+    return next((job for job in mine if job.id == wanted), mine[-1])
+
+
+def status_signature(mine: list[Job]) -> tuple[tuple[str, str], ...]:
+    """Each job's id and status: when it changes, the page's list (and sidebar) is out of date."""
+    return tuple((job.id, str(job.status)) for job in mine)
