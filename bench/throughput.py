@@ -209,8 +209,9 @@ def wait_done(manager: JobManager, jobs: list[tuple[str, str]], timeout: float) 
 def work_alone(request: ComparisonRequest, pool: Runner) -> dict[str, float]:
     """Each task of ``request`` run alone on one pool worker, one after another: the work two workers share.
 
-    Half its sum is what a perfect packing of the tasks on two cores would take, so
-    ``inline / (sum / 2)`` is the best speed-up the pool could reach on this machine.
+    The best split of these indivisible tasks over two workers (:func:`best_split_s`)
+    bounds the pool's wall time from below, so ``inline / best split`` is the most
+    the pool could gain on this machine.
     """
     from rnnkit.plan import plan_comparison
     from rnnkit.tasks import run_baseline_task, run_model_task
@@ -227,21 +228,67 @@ def work_alone(request: ComparisonRequest, pool: Runner) -> dict[str, float]:
     return seconds
 
 
+def big_request(folder: Path) -> tuple[ComparisonRequest, TimeSeries, SplitSpec, str]:
+    series, split, source = jena_sized()
+    request = make_request(series, BIG_WINDOW, [PRESETS[n] for n in BIG_MODELS], split, BIG_TRAINING,
+                           snapshot_folder=folder, statistical=False)
+    return request, series, split, source
+
+
+def one_thread_child(rounds: int) -> None:
+    """In a fresh process capped at one thread (TensorFlow and BLAS): the (a) comparison inline, best of ``rounds``."""
+    from rnnkit.execute import run_request
+
+    folder = Path(tempfile.mkdtemp(prefix="rnnkit-bench-a1-"))
+    request = big_request(folder)[0]
+    runner = InlineRunner()
+    warm(runner, folder)
+    seconds = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run_request(request, runner)
+        seconds.append(round(time.perf_counter() - start, 1))
+    print(json.dumps(seconds))
+
+
+def best_split_s(seconds: list[float], workers: int) -> float:
+    """The shortest wall time of ``seconds``-long indivisible tasks spread over ``workers`` (every assignment tried)."""
+    import itertools
+
+    best = float("inf")
+    for assignment in itertools.product(range(workers), repeat=len(seconds)):
+        loads = [0.0] * workers
+        for worker, duration in zip(assignment, seconds, strict=True):
+            loads[worker] += duration
+        best = min(best, max(loads))
+    return best
+
+
+def inline_on_one_thread(rounds: int) -> list[float]:
+    """The inline run with one thread, in a child process (threads are fixed when TensorFlow starts)."""
+    one = {name: "1" for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+                                  "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    done = subprocess.run([sys.executable, __file__, "--one-thread-child", str(rounds)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=3600, check=False, env={**os.environ, **one})
+    if done.returncode != 0:
+        raise RuntimeError(f"one-thread child failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def case_a(rounds: int) -> dict[str, Any]:
     """A 4-model comparison on the Jena-sized series: inline against the warm process pool, interleaved."""
     from rnnkit.execute import run_request
     from rnnkit.prepare import plan_windows
 
-    series, split, source = jena_sized()
     folder = Path(tempfile.mkdtemp(prefix="rnnkit-bench-a-"))
-    request = make_request(series, BIG_WINDOW, [PRESETS[n] for n in BIG_MODELS], split, BIG_TRAINING,
-                           snapshot_folder=folder, statistical=False)
+    request, series, split, source = big_request(folder)
     inline, pool = InlineRunner(), process_pool()
     warm_s = {"inline": warm(inline, folder), "process": warm(pool, folder)}
     seconds: dict[str, list[float]] = {"inline": [], "process": []}
     training: dict[str, list[dict[str, float]]] = {"inline": [], "process": []}  # each model's own fit time
     cores: dict[str, list[float]] = {"inline": [], "process": []}  # CPU seconds (this process + workers) / wall
     loads = [load_average()]
+    works: list[dict[str, float]] = []
     for i in range(rounds):
         order = ("inline", "process") if i % 2 == 0 else ("process", "inline")
         for name in order:
@@ -255,11 +302,15 @@ def case_a(rounds: int) -> dict[str, Any]:
             print(f"  (a) {name:8} {seconds[name][-1]:6.1f} s", flush=True)
             if name == "process":
                 time.sleep(6)  # let the spares finish importing TensorFlow, as they would between users
+        works.append(work_alone(request, pool))
+        print(f"  (a) tasks alone {sum(works[-1].values()):6.1f} s", flush=True)
         loads.append(load_average())
-    work = work_alone(request, pool)
     pool.shutdown()
+    work = {task: min(w[task] for w in works) for task in works[0]}  # each task's best, as for the runs
+    one_thread = inline_on_one_thread(rounds)
+    print(f"  (a) inline, one thread: {min(one_thread)} s", flush=True)
     best = {k: min(v) for k, v in seconds.items()}
-    ceiling = best["inline"] / (sum(work.values()) / WORKERS)
+    split_s = best_split_s(list(work.values()), WORKERS)
     _, counts = plan_windows(series, BIG_WINDOW, split)
     return {"data": source, "rows": len(series), "columns": len(series.inputs), "models": list(BIG_MODELS),
             "window": {"lookback": BIG_WINDOW.lookback, "delay": BIG_WINDOW.delay}, "epochs": BIG_TRAINING.epochs,
@@ -270,8 +321,12 @@ def case_a(rounds: int) -> dict[str, Any]:
             "median_s": {k: round(float(np.median(v)), 1) for k, v in seconds.items()},
             "speedup_median": round(float(np.median(seconds["inline"]) / np.median(seconds["process"])), 2),
             "speedup_per_round": [round(i / p, 2) for i, p in zip(seconds["inline"], seconds["process"], strict=True)],
-            "work_alone_s": work, "ceiling_speedup": round(ceiling, 2),
-            "packing": round(sum(work.values()) / WORKERS / best["process"], 2)}
+            "work_alone_s": work, "work_alone_rounds": works, "best_split_s": round(split_s, 1),
+            "ceiling_speedup": round(best["inline"] / split_s, 2), "packing": round(split_s / best["process"], 2),
+            "inline_one_thread_s": one_thread,
+            "one_thread_slowdown": round(min(one_thread) / best["inline"], 2),
+            "pool_overhead": round(sum(work.values()) / min(one_thread), 2),
+            "speedup_vs_one_thread": round(min(one_thread) / best["process"], 2)}
 
 
 # --- (b), (c) five users at once -----------------------------------------------------------------------------
@@ -475,9 +530,14 @@ def summary(result: dict[str, Any]) -> None:
         print(f"(a) {a['data']}: inline {a['best_s']['inline']} s, process pool {a['best_s']['process']} s: "
               f"{a['speedup']}× (target ≥ {a['target_speedup']})")
         if "ceiling_speedup" in a:
-            print(f"    its tasks alone on one worker: {sum(a['work_alone_s'].values()):.1f} s in all, so a perfect "
-                  f"packing on {a['workers']} cores gives at most {a['ceiling_speedup']}×; the pool reached "
-                  f"{a['packing']:.0%} of that packing")
+            print(f"    its tasks alone on one worker: {sum(a['work_alone_s'].values()):.1f} s in all; their best "
+                  f"split over {a['workers']} workers takes {a['best_split_s']} s, so at most "
+                  f"{a['ceiling_speedup']}×; the pool's best run was "
+                  f"{a['best_s']['process'] / a['best_split_s'] - 1:.0%} slower than that split")
+        if "inline_one_thread_s" in a:
+            print(f"    inline on one thread: {min(a['inline_one_thread_s'])} s ({a['one_thread_slowdown']}× the "
+                  f"two-thread run); the tasks alone add {a['pool_overhead']}× to it; against one core the pool "
+                  f"is {a['speedup_vs_one_thread']}× faster")
     for key in ("b", "c"):
         for row in result.get(key, {}).get("runners", []):
             print(f"({key}) {row['runner']:<22} {row['jobs_per_minute']:>5} jobs/min  p95 wait {row['p95_wait_s']:>6} s"
@@ -500,7 +560,11 @@ def main() -> None:
     parser.add_argument("--cases", default="a,b,c,d,e", help="which cases to run (comma-separated)")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds of (a) and (e)")
     parser.add_argument("--memory-child", choices=("inline", "process"), help=argparse.SUPPRESS)
+    parser.add_argument("--one-thread-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_thread_child:
+        one_thread_child(args.one_thread_child)
+        return
     if args.memory_child:
         memory_child(args.memory_child, MEMORY_JOBS)
         return

@@ -14,6 +14,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
+from rnnkit.job_choice import job_state
 from rnnkit.jobs import JobManager, TaskStatus
 from rnnkit.owners import auth_configured, identity_owner, new_token, valid_token
 from rnnkit.store import RunStore
@@ -181,6 +182,8 @@ def sidebar() -> None:
         _draw_active_data(slot)
         st.markdown("### Latest run")
         job = job_manager().latest(owner())
+        # What the sidebar says, for the Train page: it redraws the whole app when the job has moved on since.
+        st.session_state["sidebar_job"] = None if job is None else job_state(job)
         if job is None:
             st.caption("No run in this session yet.")
         else:

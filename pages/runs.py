@@ -75,7 +75,7 @@ with c3:
         except RnnkitError as error:  # the data snapshot is gone, or too many comparisons are waiting
             show_error(error)
         else:
-            st.session_state["show_job"] = again.id  # Train & compare shows it
+            st.session_state["picked_job"] = again.id  # Train & compare shows it
             st.switch_page("pages/train.py")
 
 finished = [r.id for r in records if r.status in {RunStatus.FINISHED, RunStatus.CANCELLED} and not r.damaged]

@@ -8,7 +8,7 @@ from pages._shared import ask_for_data, series_defaults, active_series, job_mana
 from rnnkit.backtest import MAX_FOLDS
 from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
-from rnnkit.job_choice import job_line, shown_job, status_signature
+from rnnkit.job_choice import job_line, job_state, shown_job, status_signature
 from rnnkit.jobqueue import JobStatus
 from rnnkit.jobs import Job
 from rnnkit.figures import backtest_folds_figure, loss_overlay, loss_panels, metrics_bar, window_sketch
@@ -28,28 +28,36 @@ st.title("Train & compare")
 jobs = job_manager()
 
 
-def pick_job() -> Job | None:
+def remember_pick() -> None:
+    """Keep the picker's choice under a key of its own: Streamlit forgets a widget's key on pages without it."""
+    st.session_state["picked_job"] = st.session_state["job_id"]
+
+
+def pick_job(mine: list[Job]) -> Job | None:
     """This user's jobs, newest first, in a picker when there are several; the one to show (the newest unless
     another was picked)."""
-    mine = jobs.jobs_for(owner())
-    if not mine:
+    picked = shown_job(mine, st.session_state.get("picked_job"))
+    if picked is None:
         return None
-    wanted = st.session_state.pop("show_job", None) or st.session_state.get("job_id")  # "show_job": a new job
-    # set before the picker exists in this run (a widget's value cannot be changed once it is drawn)
-    st.session_state["job_id"] = wanted if wanted in {job.id for job in mine} else mine[-1].id
-    st.session_state["job_signature"] = status_signature(mine)
+    st.session_state["picked_job"] = picked.id
+    st.session_state["job_signature"] = status_signature(mine)  # what this run draws the list from
     if len(mine) > 1:
+        st.session_state["job_id"] = picked.id  # the picker's own key, set before it is drawn in this run
         lines = {job.id: job_line(job) for job in reversed(mine)}
-        st.selectbox("Your runs", list(lines), key="job_id", format_func=lines.get,
-                     help="Waiting and running comparisons, and your latest finished ones.")
-    return shown_job(mine, st.session_state["job_id"])
+        st.selectbox("Your comparisons", list(lines), key="job_id", format_func=lines.get, on_change=remember_pick,
+                     help=f"Those waiting or training, and the last {jobs.keep_per_owner} that ended. Every run "
+                          "that finished stays on the Runs page.")
+    return picked
 
 
-def job_panel() -> None:
+def job_panel(sidebar_drew: tuple | None) -> None:
+    """The picked job's progress, or how it ended; ``sidebar_drew``: what the sidebar said of the latest job."""
     mine = jobs.jobs_for(owner())
-    if status_signature(mine) != st.session_state.get("job_signature"):
-        st.rerun(scope="app")  # a job started or ended: redraw the list, the sidebar and the result, then settle
-    job = shown_job(mine, st.session_state.get("job_id"))
+    latest = jobs.latest(owner()) if sidebar_drew is not None else None  # as the sidebar finds it
+    if status_signature(mine) != st.session_state.get("job_signature") or (
+            latest is not None and sidebar_drew != job_state(latest)):
+        st.rerun(scope="app")  # a job moved on: redraw the list, the sidebar and the result, then settle
+    job = shown_job(mine, st.session_state.get("picked_job"))
     if job is None:
         return
     st.subheader(f"Run: {job.status}")
@@ -78,18 +86,24 @@ def job_panel() -> None:
             except RnnkitError as error:
                 show_error(error)
             else:
-                st.session_state["show_job"] = again.id
+                st.session_state["picked_job"] = again.id
                 st.rerun(scope="app")
 
 
 def show_jobs() -> None:
     """Progress of the picked job (polled while any of this user's jobs waits or runs), then its comparison."""
-    picked = pick_job()
+    mine = jobs.jobs_for(owner())
+    picked = pick_job(mine)
     if picked is None:
         return
-    waiting = any(not job.done for job in jobs.jobs_for(owner()))
+    waiting = any(not job.done for job in mine)
     # Poll every LIVE_REFRESH_S seconds while a job is not done; once all are, the panel is drawn once, without polling.
-    st.fragment(run_every=LIVE_REFRESH_S if waiting else None)(job_panel)()
+    sidebar_drew = st.session_state.pop("sidebar_job", None)  # drawn in this run (absent when a test runs a page alone)
+
+    def panel() -> None:
+        job_panel(sidebar_drew)
+
+    st.fragment(run_every=LIVE_REFRESH_S if waiting else None)(panel)()
     job = jobs.get(picked.id, owner())
     if job is None or not job.done or job.result is None or not job.result.models:
         return
@@ -259,7 +273,7 @@ if submitted:
                                snapshot_folder=jobs.snapshot_folder, folds=int(folds) if mode == "Backtest" else None,
                                label=st.session_state.get("dataset_label", series.name))
         job = jobs.start(owner(), request, series)
-        st.session_state["show_job"] = job.id
+        st.session_state["picked_job"] = job.id
         st.rerun()  # from the top, so the sidebar's latest run is this one
     except RnnkitError as error:
         show_error(error)

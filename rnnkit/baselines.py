@@ -76,7 +76,8 @@ class GramRidge:
     """A ridge regression fitted through the eigenvectors of the centred inputs' Gram matrix ``XᵀX``.
 
     Same model, same efficient leave-one-out choice of alpha and same predictions
-    as scikit-learn's ``RidgeCV`` (to rounding; tested), about three times faster
+    as scikit-learn's ``RidgeCV`` (to rounding, tested; two alphas whose scores tie
+    to the last digits may be chosen either way), about three times faster
     when there are more windows than inputs: the decomposition is of the small
     ``features × features`` matrix, not of the ``windows × features`` one, and it
     is made in float64 whatever the inputs' type.
@@ -92,6 +93,8 @@ class GramRidge:
         from scipy import linalg
 
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        if not (np.isfinite(x).all() and np.isfinite(y2).all()):
+            raise ValueError("GramRidge needs finite inputs and targets (no NaN or infinity).")
         x_mean, y_mean = x.mean(axis=0, dtype=np.float64), y2.mean(axis=0)
         centred = np.asarray(x, dtype=np.float64) - x_mean
         eigenvalues, vectors = linalg.eigh(centred.T @ centred, overwrite_a=True, check_finite=False)

@@ -2,8 +2,8 @@
 
 A user may queue a second comparison while the first trains; both must stay in
 reach. The page lists the owner's jobs (newest first), shows the one picked,
-and redraws itself whenever any of them changes status, so the list never
-tells a stale story.
+and redraws itself whenever what a line says changes (a status, a place in
+the queue, a model done), so the list does not go stale while it polls.
 """
 
 from __future__ import annotations
@@ -14,14 +14,18 @@ from rnnkit.jobs import Job, TaskStatus
 from rnnkit.jobqueue import JobStatus
 
 
+def models_done(job: Job) -> int:
+    """How many of the job's models have finished (or stopped)."""
+    return sum(m.status in (TaskStatus.DONE, TaskStatus.CANCELLED) for m in job.models.values())
+
+
 def job_line(job: Job) -> str:
     """One line for a picker: ``electric · running, 1 of 4 models done · 1 Dec 14:02 UTC``."""
     state = str(job.status)
     if job.status == JobStatus.QUEUED and job.position:
         state = f"queued, number {job.position}"
     elif job.status == JobStatus.RUNNING and job.models:
-        done = sum(m.status in (TaskStatus.DONE, TaskStatus.CANCELLED) for m in job.models.values())
-        state = f"running, {done} of {len(job.models)} models done"
+        state = f"running, {models_done(job)} of {len(job.models)} models done"
     elif job.status == JobStatus.FINISHED and job.result is not None and job.result.best_model:
         state = f"finished, best {job.result.best_model}"
     when = time.strftime("%d %b %H:%M %Z", time.localtime(job.created_at)).lstrip("0")
@@ -35,6 +39,11 @@ def shown_job(mine: list[Job], wanted: str | None) -> Job | None:
     return next((job for job in mine if job.id == wanted), mine[-1])
 
 
-def status_signature(mine: list[Job]) -> tuple[tuple[str, str], ...]:
-    """Each job's id and status: when it changes, the page's list (and sidebar) is out of date."""
-    return tuple((job.id, str(job.status)) for job in mine)
+def job_state(job: Job) -> tuple[str, str, int | None, int, int]:
+    """What a picker line or the sidebar says of a job: id, status, place in the queue, models done and known."""
+    return job.id, str(job.status), job.position, models_done(job), len(job.models)
+
+
+def status_signature(mine: list[Job]) -> tuple[tuple[str, str, int | None, int, int], ...]:
+    """What the picker's lines say of each job: when it changes, the page is out of date."""
+    return tuple(job_state(job) for job in mine)

@@ -539,6 +539,9 @@ def test_train_page_lists_every_job_of_its_user_and_shows_the_one_picked(tiny_se
     picker.set_value(lost.id).run()
     assert not test.exception
     assert INTERRUPTED_MESSAGE in text_of(test) and not test.dataframe
+    test.switch_page("pages/runs.py").run()
+    test.switch_page("pages/train.py").run()  # the pick outlives a visit to another page
+    assert test.selectbox(key="job_id").value == lost.id and INTERRUPTED_MESSAGE in text_of(test)
     test.button(key=f"again_{lost.id}").click().run()  # the new job becomes the one shown
     assert not test.exception
     again = job_manager().latest(TESTER)

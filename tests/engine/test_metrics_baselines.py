@@ -134,6 +134,9 @@ def test_gram_ridge_chooses_and_forecasts_as_scikit_learn_does(rows: int, featur
     x_new = rng.normal(size=(50, features)) + 2.0
     np.testing.assert_allclose(ours.predict(x_new), theirs.predict(x_new).reshape(50, targets), rtol=1e-7,
                                atol=1e-8)
+    x[3, 2] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        GramRidge.fit(x, y)
 
 
 def test_seasonal_period_from_frequency() -> None:
