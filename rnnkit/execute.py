@@ -75,13 +75,14 @@ def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | 
     inline = isinstance(runner, InlineRunner)
     if model_dir is None and not inline:
         model_dir = _temporary_model_dir()  # workers hand models back as files
-    # Baselines first: the statistical ones are the slowest tasks on long series, so they must not come last.
+    # Longest first, so no worker is left alone with a long task at the end: the statistical baselines (the slowest
+    # tasks on long series), then the models, then the simple baselines (seconds), which fill the last gaps.
     statistical: dict[int | None, Future[StatisticalOutcome]] = {
         task.unit.fold: runner.submit(run_statistical_task, task, None, cancel) for task in plan.statistical_tasks()}
-    simple: dict[int | None, Future[SimpleForecasts]] = {
-        task.unit.fold: runner.submit(run_baseline_task, task, None, cancel) for task in plan.baseline_tasks()}
     models: list[Future[ModelResult]] = [runner.submit(run_model_task, task, progress, cancel)
                                          for task in plan.model_tasks(model_dir, keep_model=inline)]
+    simple: dict[int | None, Future[SimpleForecasts]] = {
+        task.unit.fold: runner.submit(run_baseline_task, task, None, cancel) for task in plan.baseline_tasks()}
     try:
         every: list[Future] = [*models, *statistical.values(), *simple.values()]
         wait(every)
