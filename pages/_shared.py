@@ -194,3 +194,6 @@ def sidebar() -> None:
                 st.caption(f"best: {escape_markdown(job.result.best_model)}")
             if job.error:
                 st.caption(escape_markdown(job.error))
+            others = sum(not other.done for other in job_manager().jobs_for(owner()) if other.id != job.id)
+            if others:
+                st.caption(f"and {others} more waiting or training: see Train & compare")

@@ -53,13 +53,17 @@ def pick_job(mine: list[Job]) -> Job | None:
 def job_panel(sidebar_drew: tuple | None) -> None:
     """The picked job's progress, or how it ended; ``sidebar_drew``: what the sidebar said of the latest job."""
     mine = jobs.jobs_for(owner())
+    job = shown_job(mine, st.session_state.get("picked_job"))
+    if job is not None:
+        draw_job(job)  # first, so a click on Cancel or Run again in this run is acted on
     latest = jobs.latest(owner()) if sidebar_drew is not None else None  # as the sidebar finds it
     if status_signature(mine) != st.session_state.get("job_signature") or (
             latest is not None and sidebar_drew != job_state(latest)):
         st.rerun(scope="app")  # a job moved on: redraw the list, the sidebar and the result, then settle
-    job = shown_job(mine, st.session_state.get("picked_job"))
-    if job is None:
-        return
+
+
+def draw_job(job: Job) -> None:
+    """One job's status, progress bars, live chart and buttons (Cancel, Run again)."""
     st.subheader(f"Run: {job.status}")
     if job.status == JobStatus.QUEUED:
         ahead = f"number {job.position} in the queue" if job.position else "in the queue"
@@ -76,6 +80,7 @@ def job_panel(sidebar_drew: tuple | None) -> None:
     if not job.done:
         if st.button("Cancel", key=f"cancel_{job.id}"):
             jobs.cancel(job.id, owner())
+            st.rerun(scope="app")  # show it cancelled (or stopping) at once
         return
     if job.error:
         st.error(escape_markdown(job.error), icon=":material/error:")

@@ -20,7 +20,10 @@ def models_done(job: Job) -> int:
 
 
 def job_line(job: Job) -> str:
-    """One line for a picker: ``electric · running, 1 of 4 models done · 1 Dec 14:02 UTC``."""
+    """One line for a picker: ``electric · running, 1 of 4 models done · 1 Dec 14:02 UTC · a1b2c3``.
+
+    The job id's start ends the line, so two jobs alike in everything else are still two choices.
+    """
     state = str(job.status)
     if job.status == JobStatus.QUEUED and job.position:
         state = f"queued, number {job.position}"
@@ -29,7 +32,7 @@ def job_line(job: Job) -> str:
     elif job.status == JobStatus.FINISHED and job.result is not None and job.result.best_model:
         state = f"finished, best {job.result.best_model}"
     when = time.strftime("%d %b %H:%M %Z", time.localtime(job.created_at)).lstrip("0")
-    return f"{job.label} · {state} · {when}"
+    return f"{job.label} · {state} · {when} · {job.id[:6]}"
 
 
 def shown_job(mine: list[Job], wanted: str | None) -> Job | None:

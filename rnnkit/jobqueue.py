@@ -27,6 +27,8 @@ from rnnkit.store import RunStore, owner_key
 INTERRUPTED_MESSAGE = ("The server training this comparison stopped before it finished (it was restarted or "
                        "shut down), so none of its models were kept. Run it again to queue it anew with the "
                        "same settings.")
+SERVER_STOPPED_MESSAGE = ("The server training this comparison was stopped before it finished; the models that "
+                          "finished are kept in its run. Run it again to train it anew with the same settings.")
 DEFAULT_OWNER_LIMIT = 5
 JOB_HISTORY_S = 30 * 86_400.0  # ended jobs are forgotten after 30 days (their runs stay)
 

@@ -15,6 +15,7 @@ restart: the next server sharing the runs folder picks them up.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import errno
@@ -29,7 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnnkit.errors import RnnkitError
-from rnnkit.jobqueue import DEFAULT_OWNER_LIMIT, INTERRUPTED_MESSAGE, JobQueue, JobRecord, JobStatus
+from rnnkit.jobqueue import (DEFAULT_OWNER_LIMIT, INTERRUPTED_MESSAGE, SERVER_STOPPED_MESSAGE, JobQueue,
+                             JobRecord, JobStatus)
 from rnnkit.progress import CancelToken, ProgressEvent
 from rnnkit.store import HEARTBEAT_S, RunStore
 
@@ -243,6 +245,7 @@ class JobManager:
         self._stop = threading.Event()  # no more claims
         self._stop_beating = threading.Event()  # set by close() once this process's jobs have ended
         self._runner_error_logged = False
+        self._exiting = False  # set at interpreter exit: jobs the runner stops then were interrupted, not cancelled
         self._threads: list[threading.Thread] = []
         if dispatch:
             self.resume()
@@ -256,7 +259,17 @@ class JobManager:
             from rnnkit.runners import default_runner
 
             self._runner = default_runner()
+            if self._threads:  # a dispatching manager: registered after the runner's own exit hook, so it runs first
+                atexit.register(self.prepare_for_exit)
         return self._runner
+
+    def prepare_for_exit(self) -> None:
+        """At interpreter exit (a server stopped by SIGTERM or Ctrl-C), before the runner stops its workers: claim
+        nothing more, and record the jobs it stops as interrupted, with Run again, not as cancelled by their owners.
+        """
+        self._exiting = True
+        self._stop.set()
+        self._wake.set()
 
     @property
     def concurrency(self) -> int:
@@ -511,6 +524,8 @@ class JobManager:
                 message += (" The run store could not record the failure either; the run is shown as failed "
                             "and the index is updated once the disk has room again.")
         finally:
+            if self._exiting and not job.cancel.cancelled and status != JobStatus.FINISHED:
+                status, message = JobStatus.INTERRUPTED, SERVER_STOPPED_MESSAGE  # stopped by the exit, not by anyone
             if job.status != JobStatus.INTERRUPTED:
                 job.status, job.error = status, message
             self._record_end(job.id, status, message, job.snapshot())

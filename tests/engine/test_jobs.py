@@ -366,8 +366,34 @@ def test_the_job_picker_names_each_job_by_what_it_is_doing_and_keeps_the_pick() 
     assert job_line(queued).startswith("electric · queued, number 2 · ")
     assert job_line(running).startswith("jena · running, 1 of 2 models done · ")
     assert job_line(failed).startswith("stocks · failed · ")
+    assert job_line(failed).endswith(" · c")  # the id tells alike jobs apart
     mine = [queued, running, failed]
     assert shown_job(mine, "b") is running and shown_job(mine, "gone") is failed and shown_job([], "b") is None
     before = status_signature(mine)
     running.status = JobStatus.FINISHED
     assert status_signature(mine) != before
+
+
+def test_a_server_that_exits_leaves_its_running_job_interrupted_and_its_queue_queued(tmp_path: Path,
+                                                                                    tiny_series) -> None:
+    """What the interpreter's exit hooks do on SIGTERM: the manager's hook, then the pool stopping its workers."""
+    from rnnkit.jobqueue import SERVER_STOPPED_MESSAGE
+    from rnnkit.runners import make_runner
+
+    store = RunStore(tmp_path)
+    runner = make_runner("process", workers=1)
+    manager = JobManager(store, runner)
+    try:
+        running = manager.start("frank", request(tiny_series, store, training=LONG))
+        wait(running, 120, until=lambda j: any(m.epoch >= 1 for m in j.models.values()))
+        waiting = manager.start("grace", request(tiny_series, store, TINY_SPECS[1:], ONE_EPOCH))
+        manager.prepare_for_exit()
+        runner.shutdown(wait=False)
+        wait(running, 60)
+        assert running.status == JobStatus.INTERRUPTED and running.error == SERVER_STOPPED_MESSAGE
+        assert manager.queue.get(running.id).status == JobStatus.INTERRUPTED  # "Run again" is offered
+        time.sleep(1.5)  # the dispatcher would have claimed it by now
+        assert manager.queue.get(waiting.id).status == JobStatus.QUEUED  # for the next server
+    finally:
+        manager.close(timeout=10)
+        runner.shutdown(wait=False)
