@@ -14,7 +14,7 @@ import numpy as np
 
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData
-from rnnkit.progress import CancelToken, ProgressCallback
+from rnnkit.progress import CancelToken, ProgressCallback, ProgressEvent
 from rnnkit.training import TrainedModel, TrainingConfig, train_model
 
 
@@ -27,7 +27,8 @@ def train_spec(spec: ModelSpec, prepared: PreparedData, config: TrainingConfig,
     members: list[TrainedModel] = []
     for k in range(spec.ensemble):
         seed = (config.seed + 1009 * k) % 2**32  # far apart, so members do not share shuffles
-        member = train_model(spec, prepared, dataclasses.replace(config, seed=seed), progress, cancel,
+        report = member_progress(progress, k, spec.ensemble, config.epochs, members)
+        member = train_model(spec, prepared, dataclasses.replace(config, seed=seed), report, cancel,
                              model_index, n_models)
         if member.epochs_run == 0:
             break
@@ -37,6 +38,24 @@ def train_spec(spec: ModelSpec, prepared: PreparedData, config: TrainingConfig,
     if not members:
         return train_model(spec, prepared, config, progress, cancel, model_index, n_models)  # reports cancel
     return join(spec, prepared, members)
+
+
+def member_progress(progress: ProgressCallback | None, k: int, n: int, epochs: int,
+                    done: list[TrainedModel]) -> ProgressCallback | None:
+    """Copy ``k`` of ``n``'s events as one model's progress: epochs and time counted on from the copies ``done``,
+    out of ``n × epochs``; started once (by the first copy) and finished once (by the last)."""
+    if progress is None:
+        return None
+    epochs_before = sum(m.epochs_run for m in done)
+    seconds_before = sum(m.train_seconds for m in done)
+
+    def report(event: ProgressEvent) -> None:
+        if (event.kind == "started" and k > 0) or (event.kind == "finished" and k < n - 1):
+            return
+        progress(dataclasses.replace(event, epoch=epochs_before + event.epoch, epochs=n * epochs,
+                                     elapsed_s=seconds_before + event.elapsed_s))
+
+    return report
 
 
 def join(spec: ModelSpec, prepared: PreparedData, members: list[TrainedModel]) -> TrainedModel:

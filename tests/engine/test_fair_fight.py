@@ -152,8 +152,13 @@ def test_impossible_fold_counts_are_refused(tiny_series) -> None:
 
 def test_seed_ensemble_is_one_model_averaging_its_copies(tiny_series) -> None:
     spec = ModelSpec("ens", cell="gru", units=(4,), residual=True, ensemble=2)
+    events = []
     result = compare(tiny_series, WindowSpec(12), [spec], SplitSpec(train=0.6, val=0.2), TINY_TRAINING,
-                     statistical=False)
+                     statistical=False, progress=events.append)
+    # one model's progress: started once, epochs counted on over both copies, finished once
+    assert [(e.kind, e.epoch, e.epochs) for e in events] == [
+        ("started", 0, 4), ("epoch", 1, 4), ("epoch", 2, 4), ("epoch", 3, 4), ("epoch", 4, 4), ("finished", 4, 4)]
+    assert all(a.elapsed_s <= b.elapsed_s for a, b in zip(events, events[1:], strict=False))
     model = result.models[0]
     assert model.epochs_run == 2 and model.status == "finished"
     members = [layer for layer in model.model.layers if layer.name.startswith("ens_copy_")]
