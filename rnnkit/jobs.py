@@ -524,8 +524,9 @@ class JobManager:
                 message += (" The run store could not record the failure either; the run is shown as failed "
                             "and the index is updated once the disk has room again.")
         finally:
-            if self._exiting and not job.cancel.cancelled and status != JobStatus.FINISHED:
-                status, message = JobStatus.INTERRUPTED, SERVER_STOPPED_MESSAGE  # stopped by the exit, not by anyone
+            if self._exiting and not job.cancel.cancelled and status != JobStatus.FINISHED:  # stopped by the exit
+                kept = status == JobStatus.CANCELLED and job.result is not None and bool(job.result.models)
+                status, message = JobStatus.INTERRUPTED, SERVER_STOPPED_MESSAGE if kept else INTERRUPTED_MESSAGE
             if job.status != JobStatus.INTERRUPTED:
                 job.status, job.error = status, message
             self._record_end(job.id, status, message, job.snapshot())
