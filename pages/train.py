@@ -67,7 +67,8 @@ def draw_job(job: Job) -> None:
     st.subheader(f"Run: {job.status}")
     if job.status == JobStatus.QUEUED:
         ahead = f"number {job.position} in the queue" if job.position else "in the queue"
-        st.info(f"Waiting for a free trainer: {ahead}. It starts on its own; you can leave this page.",
+        st.info(f"Waiting for a free trainer: {ahead}. It starts on its own; you can leave this page. Users take "
+                "turns, so your place can move back when another user submits.",
                 icon=":material/hourglass_top:")
     for progress in job.models.values():
         fraction, text = progress.describe(stopped=job.done)
@@ -84,15 +85,16 @@ def draw_job(job: Job) -> None:
         return
     if job.error:
         st.error(escape_markdown(job.error), icon=":material/error:")
-        if job.status in (JobStatus.INTERRUPTED, JobStatus.FAILED) and st.button(
-                "Run again", key=f"again_{job.id}", type="primary", icon=":material/replay:"):
-            try:
-                again = jobs.run_again(job.id, owner())
-            except RnnkitError as error:
-                show_error(error)
-            else:
-                st.session_state["picked_job"] = again.id
-                st.rerun(scope="app")
+    if job.status in (JobStatus.INTERRUPTED, JobStatus.FAILED, JobStatus.CANCELLED) and st.button(
+            "Run again", key=f"again_{job.id}", type="primary" if job.error else "secondary",
+            icon=":material/replay:", help="Queue this comparison again, exactly as it was asked."):
+        try:
+            again = jobs.run_again(job.id, owner())
+        except RnnkitError as error:
+            show_error(error)
+        else:
+            st.session_state["picked_job"] = again.id
+            st.rerun(scope="app")
 
 
 def show_jobs() -> None:

@@ -509,6 +509,25 @@ def test_train_page_shows_an_interrupted_job_and_runs_it_again(tiny_series) -> N
     assert job.id != lost.id and job.status == "finished", job.error
 
 
+def test_a_job_cancelled_while_queued_can_be_run_again(tiny_series) -> None:
+    from pages._shared import job_manager, run_store
+    from rnnkit.jobqueue import JobQueue
+
+    queue = JobQueue(run_store())
+    dropped = queue.submit(TESTER, "tiny", _asked(tiny_series))
+    queue.cancel(dropped.id, TESTER)
+    assert queue.get(dropped.id, TESTER).status == "cancelled"
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = TESTER
+    test.run().switch_page("pages/train.py").run()
+    assert not test.exception
+    test.button(key=f"again_{dropped.id}").click().run()
+    assert not test.exception
+    job = wait_for_job(test)
+    assert job.id != dropped.id and job.status == "finished", job.error
+    assert job_manager().latest(TESTER).id == job.id
+
+
 def test_train_page_lists_every_job_of_its_user_and_shows_the_one_picked(tiny_series) -> None:
     import sqlite3
 
