@@ -14,8 +14,8 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_r
 
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
-from rnnkit.job_choice import job_state
-from rnnkit.jobs import JobManager, TaskStatus
+from rnnkit.job_choice import job_state, models_done
+from rnnkit.jobs import JobManager
 from rnnkit.owners import auth_configured, identity_owner, new_token, valid_token
 from rnnkit.store import RunStore
 
@@ -187,7 +187,7 @@ def sidebar() -> None:
         if job is None:
             st.caption("No run in this session yet.")
         else:
-            done = sum(m.status in {TaskStatus.DONE, TaskStatus.CANCELLED} for m in job.models.values())
+            done = models_done(job)
             counted = f" · {done}/{len(job.models)} models" if job.models else ""  # none known yet: queued elsewhere
             st.markdown(f"**{job.status}**{counted}")
             if job.result is not None and job.result.best_model:
