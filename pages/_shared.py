@@ -182,8 +182,8 @@ def sidebar() -> None:
         _draw_active_data(slot)
         st.markdown("### Latest run")
         job = job_manager().latest(owner())
-        # What the sidebar says, for the Train page: it redraws the whole app when the job has moved on since.
-        st.session_state["sidebar_job"] = None if job is None else job_state(job)
+        # What the sidebar says, for the Train page: it redraws the whole app when the job's status has moved on.
+        st.session_state["sidebar_job"] = None if job is None else job_state(job, counts=False)
         if job is None:
             st.caption("No run in this session yet.")
         else:

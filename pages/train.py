@@ -58,7 +58,7 @@ def job_panel(sidebar_drew: tuple | None) -> None:
         draw_job(job)  # first, so a click on Cancel or Run again in this run is acted on
     latest = jobs.latest(owner()) if sidebar_drew is not None else None  # as the sidebar finds it
     if status_signature(mine) != st.session_state.get("job_signature") or (
-            latest is not None and sidebar_drew != job_state(latest)):
+            latest is not None and sidebar_drew != job_state(latest, counts=False)):
         st.rerun(scope="app")  # a job moved on: redraw the list, the sidebar and the result, then settle
 
 
