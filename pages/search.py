@@ -11,6 +11,7 @@ from pages._shared import ask_for_data, series_defaults, active_series, job_mana
 from rnnkit.data.calendar import with_calendar_features
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import search_progress
+from rnnkit.page_memory import PageMemory, series_scope
 from rnnkit.search import BATCH_CHOICES, LEARNING_RATE_RANGE, LOOKBACK_FACTOR_RANGE, UNITS_RANGE
 from rnnkit.search_jobs import SEARCHES, TrialRow
 from rnnkit.ui_limits import LIVE_REFRESH_S
@@ -87,20 +88,20 @@ if series is None:
     show_result()
     st.stop()
 
+PageMemory(st.session_state, "search", ("search_budget", "search_trials", "search_epochs")).sync(series_scope(series))
 suggested = series_defaults(series)
-with st.form("search_form"):
-    c = st.columns([3, 1, 1])
-    budget = c[0].slider("Time budget (seconds)", 30, 1800, 120, step=30, key="search_budget",
-                         help="The whole search stops when this is spent; the trial running then is cut short.")
-    trials = c[1].number_input("Most trials (optional)", 1, 1000, value=None, key="search_trials",
-                               help="Leave empty to let the budget alone decide.")
-    epochs = c[2].number_input("Most epochs per trial", 1, 10_000, suggested.training.epochs, key="search_epochs",
-                               help="Fewer epochs: more, rougher trials in the same budget.")
-    st.caption(f"Every trial trains with the defaults' other settings: early stopping on validation "
-               f"(patience {suggested.training.patience}), on the window "
-               f"(step {suggested.window.step}, delay {suggested.window.delay}, horizon {suggested.window.horizon}) "
-               f"and split of the Train page's defaults" + (", with calendar features." if suggested.calendar else "."))
-    started = st.form_submit_button("Start the search", type="primary")
+c = st.columns([3, 1, 1])
+budget = c[0].slider("Time budget (seconds)", 30, 1800, 120, step=30, key="search_budget",
+                     help="The whole search stops when this is spent; the trial running then is cut short.")
+trials = c[1].number_input("Most trials (optional)", 1, 1000, value=None, key="search_trials",
+                           help="Leave empty to let the budget alone decide.")
+epochs = c[2].number_input("Most epochs per trial", 1, 10_000, suggested.training.epochs, key="search_epochs",
+                           help="Fewer epochs: more, rougher trials in the same budget.")
+st.caption(f"Every trial trains with the defaults' other settings: early stopping on validation "
+           f"(patience {suggested.training.patience}), on the window "
+           f"(step {suggested.window.step}, delay {suggested.window.delay}, horizon {suggested.window.horizon}) "
+           f"and split of the Train page's defaults" + (", with calendar features." if suggested.calendar else "."))
+started = st.button("Start the search", type="primary", key="start_search")
 
 if started:
     try:

@@ -15,6 +15,7 @@ from rnnkit.figures import backtest_folds_figure, loss_overlay, loss_panels, met
 from rnnkit.live_chart import live_loss_svg
 from rnnkit.models.presets import PRESETS
 from rnnkit.models.spec import CELLS, ModelSpec
+from rnnkit.page_memory import PageMemory, series_scope
 from rnnkit.prepare import plan_windows
 from rnnkit.request import make_request
 from rnnkit.scaling import SCALER_KINDS
@@ -26,6 +27,11 @@ from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
 jobs = job_manager()
+#: the settings kept while the user visits other pages (for each dataset); the Train button commits the form's
+SETTINGS = ("lookback", "step", "delay", "horizon", "use_default_split", "train_pct", "val_pct", "presets",
+            "add_custom", "custom_cell", "custom_layers", "custom_units", "custom_dropout", "custom_bidirectional",
+            "epochs", "batch_size", "learning_rate", "seed", "scaler", "early_stopping", "patience", "calendar",
+            "reduce_lr", "evaluation", "folds")
 
 
 def remember_pick() -> None:
@@ -178,12 +184,18 @@ if series is None:
     show_jobs()
     st.stop()
 
+settings, scope = PageMemory(st.session_state, "train", SETTINGS), series_scope(series)
+settings.sync(scope)
 suggested = series_defaults(series)
 default_window: WindowSpec = suggested.window
 default_training: TrainingConfig = suggested.training
 with st.expander("Why these defaults", icon=":material/tune:"):
     st.markdown("\n".join(f"- {reason}" for reason in suggested.reasons))
-    st.caption("Every default below can be changed; they are general rules, not tuned to this series.")
+    st.caption("Every default below can be changed; they are general rules, not tuned to this series. Your "
+               "settings are kept for this dataset while you visit other pages.")
+    if st.button("Back to these defaults", key="reset_settings", icon=":material/restart_alt:"):
+        settings.forget(scope)
+        st.rerun()
 
 st.subheader("Window")
 c = st.columns(4)
@@ -220,50 +232,49 @@ m[2].metric("Test windows", f"{counts['test']:,}")
 m[3].metric("Input shape", f"{window.n_steps} × {len(series.inputs)}")
 st.plotly_chart(window_sketch(series.frame, series.target, window), width="stretch")
 
-with st.form("train_form"):
-    st.subheader("Models")
-    chosen = st.multiselect("Presets", list(PRESETS), default=list(suggested.models), key="presets",
-                            format_func=lambda n: f"{n}: {PRESETS[n].layer_summary}")
-    with st.expander("Custom model"):
-        add_custom = st.checkbox("Add a custom model", key="add_custom")
-        k = st.columns(5)
-        cell = k[0].selectbox("Type", list(CELLS), format_func=CELLS.get, key="custom_cell")
-        layers = k[1].number_input("Layers", 1, LAYERS.maximum, 1, key="custom_layers",
-                                   help=LAYERS.help("Recurrent layers stacked on each other."))
-        units = k[2].number_input("Units per layer", 1, UNITS.maximum, 32, key="custom_units",
-                                  help=UNITS.help("Size of each layer's hidden state."))
-        dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
-        bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
-    searched = st.session_state.get("searched")  # set by the Search page's "Use in Train & compare"
-    include_searched = searched is not None and st.checkbox(
-        f"Include the searched model ({searched['spec'].layer_summary}; found with lookback "
-        f"{searched['window'].lookback}, learning rate {searched['training'].learning_rate:.3g} and batch size "
-        f"{searched['training'].batch_size}: set those to train it as searched)", value=True, key="include_searched")
-    st.subheader("Training")
-    t = st.columns(4)
-    epochs = t[0].number_input("Epochs", 1, EPOCHS.maximum, min(default_training.epochs, EPOCHS.maximum),
-                               key="epochs", help=EPOCHS.help("Passes over the training windows."))
-    batch_size = t[1].number_input("Batch size", 1, 8192, default_training.batch_size, key="batch_size")
-    learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, default_training.learning_rate, format="%.4f",
-                                      key="learning_rate")
-    seed = t[3].number_input("Seed", 0, 2**31 - 1, 42, key="seed")
-    u = st.columns(4)
-    scaler = u[0].selectbox("Scaler", SCALER_KINDS, key="scaler", help="Fitted on the training rows only.")
-    early_stopping = u[1].checkbox("Early stopping", value=True, key="early_stopping",
-                                   help="Stop when validation loss stops improving; keep the best weights.")
-    patience = u[2].number_input("Patience", 1, 1000, default_training.patience, key="patience")
-    calendar = u[3].checkbox("Calendar features", value=suggested.calendar, key="calendar",
-                             help="Add month / weekday / hour as sine and cosine inputs.")
-    v = st.columns([1, 1, 2])
-    reduce_lr = v[0].checkbox("Halve the learning rate when validation stalls", value=default_training.reduce_lr,
-                              key="reduce_lr")
-    mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", horizontal=True,
-                      help="A backtest trains every model again on an expanding window and scores several "
-                           "consecutive test folds: one test period is one draw.")
-    folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, 5, key="folds",
-                              help="Used when Evaluation is Backtest: the test part is cut into this many "
-                                   "consecutive folds.")
-    submitted = st.form_submit_button("Train and compare", type="primary")
+st.subheader("Models")
+chosen = st.multiselect("Presets", list(PRESETS), default=list(suggested.models), key="presets",
+                        format_func=lambda n: f"{n}: {PRESETS[n].layer_summary}")
+with st.expander("Custom model"):
+    add_custom = st.checkbox("Add a custom model", key="add_custom")
+    k = st.columns(5)
+    cell = k[0].selectbox("Type", list(CELLS), format_func=CELLS.get, key="custom_cell")
+    layers = k[1].number_input("Layers", 1, LAYERS.maximum, 1, key="custom_layers",
+                               help=LAYERS.help("Recurrent layers stacked on each other."))
+    units = k[2].number_input("Units per layer", 1, UNITS.maximum, 32, key="custom_units",
+                              help=UNITS.help("Size of each layer's hidden state."))
+    dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
+    bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
+searched = st.session_state.get("searched")  # set by the Search page's "Use in Train & compare"
+include_searched = searched is not None and st.checkbox(
+    f"Include the searched model ({searched['spec'].layer_summary}; found with lookback "
+    f"{searched['window'].lookback}, learning rate {searched['training'].learning_rate:.3g} and batch size "
+    f"{searched['training'].batch_size}: set those to train it as searched)", value=True, key="include_searched")
+st.subheader("Training")
+t = st.columns(4)
+epochs = t[0].number_input("Epochs", 1, EPOCHS.maximum, min(default_training.epochs, EPOCHS.maximum),
+                           key="epochs", help=EPOCHS.help("Passes over the training windows."))
+batch_size = t[1].number_input("Batch size", 1, 8192, default_training.batch_size, key="batch_size")
+learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, default_training.learning_rate, format="%.4f",
+                                  key="learning_rate")
+seed = t[3].number_input("Seed", 0, 2**31 - 1, 42, key="seed")
+u = st.columns(4)
+scaler = u[0].selectbox("Scaler", SCALER_KINDS, key="scaler", help="Fitted on the training rows only.")
+early_stopping = u[1].checkbox("Early stopping", value=True, key="early_stopping",
+                               help="Stop when validation loss stops improving; keep the best weights.")
+patience = u[2].number_input("Patience", 1, 1000, default_training.patience, key="patience")
+calendar = u[3].checkbox("Calendar features", value=suggested.calendar, key="calendar",
+                         help="Add month / weekday / hour as sine and cosine inputs.")
+v = st.columns([1, 1, 2])
+reduce_lr = v[0].checkbox("Halve the learning rate when validation stalls", value=default_training.reduce_lr,
+                          key="reduce_lr")
+mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", horizontal=True,
+                  help="A backtest trains every model again on an expanding window and scores several "
+                       "consecutive test folds: one test period is one draw.")
+folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, 5, key="folds",
+                          help="Used when Evaluation is Backtest: the test part is cut into this many "
+                               "consecutive folds.")
+submitted = st.button("Train and compare", type="primary", key="train")
 
 if submitted:
     try:

@@ -224,6 +224,43 @@ def test_train_page_bounds_what_a_shared_server_can_afford() -> None:
         assert f"At most {int(widget.max):,} on this shared server: " in widget.help
 
 
+def upload(test: AppTest, name: str, frame: pd.DataFrame) -> AppTest:
+    test.switch_page("pages/data.py").run()
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload(name, csv_bytes(frame), "text/csv")
+    return test.run()
+
+
+def test_train_settings_survive_other_pages_for_each_dataset_and_reset_to_the_defaults() -> None:
+    test = upload(app(), "first.csv", synthetic_frame(240))
+    test.switch_page("pages/train.py").run()
+    defaults = {key: test.number_input(key=key).value for key in ("lookback", "epochs", "seed")}
+    test.number_input(key="lookback").set_value(21).run()  # outside the form: kept at once
+    test.number_input(key="epochs").set_value(7)
+    test.number_input(key="seed").set_value(5)
+    test.multiselect(key="presets").set_value(["jena_gru"])
+    test.checkbox(key="early_stopping").uncheck()
+    test.radio(key="evaluation").set_value("Backtest").run()
+    for page in ("pages/data.py", "pages/predictions.py", "pages/train.py"):
+        test.switch_page(page).run()
+        assert not test.exception, test.exception
+    kept = {"lookback": 21, "epochs": 7, "seed": 5}
+    assert {key: test.number_input(key=key).value for key in kept} == kept
+    assert test.multiselect(key="presets").value == ["jena_gru"]
+    assert not test.checkbox(key="early_stopping").value and test.radio(key="evaluation").value == "Backtest"
+
+    other = upload(test, "second.csv", synthetic_frame(300, seed=3)).switch_page("pages/train.py").run()
+    assert {key: other.number_input(key=key).value for key in defaults} == defaults  # its own defaults
+    upload(other, "first.csv", synthetic_frame(240)).switch_page("pages/train.py").run()
+    assert {key: other.number_input(key=key).value for key in kept} == kept  # the first file's settings again
+
+    other.button(key="reset_settings").click().run()
+    assert {key: other.number_input(key=key).value for key in defaults} == defaults
+    assert other.multiselect(key="presets").value == ["tuned_gru", "tuned_lstm", "hybrid_theta_gru"]
+    other.switch_page("pages/data.py").run().switch_page("pages/train.py").run()
+    assert {key: other.number_input(key=key).value for key in defaults} == defaults  # the reset stays
+
+
 def test_train_page_trains_in_the_background_and_compares() -> None:
     test = app("pages/data.py")
     test.radio(key="data_source").set_value("Upload a file").run()
@@ -248,7 +285,7 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     test.checkbox(key="add_custom").check()
     test.number_input(key="custom_units").set_value(3)
     test.number_input(key="epochs").set_value(2)
-    test.button[0].click().run()  # the form's submit button
+    test.button(key="train").click().run()
     job = wait_for_job(test)
     assert job.status == "finished", job.error
     assert [m.epoch for m in job.models.values()] == [2, 2]
@@ -270,7 +307,7 @@ def test_train_page_runs_a_backtest_and_charts_its_folds() -> None:
     test.number_input(key="epochs").set_value(1)
     test.radio(key="evaluation").set_value("Backtest")
     test.number_input(key="folds").set_value(2)
-    test.button[0].click().run()
+    test.button(key="train").click().run()
     job = wait_for_job(test)
     assert job.status == "finished", job.error
     test.run()
@@ -363,7 +400,7 @@ def test_whole_loop_on_each_built_in_dataset(shared_data: Path, key: str, window
         test.number_input(key=name).set_value(value).run()
     test.multiselect(key="presets").set_value(["jena_gru"])
     test.number_input(key="epochs").set_value(1)
-    test.button[0].click().run()
+    test.button(key="train").click().run()
     job = wait_for_job(test, timeout=300)
     assert job.status == "finished", job.error
     test.run()

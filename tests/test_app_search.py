@@ -48,7 +48,7 @@ def test_search_page_runs_a_search_and_hands_the_model_to_train() -> None:
     test.slider(key="search_budget").set_value(60)
     test.number_input(key="search_trials").set_value(2)
     test.number_input(key="search_epochs").set_value(1)
-    test.button[0].click().run()  # the form's submit button
+    test.button(key="start_search").click().run()
     job = wait_for_search(test.query_params["u"])
     assert job.status == "finished", job.error
     assert [r.state for r in job.rows()] == ["complete", "complete"]

@@ -1,0 +1,69 @@
+"""Settings a page keeps while its user visits other pages, remembered per dataset.
+
+Streamlit forgets the value of every widget a run does not draw, so a user who
+sets epochs and presets on the Train page, looks at the Data page and comes back
+finds the defaults again. :class:`PageMemory` copies the page's widget values into
+a key of its own at the top of each run of the page, and puts them back when the
+widgets were forgotten. Values are kept per dataset (:func:`series_scope`): another
+series gets its own suggested defaults, and going back to a series brings back
+what was set for it. Works on any mutable mapping (Streamlit's session state in
+the app, a dict in tests), so it holds no Streamlit import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+from rnnkit.data.series import TimeSeries
+
+MAX_SCOPES = 8  # datasets whose settings are kept, most recently used first
+
+
+def series_scope(series: TimeSeries) -> str:
+    """What identifies a series for its settings: name, target, features, length and span."""
+    index = series.frame.index
+    span = f"{index[0]}..{index[-1]}" if len(index) else "empty"
+    return "|".join([series.name, series.target, ",".join(series.features), str(len(series)), span])
+
+
+class PageMemory:
+    """The widget values under ``keys`` of one page, saved and restored in ``state`` for each scope."""
+
+    def __init__(self, state: MutableMapping[str, Any], page: str, keys: Iterable[str]) -> None:
+        self.state, self.keys = state, tuple(keys)
+        self._slot = f"_page_memory_{page}"
+
+    def sync(self, scope: str) -> list[str]:
+        """Save the values the widgets hold; put back those forgotten since. Returns the keys put back.
+
+        Call it at the top of the page's run, before its widgets are drawn: a widget's
+        value is then either the user's latest (saved here) or gone (restored here).
+        When ``scope`` differs from the last run's, the widget values left over
+        belong to the other dataset: they are dropped and not saved, and what was set
+        for ``scope`` before (if anything) comes back, else the widgets' defaults.
+        """
+        memory: dict[str, dict[str, Any]] = self.state.setdefault(self._slot, {})
+        last = self.state.get(self._slot + "_scope")
+        if last is not None and last != scope:
+            for key in self.keys:
+                self.state.pop(key, None)
+        saved = memory.pop(scope, {})
+        restored = []
+        for key in self.keys:
+            if key in self.state:
+                saved[key] = self.state[key]
+            elif key in saved:
+                self.state[key] = saved[key]
+                restored.append(key)
+        memory[scope] = saved  # re-inserted last: the most recently used
+        for old in list(memory)[:-MAX_SCOPES]:
+            del memory[old]
+        self.state[self._slot + "_scope"] = scope
+        return restored
+
+    def forget(self, scope: str) -> None:
+        """Drop what was saved for ``scope`` and the widgets' current values: the defaults come back."""
+        self.state.get(self._slot, {}).pop(scope, None)
+        for key in self.keys:
+            self.state.pop(key, None)

@@ -1,0 +1,74 @@
+"""PageMemory: a page's settings kept per dataset while its widgets are not drawn."""
+
+from __future__ import annotations
+
+from helpers import csv_bytes, synthetic_frame
+from rnnkit.data.series import load_series
+from rnnkit.page_memory import MAX_SCOPES, PageMemory, series_scope
+
+KEYS = ("epochs", "presets")
+
+
+def test_values_come_back_after_the_widgets_were_forgotten() -> None:
+    state: dict = {"epochs": 7, "presets": ["jena_gru"], "other": 1}
+    memory = PageMemory(state, "train", KEYS)
+    assert memory.sync("a") == []
+    for key in KEYS:  # what Streamlit does on a page without these widgets
+        del state[key]
+    assert memory.sync("a") == ["epochs", "presets"]
+    assert state["epochs"] == 7 and state["presets"] == ["jena_gru"] and state["other"] == 1
+
+
+def test_the_latest_value_is_saved_not_the_first() -> None:
+    state: dict = {"epochs": 7}
+    memory = PageMemory(state, "train", KEYS)
+    memory.sync("a")
+    state["epochs"] = 9  # the user changed it on the next run
+    memory.sync("a")
+    del state["epochs"]
+    memory.sync("a")
+    assert state["epochs"] == 9
+
+
+def test_each_dataset_keeps_its_own_settings() -> None:
+    state: dict = {"epochs": 7}
+    memory = PageMemory(state, "train", KEYS)
+    memory.sync("a")
+    assert memory.sync("b") == [] and "epochs" not in state  # a's value is not carried over to b
+    state["epochs"] = 3
+    memory.sync("b")
+    memory.sync("a")
+    assert state["epochs"] == 7
+    memory.sync("b")
+    assert state["epochs"] == 3
+
+
+def test_forget_brings_the_defaults_back_and_old_datasets_are_dropped() -> None:
+    state: dict = {"epochs": 7}
+    memory = PageMemory(state, "train", KEYS)
+    memory.sync("a")
+    memory.forget("a")
+    assert memory.sync("a") == [] and "epochs" not in state
+    for i in range(MAX_SCOPES + 2):
+        memory.sync(f"s{i}")  # the user picks dataset s{i} ...
+        state["epochs"] = i
+        memory.sync(f"s{i}")  # ... and sets its epochs
+    memory.sync("s0")
+    assert "epochs" not in state  # the oldest was dropped
+    memory.sync(f"s{MAX_SCOPES + 1}")
+    assert state["epochs"] == MAX_SCOPES + 1
+
+
+def test_two_pages_do_not_share_their_memory() -> None:
+    state: dict = {"epochs": 7}
+    PageMemory(state, "train", KEYS).sync("a")
+    del state["epochs"]
+    assert PageMemory(state, "search", KEYS).sync("a") == []
+
+
+def test_a_series_scope_changes_with_its_target_features_and_rows() -> None:
+    series = load_series(csv_bytes(synthetic_frame(120)), name="mine.csv")
+    same = load_series(csv_bytes(synthetic_frame(120)), name="mine.csv")
+    assert series_scope(series) == series_scope(same)
+    assert series_scope(series) != series_scope(load_series(csv_bytes(synthetic_frame(130)), name="mine.csv"))
+    assert series_scope(series) != series_scope(series.with_columns(series.target, series.numeric_columns))
