@@ -316,13 +316,16 @@ def test_a_killed_server_leaves_its_job_interrupted_and_the_next_server_runs_the
     try:
         long_id, queued_id = server.stdout.readline().split()
         assert server.stdout.readline().strip() == "training"
-        time.sleep(2.5)  # a heartbeat with the progress snapshot has been written
+        queue = JobQueue(RunStore(runs))
+        deadline = time.monotonic() + 60  # until a heartbeat has written the progress snapshot (slow under load)
+        while (queue.get(long_id).progress or {}).get("tiny_gru", {}).get("epoch", 0) < 2:
+            assert time.monotonic() < deadline, "no heartbeat wrote the job's progress within 60 s"
+            time.sleep(0.1)
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
     finally:
         if server.poll() is None:
             server.kill()
-    queue = JobQueue(RunStore(runs))
     assert queue.get(long_id).status == JobStatus.RUNNING and queue.get(queued_id).status == JobStatus.QUEUED
     assert queue.get(long_id).progress["tiny_gru"]["epoch"] >= 2
     manager = JobManager(RunStore(runs, stale_after_s=3), InlineRunner())
