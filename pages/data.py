@@ -15,8 +15,13 @@ from rnnkit.datasets.registry import DATASETS
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import series_overview
+from rnnkit.page_memory import PageMemory
 
 RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly": "W", "monthly": "MS"}
+#: the choices kept while the user visits other pages, so coming back shows (and keeps) the same data
+SETTINGS = ("data_source", "missing_policy", "resample", "max_filled_pct", "dataset_key", "ticker", "time_column",
+            "target", "features_*")
+KEPT_UPLOAD = "kept_upload"  # the last uploaded file (name, bytes), up to LARGE_UPLOAD: a file uploader forgets it
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -43,7 +48,14 @@ def cached_upload(data: bytes, name: str, options: CleaningOptions, time_column:
     return loader(data, name, options, time_column)
 
 
+def forget_kept_upload() -> None:
+    """The user removed or replaced the file: only a file still in the uploader counts from now on."""
+    if st.session_state.get("upload") is None:
+        st.session_state.pop(KEPT_UPLOAD, None)
+
+
 st.title("Data")
+PageMemory(st.session_state, "data", SETTINGS).sync("data")
 source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source")
 
 with st.expander("Cleaning", expanded=False):
@@ -89,23 +101,41 @@ if source == "Built-in dataset":
         st.session_state["defaults"] = {"window": loaded.window, "split": loaded.split}
 else:
     upload = st.file_uploader("CSV, TSV, .xlsx or a zip holding one CSV",
-                              type=["csv", "tsv", "txt", "xlsx", "zip"], key="upload",
+                              type=["csv", "tsv", "txt", "xlsx", "zip"], key="upload", on_change=forget_kept_upload,
                               help=f"Up to {DEFAULT_LIMITS.max_megabytes} MB, {DEFAULT_LIMITS.max_rows:,} rows "
                                    f"and {DEFAULT_LIMITS.max_columns} columns.")
-    if upload is None:
-        st.info("Upload a file with a time column and at least one numeric column.")
+    kept = st.session_state.get(KEPT_UPLOAD)
+    if upload is not None:
+        name, data = upload.name, upload.getvalue()
+        if len(data) <= LARGE_UPLOAD:
+            st.session_state[KEPT_UPLOAD] = (name, data)
+    elif kept is not None:
+        name, data = kept
+        note, forget = st.columns([4, 1], vertical_alignment="center")
+        note.caption(f"Using {escape_markdown(name)}, uploaded earlier in this session. Upload another file to "
+                     "replace it.")
+        if forget.button("Remove this file", key="forget_upload", icon=":material/close:"):
+            st.session_state.pop(KEPT_UPLOAD, None)
+            st.rerun()
+    if upload is None and kept is None:
+        active = st.session_state.get("series")
+        if active is not None and "defaults" not in st.session_state:  # an upload too large to keep a copy of
+            st.info(f"The active data is still {escape_markdown(st.session_state.get('dataset_label', active.name))}"
+                    f" ({len(active):,} rows, target {code_span(active.target)}). Upload it again to change its "
+                    "cleaning, time column or columns, or upload another file.")
+        else:
+            st.info("Upload a file with a time column and at least one numeric column.")
     else:
         time_choice = st.session_state.get("time_column", "automatic")
         try:
-            series = cached_upload(upload.getvalue(), upload.name, options,
-                                   None if time_choice == "automatic" else time_choice)
+            series = cached_upload(data, name, options, None if time_choice == "automatic" else time_choice)
         except RnnkitError as error:
             show_error(error)
             if time_choice != "automatic":
                 st.button("Detect the time column automatically",
                           on_click=lambda: st.session_state.update(time_column="automatic"))
         else:
-            label = upload.name
+            label = name
             st.session_state.pop("defaults", None)
             report = series.report
             columns = ["automatic", report.time_column, *report.ignored_columns,

@@ -16,6 +16,9 @@ records = store.list(owner=me)
 if store.index_problem:
     st.warning(f"{store.index_problem} The runs it still holds are listed; any that cannot be read are named below.",
                icon=":material/warning:")
+deleted = st.session_state.pop("deleted_run", None)  # said once, after the rerun that removed it from the list
+if deleted:
+    st.success(f"Deleted run {deleted} and its saved models.", icon=":material/delete:")
 if not records:
     st.info("No stored runs yet: runs you train are saved here automatically.")
     st.stop()
@@ -51,7 +54,8 @@ if c1.button("Open", key="open_button", type="primary"):
     else:
         st.switch_page("pages/predictions.py")
 with c2:
-    confirm = st.checkbox("Yes, delete this run and its saved models", key="confirm_delete", disabled=running)
+    confirm = st.checkbox("Yes, delete this run and its saved models", key=f"confirm_delete_{chosen}",
+                          disabled=running)  # one box per run: ticking it for one run never arms the next
     if st.button("Delete", key="delete_button", disabled=running or not confirm):
         try:
             store.delete(chosen, owner=me)
@@ -61,6 +65,7 @@ with c2:
             if st.session_state.get("result_run_id") == chosen:
                 st.session_state.pop("result", None)
                 st.session_state.pop("result_run_id", None)
+            st.session_state["deleted_run"] = labels[chosen]
             st.rerun()
     if running:
         st.caption("This run is still training: cancel it on the Train & compare page before deleting it.")
@@ -88,4 +93,4 @@ if len(finished) >= 2:
     for run_id in dict.fromkeys([first, second]):
         metrics = pd.DataFrame(by_id[run_id].metrics).T[["mae", "rmse", "mase", "skill_pct"]]
         parts.append(metrics.assign(run=labels[run_id]).set_index("run", append=True))
-    st.dataframe(pd.concat(parts).swaplevel().sort_index(), width="stretch")
+    st.dataframe(pd.concat(parts).swaplevel(), width="stretch")  # the first run's rows first

@@ -28,11 +28,20 @@ def series_scope(series: TimeSeries) -> str:
 
 
 class PageMemory:
-    """The widget values under ``keys`` of one page, saved and restored in ``state`` for each scope."""
+    """The widget values under ``keys`` of one page, saved and restored in ``state`` for each scope.
+
+    A key ending in ``*`` stands for every key with that prefix (widgets keyed by their dataset).
+    """
 
     def __init__(self, state: MutableMapping[str, Any], page: str, keys: Iterable[str]) -> None:
-        self.state, self.keys = state, tuple(keys)
+        self.state, self._patterns = state, tuple(keys)
         self._slot = f"_page_memory_{page}"
+
+    def _matches(self, key: str) -> bool:
+        return any(key.startswith(p[:-1]) if p.endswith("*") else key == p for p in self._patterns)
+
+    def _present(self) -> list[str]:
+        return [key for key in list(self.state) if isinstance(key, str) and self._matches(key)]
 
     def sync(self, scope: str) -> list[str]:
         """Save the values the widgets hold; put back those forgotten since. Returns the keys put back.
@@ -46,16 +55,15 @@ class PageMemory:
         memory: dict[str, dict[str, Any]] = self.state.setdefault(self._slot, {})
         last = self.state.get(self._slot + "_scope")
         if last is not None and last != scope:
-            for key in self.keys:
+            for key in self._present():
                 self.state.pop(key, None)
         saved = memory.pop(scope, {})
-        restored = []
-        for key in self.keys:
-            if key in self.state:
-                saved[key] = self.state[key]
-            elif key in saved:
-                self.state[key] = saved[key]
-                restored.append(key)
+        present = self._present()
+        for key in present:
+            saved[key] = self.state[key]
+        restored = [key for key in saved if key not in present]
+        for key in restored:
+            self.state[key] = saved[key]
         memory[scope] = saved  # re-inserted last: the most recently used
         for old in list(memory)[:-MAX_SCOPES]:
             del memory[old]
@@ -65,5 +73,5 @@ class PageMemory:
     def forget(self, scope: str) -> None:
         """Drop what was saved for ``scope`` and the widgets' current values: the defaults come back."""
         self.state.get(self._slot, {}).pop(scope, None)
-        for key in self.keys:
+        for key in self._present():
             self.state.pop(key, None)

@@ -129,6 +129,35 @@ def test_data_page_upload_and_bad_upload() -> None:
     assert any("Add at least one column of numbers" in shown(i.value) for i in test.info)
 
 
+def test_the_data_page_keeps_the_upload_and_its_columns_after_other_pages() -> None:
+    test = upload(app(), "mine.csv", synthetic_frame(200))
+    test.multiselect(key="features_mine.csv").set_value(["other"]).run()
+    chosen = test.session_state["series"]
+    assert chosen.features == ("other",)
+    for page in ("pages/train.py", "pages/home.py", "pages/data.py"):
+        test.switch_page(page).run()
+        assert not test.exception, test.exception
+    assert test.radio(key="data_source").value == "Upload a file"
+    assert "Using mine.csv, uploaded earlier in this session." in text_of(test)
+    assert test.multiselect(key="features_mine.csv").value == ["other"]
+    kept = test.session_state["series"]
+    assert (kept.name, kept.target, kept.features, len(kept)) == ("mine.csv", "value", ("other",), 200)
+    assert "Ready: target `value` with 1 extra feature(s)." in text_of(test)
+    test.button(key="forget_upload").click().run()  # the user removes the file: nothing is used in its place
+    assert "uploaded earlier" not in text_of(test) and "Ready: target" not in text_of(test)
+
+
+def test_the_data_page_keeps_a_built_in_choice_after_other_pages(shared_data: Path) -> None:
+    test = app("pages/data.py")
+    test.selectbox(key="dataset_key").set_value("stocks").run()
+    target = [t for t in test.selectbox(key="target").options if t != test.selectbox(key="target").value][0]
+    test.selectbox(key="target").set_value(target).run()
+    assert test.session_state["series"].target == target
+    test.switch_page("pages/runs.py").run().switch_page("pages/data.py").run()
+    assert not test.exception
+    assert test.selectbox(key="dataset_key").value == "stocks" and test.session_state["series"].target == target
+
+
 HOSTILE_FILE = "![t](http://host/x.png).csv"
 HOSTILE_COLUMN = "![c](http://host/c.png) **loud**"
 
@@ -349,9 +378,16 @@ def test_runs_page_opens_compares_and_deletes(tiny_result) -> None:
     assert not test.exception
     assert test.session_state["result_run_id"] in ids
     test.switch_page("pages/runs.py").run()
-    test.checkbox(key="confirm_delete").check().run()
+    first = test.selectbox(key="open_run").value
+    test.checkbox(key=f"confirm_delete_{first}").check().run()
     test.button(key="delete_button").click().run()
     assert len(test.dataframe[0].value) == 1
+    assert any(s.value.startswith("Deleted run ") and first[-6:] in s.value for s in test.success)
+    second = test.selectbox(key="open_run").value
+    assert second != first and not test.checkbox(key=f"confirm_delete_{second}").value
+    assert test.button(key="delete_button").disabled  # the next run needs its own confirmation
+    test.run()
+    assert not test.success  # the note is said once
 
 
 def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
@@ -471,7 +507,7 @@ def test_runs_page_refuses_to_delete_a_training_run_and_names_a_damaged_one(tiny
     test.query_params["u"] = TESTER
     test.run().switch_page("pages/runs.py").run()
     test.selectbox(key="open_run").set_value(running).run()
-    assert test.button(key="delete_button").disabled and test.checkbox(key="confirm_delete").disabled
+    assert test.button(key="delete_button").disabled and test.checkbox(key=f"confirm_delete_{running}").disabled
     assert "still training" in text_of(test)
     test.selectbox(key="open_run").set_value(damaged).run()
     test.button(key="open_button").click().run()
