@@ -78,7 +78,8 @@ def show_result() -> None:
     st.markdown(f"**{best.spec.name}**: {best.spec.layer_summary}")
     if st.button("Use in Train & compare", type="primary", key="use_searched"):
         st.session_state["searched"] = {"spec": best.spec, "training": best.training, "window": best.window,
-                                        "val_rmse": result.best_val_rmse}
+                                        "val_rmse": result.best_val_rmse, "dataset": job.dataset,
+                                        "scope": job.scope}
         st.switch_page("pages/train.py")
 
 
@@ -108,7 +109,8 @@ if started:
         data = with_calendar_features(series) if suggested.calendar else series
         SEARCHES.start(owner(), data, suggested.window, suggested.split, float(budget),
                        int(trials) if trials else None, replace(suggested.training, epochs=int(epochs)),
-                       training_lock=job_manager().training_lock)
+                       training_lock=job_manager().training_lock,
+                       dataset=st.session_state.get("dataset_label", series.name), scope=series_scope(series))
     except RnnkitError as error:
         show_error(error)
 

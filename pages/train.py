@@ -246,6 +246,10 @@ with st.expander("Custom model"):
     dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
     bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
 searched = st.session_state.get("searched")  # set by the Search page's "Use in Train & compare"
+if searched is not None and searched.get("scope") != scope:  # tuned on other data: not offered here
+    st.caption(f"The model of your search on {escape_markdown(searched.get('dataset') or 'another dataset')} is "
+               "not offered for this data: it was tuned on other data. Search this data to get one for it.")
+    searched = None
 include_searched = searched is not None and st.checkbox(
     f"Include the searched model ({searched['spec'].layer_summary}; found with lookback "
     f"{searched['window'].lookback}, learning rate {searched['training'].learning_rate:.3g} and batch size "

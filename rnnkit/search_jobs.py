@@ -45,6 +45,9 @@ class SearchJob:
     id: str
     owner: str
     budget_s: float
+    #: the data searched: a name for users, and what identifies it (rnnkit.page_memory.series_scope)
+    dataset: str = ""
+    scope: str = ""
     status: str = "queued"  # queued, running, then the search's own status or "failed"
     started_at: float = field(default_factory=time.time)
     running_since: float | None = None
@@ -91,9 +94,12 @@ class SearchRegistry:
 
     def start(self, owner: str, series: TimeSeries, window: WindowSpec, split: SplitSpec, budget_s: float,
               n_trials: int | None, base: TrainingConfig, scaling: ScalerKind = "minmax", seed: int = 42,
-              training_lock: threading.Lock | None = None) -> SearchJob:
-        """Start a search for ``owner`` (cancelling one that still runs) and return its job at once."""
-        job = SearchJob(uuid.uuid4().hex[:12], owner, budget_s, budget_left_s=budget_s)
+              training_lock: threading.Lock | None = None, dataset: str = "", scope: str = "") -> SearchJob:
+        """Start a search for ``owner`` (cancelling one that still runs) and return its job at once.
+
+        ``dataset`` and ``scope`` name the data searched, so its best model is offered for that data only.
+        """
+        job = SearchJob(uuid.uuid4().hex[:12], owner, budget_s, dataset, scope, budget_left_s=budget_s)
         args = (job, series, window, split, budget_s, n_trials, base, scaling, seed, training_lock)
         job.thread = threading.Thread(target=self._run, args=args, name=f"rnnkit-search-{job.id}", daemon=True)
         with self._lock:

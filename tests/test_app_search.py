@@ -60,5 +60,12 @@ def test_search_page_runs_a_search_and_hands_the_model_to_train() -> None:
     test.button(key="use_searched").click().run()
     assert not test.exception
     searched = test.session_state["searched"]
-    assert searched["spec"].name.startswith("searched_")
+    assert searched["spec"].name.startswith("searched_") and searched["dataset"] == "mine.csv"
     assert test.checkbox(key="include_searched").value
+    # another file: the model tuned on mine.csv is not offered for it
+    test.switch_page("pages/data.py").run()
+    test.get("file_uploader")[0].upload("other.csv", csv_bytes(synthetic_frame(300, seed=4)), "text/csv")
+    test.run().switch_page("pages/train.py").run()
+    assert not test.exception and not [c for c in test.checkbox if c.key == "include_searched"]
+    assert any("The model of your search on mine" in c.value and "is not offered for this data" in c.value
+               for c in test.caption)
