@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages._shared import ask_for_data, series_defaults, active_series, job_manager, owner, show_error
 from rnnkit.backtest import MAX_FOLDS
+from rnnkit.data.calendar import added_calendar_columns
 from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.job_choice import job_line, job_state, shown_job, status_signature
@@ -229,7 +230,11 @@ m = st.columns(4)
 m[0].metric("Train windows", f"{counts['train']:,}")
 m[1].metric("Validation windows", f"{counts['val']:,}")
 m[2].metric("Test windows", f"{counts['test']:,}")
-m[3].metric("Input shape", f"{window.n_steps} × {len(series.inputs)}")
+calendar_columns = added_calendar_columns(series) if st.session_state.get("calendar", suggested.calendar) else []
+m[3].metric("Input shape", f"{window.n_steps} × {len(series.inputs) + len(calendar_columns)}",
+            help=f"Steps × inputs: {len(series.inputs)} column(s) of the data"
+                 + (f" and {len(calendar_columns)} calendar features ({', '.join(calendar_columns)})"
+                    if calendar_columns else "") + ".")
 st.plotly_chart(window_sketch(series.frame, series.target, window), width="stretch")
 
 st.subheader("Models")

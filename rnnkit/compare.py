@@ -208,7 +208,7 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
         intervals |= {name: (on_test.lower[name], on_test.upper[name]) for name in on_test.points}
         if on_val is not None:
             val_forecasts |= on_val.points
-            skipped |= {name: f"left out of the choice: on the validation part it {reason}"
+            skipped |= {name: f"left out of the choice; on the validation part: {reason}"
                         for name, reason in on_val.skipped.items() if name in on_test.points}
     forecasts = test_forecasts | base_test
     kinds = {r.name: "model" for r in results} | dict.fromkeys(base_test, "baseline")

@@ -264,6 +264,12 @@ def test_train_settings_survive_other_pages_for_each_dataset_and_reset_to_the_de
     test = upload(app(), "first.csv", synthetic_frame(240))
     test.switch_page("pages/train.py").run()
     defaults = {key: test.number_input(key=key).value for key in ("lookback", "epochs", "seed")}
+    shape = next(m for m in test.metric if m.label == "Input shape")
+    assert test.checkbox(key="calendar").value and shape.value.endswith("× 5")  # the target and 4 calendar inputs
+    assert "weekday_sin, weekday_cos, yearday_sin, yearday_cos" in shape.proto.help
+    test.checkbox(key="calendar").uncheck().run()
+    assert next(m for m in test.metric if m.label == "Input shape").value.endswith("× 1")
+    test.checkbox(key="calendar").check().run()
     test.number_input(key="lookback").set_value(21).run()  # outside the form: kept at once
     test.number_input(key="epochs").set_value(7)
     test.number_input(key="seed").set_value(5)

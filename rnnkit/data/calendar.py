@@ -40,6 +40,11 @@ def default_kinds(frequency: str | None) -> tuple[str, ...]:
     return ("hour", "yearday")
 
 
+def added_calendar_columns(series: TimeSeries) -> list[str]:
+    """The input columns :func:`with_calendar_features` would add to ``series`` (none it already has)."""
+    return [c for c in calendar_names(default_kinds(series.report.frequency)) if c not in series.inputs]
+
+
 def calendar_frame(index: pd.DatetimeIndex, kinds: tuple[str, ...]) -> pd.DataFrame:
     """The sine and cosine of each cycle's phase for every timestamp."""
     columns: dict[str, np.ndarray] = {}
