@@ -23,7 +23,7 @@ from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
 from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
-from rnnkit.ui_limits import EPOCHS, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
+from rnnkit.ui_limits import EPOCHS, HORIZON, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
 from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
@@ -200,13 +200,13 @@ with st.expander("Why these defaults", icon=":material/tune:"):
 
 st.subheader("Window")
 c = st.columns(4)
-lookback = c[0].number_input("Lookback (rows)", 1, LOOKBACK.maximum, min(default_window.lookback, LOOKBACK.maximum),
+lookback = c[0].number_input("Lookback (rows)", 1, None, min(default_window.lookback, LOOKBACK.maximum),
                              key="lookback", help=LOOKBACK.help("How many past rows each input window covers."))
-step = c[1].number_input("Step", 1, 1_000, default_window.step, key="step", help="Keep every step-th row.")
-delay = c[2].number_input("Delay", 0, 100_000, default_window.delay, key="delay",
+step = c[1].number_input("Step", 1, None, default_window.step, key="step", help="Keep every step-th row.")
+delay = c[2].number_input("Delay", 0, None, default_window.delay, key="delay",
                           help="Rows between the window's end and the first target (0 = the next row).")
-horizon = c[3].number_input("Horizon", 1, 1_000, default_window.horizon, key="horizon",
-                            help="Rows predicted at once (direct multi-step).")
+horizon = c[3].number_input("Horizon", 1, None, default_window.horizon, key="horizon",
+                            help=HORIZON.help("Rows predicted at once (direct multi-step)."))
 use_default_split = st.toggle("Dataset's own split" if st.session_state.get("defaults") else "Fractions",
                               value=bool(st.session_state.get("defaults")), key="use_default_split",
                               disabled=not st.session_state.get("defaults"))
@@ -220,6 +220,8 @@ else:
 try:
     if not use_default_split:
         split = SplitSpec(train=train_pct / 100, val=val_pct / 100)
+    LOOKBACK.check(lookback, "Lookback")
+    HORIZON.check(horizon, "Horizon")
     window = WindowSpec(int(lookback), int(step), int(delay), int(horizon))
     _, counts = plan_windows(series, window, split)
 except RnnkitError as error:
@@ -244,9 +246,9 @@ with st.expander("Custom model"):
     add_custom = st.checkbox("Add a custom model", key="add_custom")
     k = st.columns(5)
     cell = k[0].selectbox("Type", list(CELLS), format_func=CELLS.get, key="custom_cell")
-    layers = k[1].number_input("Layers", 1, LAYERS.maximum, 1, key="custom_layers",
+    layers = k[1].number_input("Layers", 1, None, 1, key="custom_layers",
                                help=LAYERS.help("Recurrent layers stacked on each other."))
-    units = k[2].number_input("Units per layer", 1, UNITS.maximum, 32, key="custom_units",
+    units = k[2].number_input("Units per layer", 1, None, 32, key="custom_units",
                               help=UNITS.help("Size of each layer's hidden state."))
     dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
     bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
@@ -261,7 +263,7 @@ include_searched = searched is not None and st.checkbox(
     f"{searched['training'].batch_size}: set those to train it as searched)", value=True, key="include_searched")
 st.subheader("Training")
 t = st.columns(4)
-epochs = t[0].number_input("Epochs", 1, EPOCHS.maximum, min(default_training.epochs, EPOCHS.maximum),
+epochs = t[0].number_input("Epochs", 1, None, min(default_training.epochs, EPOCHS.maximum),
                            key="epochs", help=EPOCHS.help("Passes over the training windows."))
 batch_size = t[1].number_input("Batch size", 1, 8192, default_training.batch_size, key="batch_size")
 learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, default_training.learning_rate, format="%.4f",
@@ -283,7 +285,16 @@ mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", 
 folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, 5, key="folds",
                           help="Used when Evaluation is Backtest: the test part is cut into this many "
                                "consecutive folds.")
-submitted = st.button("Train and compare", type="primary", key="train")
+bounds = [(EPOCHS, epochs, "Epochs")] + ([(LAYERS, layers, "Layers (custom model)"),
+                                           (UNITS, units, "Units per layer (custom model)")] if add_custom else [])
+over_limit = False
+for limit, value, name in bounds:
+    try:
+        limit.check(value, name)
+    except RnnkitError as error:
+        show_error(error)
+        over_limit = True
+submitted = st.button("Train and compare", type="primary", key="train", disabled=over_limit)
 
 if submitted:
     try:

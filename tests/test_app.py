@@ -239,18 +239,33 @@ def test_train_page_needs_data_first() -> None:
 
 
 def test_train_page_bounds_what_a_shared_server_can_afford() -> None:
-    from rnnkit.ui_limits import EPOCHS, LAYERS, LOOKBACK, UNITS
+    from rnnkit.ui_limits import EPOCHS, HORIZON, LAYERS, LOOKBACK, UNITS
 
     test = app("pages/data.py")
     test.radio(key="data_source").set_value("Upload a file").run()
     test.get("file_uploader")[0].upload("mine.csv", csv_bytes(synthetic_frame(240)), "text/csv")
     test.run().switch_page("pages/train.py").run()
-    bounds = {key: test.number_input(key=key) for key in ("epochs", "lookback", "custom_layers", "custom_units")}
-    assert {key: widget.max for key, widget in bounds.items()} == {
-        "epochs": 1_000, "lookback": 5_000, "custom_layers": 4, "custom_units": 512}
-    assert (EPOCHS.maximum, LOOKBACK.maximum, LAYERS.maximum, UNITS.maximum) == (1_000, 5_000, 4, 512)
-    for widget in bounds.values():
-        assert f"At most {int(widget.max):,} on this shared server: " in widget.help
+    limits = {"epochs": EPOCHS, "lookback": LOOKBACK, "horizon": HORIZON, "custom_layers": LAYERS,
+              "custom_units": UNITS}
+    assert [limit.maximum for limit in limits.values()] == [1_000, 5_000, 1_000, 4, 512]
+    for key, limit in limits.items():
+        assert f"At most {limit.maximum:,} on this shared server: " in test.number_input(key=key).help
+    # a larger value is not silently ignored (a number input's own maximum would keep the old value): it is named
+    test.number_input(key="lookback").set_value(10_000).run()
+    assert any("Lookback is 10,000, over this shared server's limit of 5,000." in shown(e.value) for e in test.error)
+    assert not [b for b in test.button if b.key == "train"]  # the window is refused before anything else is drawn
+    test.number_input(key="lookback").set_value(14).run()
+    test.checkbox(key="add_custom").check()
+    test.number_input(key="custom_units").set_value(2048)
+    test.number_input(key="epochs").set_value(5000).run()
+    problems = [shown(e.value) for e in test.error]
+    assert problems == ["Epochs is 5,000, over this shared server's limit of 1,000.",
+                        "Units per layer (custom model) is 2,048, over this shared server's limit of 512."]
+    assert any(shown(i.value).startswith("Use at most 1,000: each epoch") for i in test.info)
+    assert test.button(key="train").disabled
+    test.number_input(key="epochs").set_value(5)
+    test.number_input(key="custom_units").set_value(8).run()
+    assert not test.error and not test.button(key="train").disabled
 
 
 def upload(test: AppTest, name: str, frame: pd.DataFrame) -> AppTest:
