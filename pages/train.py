@@ -22,7 +22,7 @@ from rnnkit.request import make_request
 from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
-from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
+from rnnkit.verdicts import MIN_TEST_WINDOWS, coverage_note, divergence_note, result_verdict, skipped_note
 from rnnkit.ui_limits import EPOCHS, HORIZON, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
 from rnnkit.windows.spec import WindowSpec
 
@@ -157,18 +157,21 @@ def show_jobs() -> None:
                "coverage_pct", "winkler"]
     shown = metrics[[c for c in columns if c in metrics]]
     chosen = {best, result.best_baseline}
+    p_values = {c: "{:.2g}" for c in ("dm_p", "dm_p_holm") if c in shown}  # 6.2e-16, not 0.0000
     st.dataframe(
-        shown.style.format(precision=4, na_rep="").apply(
+        shown.style.format(precision=4, na_rep="").format(p_values, na_rep="").apply(
             lambda row: ["background-color: #dcfce7; font-weight: 600" if row.name in chosen else "" for _ in row],
             axis=1),
         width="stretch",
-        column_config={"val_rmse": "validation RMSE (the choice)", "skill_pct": "skill vs chosen baseline (%)",
+        column_config={"mae": "MAE", "rmse": "RMSE", "mase": "MASE", "val_rmse": "validation RMSE (the choice)",
+                       "skill_pct": "skill vs chosen baseline (%)",
                        "skill_vs_naive_pct": "skill vs naive (%)", "dm_p": "Diebold–Mariano p",
                        "dm_p_holm": "DM p, Holm-corrected",
                        "coverage_pct": f"{result.interval:.0%} interval coverage (%)",
                        "winkler": "Winkler score"},
     )
-    st.caption("Highlighted: the model and the baseline chosen by validation RMSE. Skill: % lower test RMSE than "
+    chosen_on = "validation RMSE" if result.selection == "validation" else "test RMSE (there is no validation part)"
+    st.caption(f"Highlighted: the model and the baseline chosen by {chosen_on}. Skill: % lower test RMSE than "
                "the chosen baseline. Diebold–Mariano p < 0.05 (Holm-corrected when several models compete): the "
                "difference is unlikely to be noise. Coverage: share of test targets inside the interval; Winkler: "
                "interval width plus a penalty for every miss (lower is better).")
@@ -237,6 +240,14 @@ m[3].metric("Input shape", f"{window.n_steps} × {len(series.inputs) + len(calen
             help=f"Steps × inputs: {len(series.inputs)} column(s) of the data"
                  + (f" and {len(calendar_columns)} calendar features ({', '.join(calendar_columns)})"
                     if calendar_columns else "") + ".")
+if counts["val"] == 0:
+    st.warning("No validation windows: early stopping cannot run (every model trains all its epochs), the networks "
+               "get no intervals, and the best model and baseline are chosen on the test part itself, which "
+               "flatters the winner. Give the validation part a share for an honest choice.", icon=":material/warning:")
+if counts["test"] < MIN_TEST_WINDOWS:
+    st.warning(f"Only {counts['test']} test window{'s' if counts['test'] != 1 else ''}: too few to tell a real "
+               f"difference from noise (the verdict needs at least {MIN_TEST_WINDOWS}). Shorten the lookback or give "
+               "the test part a larger share.", icon=":material/warning:")
 st.plotly_chart(window_sketch(series.frame, series.target, window), width="stretch")
 
 st.subheader("Models")

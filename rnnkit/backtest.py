@@ -208,7 +208,7 @@ class BacktestResult:
                     "by a power of ten) and run the backtest again.")
         skill = 100 * (1 - model_rmse / base_rmse) if base_rmse > 0 else float("-inf")
         n_models = len(self.pooled_tests())
-        sentence = verdict(model, base, skill, self.pooled_dm_p, self.pooled_dm_p_holm, n_models)
+        sentence = verdict(model, base, skill, self.pooled_dm_p, self.pooled_dm_p_holm, n_models, len(model_errors))
         how = ("Both were chosen by their mean validation RMSE across folds." if self.selection == "validation"
                else "There is no validation part, so both were chosen on the folds' test parts: this verdict is "
                     "optimistic. Give validation a share of the series for an honest one.")

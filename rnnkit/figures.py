@@ -81,10 +81,12 @@ def loss_panels(result: ComparisonResult) -> go.Figure:
 
 
 def loss_overlay(result: ComparisonResult, key: str = "val_loss") -> go.Figure:
-    """All models' validation (or training) loss on one chart."""
+    """All models' validation (or training) loss on one chart; training loss, so titled, without a validation part."""
     figure = go.Figure()
+    if not any(model.history.get(key) for model in result.models):
+        key = "loss"  # no validation part: the training loss is what there is
     for i, model in enumerate(result.models):
-        values = model.history.get(key) or model.history.get("loss", [])
+        values = model.history.get(key, [])
         figure.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, name=model.name, mode="lines",
                                     line=dict(color=_colour(i))))
     figure.update_layout(xaxis_title="epoch", yaxis_title="loss (scaled)", yaxis_type="log")

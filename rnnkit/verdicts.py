@@ -14,21 +14,29 @@ if TYPE_CHECKING:
     from rnnkit.results import ComparisonResult
 
 SIGNIFICANCE = 0.05
+#: test windows below which no difference is called real: the Diebold–Mariano test, even with Harvey et al.'s
+#: correction, rests on a variance estimated from these few loss differences
+MIN_TEST_WINDOWS = 10
 
 
 def verdict(model: str, baseline: str, skill_pct: float, p_value: float, p_holm: float | None = None,
-            n_models: int = 1) -> str:
+            n_models: int = 1, n_test: int | None = None) -> str:
     """One sentence on whether ``model`` beats ``baseline`` on test, and whether that is noise.
 
     With several models compared, significance is judged on the Holm-corrected
     p-value ``p_holm``, since the best of several is more likely to win by luck.
+    With fewer than :data:`MIN_TEST_WINDOWS` test windows (``n_test``) no difference is called real.
     """
     if not np.isfinite(skill_pct):  # the baseline's RMSE is 0: a constant or perfectly predictable test part
         return (f"{baseline} predicts the test part exactly (RMSE 0), so no model can beat it; "
                 "the test part is probably constant. Choose a longer test part or another target.")
     corrected = p_holm is not None and n_models > 1
     decisive = p_holm if corrected else p_value
-    if decisive is None or np.isnan(decisive):
+    if n_test is not None and n_test < MIN_TEST_WINDOWS:
+        significance = (f"only {n_test} test window{'s' if n_test != 1 else ''}, too few to tell a real difference "
+                        f"from noise: give the test part at least {MIN_TEST_WINDOWS}")
+        p_text = ""
+    elif decisive is None or np.isnan(decisive):
         significance = "too few test windows to tell a real difference from noise"
         p_text = ""
     else:
@@ -37,8 +45,9 @@ def verdict(model: str, baseline: str, skill_pct: float, p_value: float, p_holm:
                                           if corrected else "") + ": "
     if skill_pct > 0:
         return f"{model} beats {baseline} by {skill_pct:.1f}% RMSE (Diebold–Mariano {p_text}{significance})."
-    return (f"{model} does not beat {baseline}: its RMSE is {-skill_pct:.1f}% higher "
-            f"(Diebold–Mariano {p_text}{significance}).")
+    worse = (f"{-skill_pct:.1f}% higher" if -skill_pct < 900  # past 10 times, a ratio reads better than a percentage
+             else f"{1 - skill_pct / 100:,.0f} times as high")
+    return f"{model} does not beat {baseline}: its RMSE is {worse} (Diebold–Mariano {p_text}{significance})."
 
 
 def result_verdict(result: ComparisonResult) -> str | None:
@@ -58,7 +67,7 @@ def result_verdict(result: ComparisonResult) -> str | None:
     n_models = int((table["kind"] == "model").sum() - len(result.diverged))
     p_holm = float(table.loc[model, "dm_p_holm"]) if "dm_p_holm" in table else None
     sentence = verdict(model, baseline, float(table.loc[model, "skill_pct"]), float(table.loc[model, "dm_p"]),
-                       p_holm, n_models)
+                       p_holm, n_models, len(result.y_test))
     return f"{sentence} {selection_note(result)}"
 
 

@@ -329,8 +329,14 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     test.slider(key="train_pct").set_value(80)
     test.slider(key="val_pct").set_value(20).run()
     assert any("leaves no test windows" in shown(e.value) for e in test.error)
+    test.slider(key="val_pct").set_value(0).run()
+    assert any(w.value.startswith("No validation windows: early stopping cannot run") for w in test.warning)
+    test.slider(key="train_pct").set_value(80)
+    test.slider(key="val_pct").set_value(17).run()  # 240 rows: 3% of them are 7 test windows
+    assert any(w.value.startswith("Only 7 test windows: too few") for w in test.warning)
+    test.slider(key="train_pct").set_value(80)
     test.slider(key="val_pct").set_value(15).run()
-    assert not test.error
+    assert not test.error and not test.warning
     test.multiselect(key="presets").set_value(["jena_gru"])
     test.checkbox(key="add_custom").check()
     test.number_input(key="custom_units").set_value(3)
