@@ -8,7 +8,7 @@ from pages._shared import active_series, owner, run_store, show_error, visible_r
 from rnnkit.compare import interval_note
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
-from rnnkit.export import config_json, forecast_csv, predictions_csv
+from rnnkit.export import config_json, download_name, forecast_csv, predictions_csv
 from rnnkit.figures import (backtest_folds_figure, forecast_figure, predictions_figure, residuals_figure,
                             test_interval_figure)
 from rnnkit.verdicts import result_verdict
@@ -82,17 +82,22 @@ with forecast:
 
 st.subheader("Downloads")
 d = st.columns(4)
-d[0].download_button("Predictions (CSV)", predictions_csv(result), "predictions.csv", "text/csv",
-                     key="download_predictions")
-d[1].download_button("Forecast (CSV)", forecast_csv(result), "forecast.csv", "text/csv", key="download_forecast")
-d[2].download_button("Run configuration (JSON)", config_json(result), "run.json", "application/json",
-                     key="download_config")
+d[0].download_button("Predictions (CSV)", predictions_csv(result), download_name(result, run_id, "predictions", "csv"),
+                     "text/csv", key="download_predictions")
+d[1].download_button("Forecast (CSV)", forecast_csv(result), download_name(result, run_id, "forecast", "csv"),
+                     "text/csv", key="download_forecast")
+d[2].download_button("Run configuration (JSON)", config_json(result), download_name(result, run_id, "run", "json"),
+                     "application/json", key="download_config")
 if run_id:
     try:
         model_name = d[3].selectbox("Model file", names, key="download_model_name", label_visibility="collapsed")
         path = run_store().model_path(run_id, model_name, owner=owner())  # never another owner's file
-        d[3].download_button(escape_markdown(f"{model_name}.keras"), path.read_bytes(), path.name,
-                             "application/octet-stream",
+        d[3].download_button(escape_markdown(f"{model_name}.keras"), path.read_bytes(),
+                             download_name(result, run_id, model_name, "keras"), "application/octet-stream",
                              key="download_model")
     except RnnkitError as error:
         show_error(error)
+    st.caption("To use a model file outside the dashboard: `from rnnkit.models.files import load_model_file`, then "
+               "`model = load_model_file(path)` (plain `keras.models.load_model` does not know rnnkit's layers). "
+               "It maps windows of scaled inputs to scaled targets; the run configuration's `scaler` entry holds "
+               "the values to scale the inputs and to turn its outputs back into the series' units.")

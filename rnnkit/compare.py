@@ -150,6 +150,7 @@ def assemble(prepared: PreparedData, split: SplitSpec, scaling: str, results: li
         target_times=index.values[prepared.test.anchors[:, None] + window.delay + np.arange(window.horizon)],
         intervals=scored.intervals, skipped=scored.skipped,
         baseline_forecasts=part.ahead if part is not None else {}, notes=list(notes),
+        scaler=prepared.scaler.describe(list(series.inputs)),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 
@@ -41,3 +42,9 @@ def forecast_csv(result: ComparisonResult) -> bytes:
 
 def config_json(result: ComparisonResult) -> bytes:
     return json.dumps(config_dict(result), indent=2, default=str).encode("utf-8")
+
+
+def download_name(result: ComparisonResult, run_id: str | None, what: str, extension: str) -> str:
+    """A file name that says which run it came from: ``<series>-<run id's end>-<what>.<extension>``."""
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", result.series_name.rsplit(".", 1)[0]).strip("._-")[:40] or "series"
+    return "-".join(part for part in (stem, (run_id or "")[-6:], what) if part) + f".{extension}"

@@ -65,9 +65,9 @@ class ModelResult:
     def load_model(self) -> Any:
         """The trained Keras model: the live one, or loaded from ``model_path``; None when neither exists."""
         if self.model is None and self.model_path is not None:
-            import keras
+            from rnnkit.models.files import load_model_file
 
-            self.model = keras.saving.load_model(self.model_path, safe_mode=True, compile=False)
+            self.model = load_model_file(self.model_path)
         return self.model
 
 
@@ -108,6 +108,8 @@ class ComparisonResult:
     backtest_folds: pd.DataFrame | None = None
     backtest_summary: pd.DataFrame | None = None
     backtest_verdict: str | None = None
+    #: the fitted scaler's values (rnnkit.scaling.SeriesScaler.describe): what a model file needs outside rnnkit
+    scaler: dict[str, object] | None = None
 
     @property
     def selection(self) -> str:

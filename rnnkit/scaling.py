@@ -55,6 +55,24 @@ class SeriesScaler:
         values = np.asarray(target, dtype=np.float64).reshape(-1, 1)
         return np.asarray(self.target.transform(values), dtype=np.float32).reshape(np.shape(target))
 
+    def describe(self, input_columns: list[str]) -> dict[str, object]:
+        """The fitted values, as plain numbers, to scale inputs and unscale outputs without rnnkit.
+
+        ``minmax``: ``scaled = (x - min) / (max - min)``; ``standard``: ``scaled = (x - mean) / scale``;
+        ``none``: unchanged. ``inputs`` is per input column, in the model's input order.
+        """
+        def values(scaler: TransformerMixin, names: list[str]) -> dict[str, dict[str, float]]:
+            if self.kind == "minmax":
+                pairs = zip(scaler.data_min_, scaler.data_max_, strict=True)
+                return {n: {"min": float(a), "max": float(b)} for n, (a, b) in zip(names, pairs, strict=True)}
+            if self.kind == "standard":
+                pairs = zip(scaler.mean_, scaler.scale_, strict=True)
+                return {n: {"mean": float(a), "scale": float(b)} for n, (a, b) in zip(names, pairs, strict=True)}
+            return {}
+
+        return {"kind": self.kind, "fitted_on_rows": self.fit_rows, "inputs": values(self.inputs, input_columns),
+                "target": next(iter(values(self.target, ["target"]).values()), {})}
+
     def inverse_target(self, values: np.ndarray) -> np.ndarray:
         """Scaled predictions or targets (any shape) back to the series' own units."""
         values = np.asarray(values, dtype=np.float64)

@@ -75,6 +75,7 @@ def config_dict(result: ComparisonResult) -> dict[str, Any]:
         "notes": result.notes,
         "intervals": list(result.intervals),
         "backtest_verdict": result.backtest_verdict,
+        "scaler": result.scaler,
     }
 
 
@@ -129,6 +130,7 @@ def read_result(folder: Path) -> ComparisonResult:
     histories = _read_json(folder, HISTORY_FILE)
     try:
         result = _rebuild(config, metrics, predictions, forecast, histories)
+        result.scaler = config.get("scaler")  # None for runs saved before rnnkit kept it
         if (folder / BACKTEST_FOLDS_FILE).exists():
             result.backtest_folds = _read_csv(folder, BACKTEST_FOLDS_FILE, parse_dates=["test_start", "test_end"])
             result.backtest_summary = _read_csv(folder, BACKTEST_SUMMARY_FILE, index_col="name")

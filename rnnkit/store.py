@@ -587,9 +587,9 @@ class RunStore:
 
     def load_model(self, run_id: str, model: str, owner: str | None = None) -> keras.Model:
         """Load a saved model with Keras' ``safe_mode`` (no arbitrary code, no pickles)."""
-        import keras
+        from rnnkit.models.files import load_model_file
 
-        return keras.saving.load_model(self.model_path(run_id, model, owner), safe_mode=True, compile=False)
+        return load_model_file(self.model_path(run_id, model, owner))
 
     # writing
 

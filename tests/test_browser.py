@@ -220,6 +220,7 @@ def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
             button.click()
         saved = tmp_path / "predictions.csv"
         download.value.save_as(saved)
+        assert re.fullmatch(r"[\w.-]+-[0-9a-f]{6}-predictions\.csv", download.value.suggested_filename)
         browser.close()
     header = saved.read_text().splitlines()[0].split(",")
     assert header[:3] == ["time", "step", "actual"]
