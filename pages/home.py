@@ -9,7 +9,8 @@ from rnnkit.datasets.registry import DATASETS
 st.title("rnnkit")
 st.markdown(
     "Forecast a time series with recurrent neural networks (SimpleRNN, LSTM, GRU) and find out, "
-    "honestly, whether they beat a naive forecast, and by how much."
+    "honestly, whether they beat the forecasts a practitioner would otherwise use (naive, seasonal naive, drift, "
+    "a linear model, AutoETS, AutoTheta, AutoARIMA), and by how much."
 )
 
 st.subheader("Built-in datasets")
@@ -29,7 +30,8 @@ st.subheader("Quick start")
 st.markdown(
     "1. Pick a built-in dataset or upload a CSV with a time column and numeric columns.\n"
     "2. Choose the target, the window (lookback, step, delay, horizon) and the models.\n"
-    "3. Train them side by side and compare them with naive baselines, in the series' own units.\n\n"
+    "3. Train them side by side and compare them with those baselines on the same test targets, in the "
+    "series' own units, with a significance test.\n\n"
     "The same steps work without the app: `python -m rnnkit inspect FILE` describes a file exactly "
     "as the app will read it, and `python -m rnnkit datasets` lists the built-in datasets."
 )

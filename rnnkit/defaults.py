@@ -106,7 +106,12 @@ def suggest_defaults(series: TimeSeries, window: WindowSpec | None = None,
     reasons.append(f"up to {DEFAULT_EPOCHS} epochs with early stopping on validation loss (patience "
                    f"{DEFAULT_PATIENCE}, best weights kept) and the learning rate ({DEFAULT_LEARNING_RATE:g}) "
                    "halved whenever validation stalls")
-    reasons.append(f"batch size {batch}: about 30 updates per epoch for about {n_train:,} training windows")
+    updates = -(-n_train // batch)
+    aim = ("about 30 updates per epoch" if batch not in (16, 256) or 20 <= updates <= 45 else
+           "the smallest batch, as small series learn best with small batches" if batch == 16 else
+           "the largest batch, as large series train faster with large batches")
+    reasons.append(f"batch size {batch}: {aim} ({updates:,} update{'s' if updates != 1 else ''} per epoch over "
+                   f"about {n_train:,} training windows)")
     models, why_models = default_models(series, window, split, period)
     reasons.append(why_models)
     return Defaults(window, split, training, models, calendar, tuple(reasons))
