@@ -12,7 +12,7 @@ from rnnkit.data.series import TimeSeries, load_series
 from rnnkit.datasets.availability import availability
 from rnnkit.datasets.builtin import LoadedDataset, load_dataset
 from rnnkit.datasets.registry import DATASETS
-from rnnkit.display import code_span, escape_markdown
+from rnnkit.display import code_span, escape_markdown, time_span
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import series_overview
 from rnnkit.page_memory import PageMemory
@@ -161,10 +161,11 @@ if series is not None:
         report = series.report
         m = st.columns(4)
         m[0].metric("Rows", f"{len(series):,}")
-        m[1].metric("Frequency", report.frequency_label)
+        frequency, _, detail = report.frequency_label.partition(" (")  # "monthly (month start)": short tile
+        m[1].metric("Frequency", frequency, help=report.frequency_label if detail else None)
         m[2].metric("Missing values filled", f"{report.cleaning.values_filled:,}")
         m[3].metric("Gaps", f"{len(report.cleaning.gaps):,}")
-        st.caption(f"{series.frame.index[0]} → {series.frame.index[-1]} · time column "
+        st.caption(f"{time_span(series.frame.index)} · time column "
                    f"{code_span(report.time_column)} ({escape_markdown(report.time_layout)})")
         for line in report.summary_lines():
             st.markdown(f"- {escape_markdown(line)}")

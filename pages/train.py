@@ -294,8 +294,7 @@ mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", 
                   help="A backtest trains every model again on an expanding window and scores several "
                        "consecutive test folds: one test period is one draw.")
 folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, 5, key="folds",
-                          help="Used when Evaluation is Backtest: the test part is cut into this many "
-                               "consecutive folds.")
+                          help="The test part is cut into this many consecutive folds.") if mode == "Backtest" else 5
 bounds = [(EPOCHS, epochs, "Epochs")] + ([(LAYERS, layers, "Layers (custom model)"),
                                            (UNITS, units, "Units per layer (custom model)")] if add_custom else [])
 over_limit = False

@@ -11,6 +11,10 @@ from __future__ import annotations
 import html
 import re
 import string
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 _LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
@@ -45,3 +49,12 @@ def code_span(text: object) -> str:
 def plain_text(text: object) -> str:
     """``text`` for a plotly title, legend or hover label: its HTML-like tags shown, not followed."""
     return html.escape(_one_line(text), quote=False)
+
+
+def time_span(index: pd.DatetimeIndex) -> str:
+    """``first → last`` of a time index, without a time of day when every timestamp is at midnight."""
+    if not len(index):
+        return "no rows"
+    midnight = bool((index.normalize() == index).all())
+    pattern = "%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M" if (index.second == 0).all() else "%Y-%m-%d %H:%M:%S"
+    return f"{index[0].strftime(pattern)} → {index[-1].strftime(pattern)}"

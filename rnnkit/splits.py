@@ -55,9 +55,10 @@ class SplitSpec:
         if self.test_start is None and self.train_rows is None:
             if not (0 < self.train < 1) or not (0 <= self.val < 1) or self.train + self.val > 1:
                 raise SplitError(
-                    f"Split fractions train={self.train} and val={self.val} are impossible.",
-                    "Use a train fraction between 0 and 1 and a validation fraction of 0 or more, "
-                    "adding up to 1 at most; the test part is what is left.",
+                    f"A split of {self.train:.0%} training and {self.val:.0%} validation is impossible "
+                    f"(train={self.train:g}, val={self.val:g}).",
+                    "Give training more than 0% and less than 100%, and validation 0% or more, adding up to 100% "
+                    "at most; the test part is what is left.",
                 )
 
     def bounds(self, index: pd.DatetimeIndex) -> SplitBounds:

@@ -361,7 +361,7 @@ def test_train_page_runs_a_backtest_and_charts_its_folds() -> None:
     test.run().switch_page("pages/train.py").run()
     test.multiselect(key="presets").set_value(["jena_gru"])
     test.number_input(key="epochs").set_value(1)
-    test.radio(key="evaluation").set_value("Backtest")
+    test.radio(key="evaluation").set_value("Backtest").run()  # the folds input appears
     test.number_input(key="folds").set_value(2)
     test.button(key="train").click().run()
     job = wait_for_job(test)

@@ -64,3 +64,14 @@ def test_code_spans_hold_any_text(text: str) -> None:
 def test_plain_text_shows_tags_in_plotly() -> None:
     assert plain_text('<a href="http://host">x</a>') == '&lt;a href="http://host"&gt;x&lt;/a&gt;'
     assert plain_text("line\nbreak") == "line break"
+
+
+def test_a_time_span_shows_a_time_of_day_only_where_there_is_one() -> None:
+    import pandas as pd
+
+    from rnnkit.display import time_span
+
+    assert time_span(pd.date_range("1985-01-01", periods=3, freq="MS")) == "1985-01-01 → 1985-03-01"
+    assert time_span(pd.date_range("2020-01-01", periods=3, freq="10min")) == "2020-01-01 00:00 → 2020-01-01 00:20"
+    assert time_span(pd.DatetimeIndex(["2020-01-01 00:00:05"])) == "2020-01-01 00:00:05 → 2020-01-01 00:00:05"
+    assert time_span(pd.DatetimeIndex([])) == "no rows"
