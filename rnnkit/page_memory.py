@@ -60,7 +60,10 @@ class PageMemory:
         saved = memory.pop(scope, {})
         present = self._present()
         for key in present:
-            saved[key] = self.state[key]
+            # Written back too: a widget not drawn by the last run (a page stopped early) keeps its key in the
+            # state, but Streamlit would draw it at its default; a value set through the state wins (the
+            # "interrupt the widget clean-up" advice of Streamlit's multipage docs).
+            saved[key] = self.state[key] = self.state[key]
         restored = [key for key in saved if key not in present]
         for key in restored:
             self.state[key] = saved[key]

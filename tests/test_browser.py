@@ -182,6 +182,40 @@ def test_a_deep_link_first_on_a_fresh_server_goes_through_the_router(server: str
         browser.close()
 
 
+def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: str, tmp_path: Path) -> None:
+    """What AppTest cannot show: the browser draws a widget that a stopped run left out at its default unless the
+    page memory writes its value back, and a file uploader comes back empty."""
+    data = tmp_path / "kept.csv"
+    data.write_bytes(csv_bytes(synthetic_frame(240)))
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport={"width": 1300, "height": 1200})
+        page.goto(server)
+        upload(page, data)
+        nav = sidebar_nav(page)
+        nav.get_by_text("Train & compare", exact=True).click()
+        page.get_by_text("Train windows").wait_for(timeout=60_000)
+        set_number(page, "Epochs", 3)
+        page.wait_for_timeout(1500)
+        set_number(page, "Lookback (rows)", 9000)  # refused: the rest of the page is not drawn
+        page.get_by_text("Lookback is 9,000, over this shared server's limit of 5,000.").wait_for(timeout=30_000)
+        set_number(page, "Lookback (rows)", 20)
+        page.get_by_text("Train windows").wait_for(timeout=30_000)
+        page.wait_for_timeout(1500)
+        assert page.get_by_role("spinbutton", name="Epochs").input_value() == "3"
+        nav.get_by_text("Runs", exact=True).click()
+        page.get_by_role("heading", name="Runs").first.wait_for(timeout=30_000)
+        nav.get_by_text("Data", exact=True).click()
+        page.get_by_text("Using kept.csv, uploaded earlier in this session.").wait_for(timeout=30_000)
+        page.get_by_text("Ready: target").wait_for(timeout=30_000)
+        nav.get_by_text("Train & compare", exact=True).click()
+        page.get_by_text("Train windows").wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        assert page.get_by_role("spinbutton", name="Epochs").input_value() == "3"
+        assert page.get_by_role("spinbutton", name="Lookback (rows)").input_value() == "20"
+        browser.close()
+
+
 def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     data = tmp_path / "my_series.csv"
