@@ -96,6 +96,10 @@ def owner() -> str:
     return token
 
 
+#: set while the active data is a past comparison's (see ask_for_data), not what the Data page shows
+REUSED_DATA = "reused_data"
+
+
 def active_series() -> TimeSeries | None:
     return st.session_state.get("series")
 
@@ -129,6 +133,7 @@ def ask_for_data() -> None:
             return
         st.session_state.update(series=series, dataset_label=label)
         st.session_state.pop("defaults", None)
+        st.session_state[REUSED_DATA] = None  # the Data page keeps it active until the user picks other data
         st.rerun()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import refresh_active_data, show_error, visible_range
+from pages._shared import REUSED_DATA, refresh_active_data, show_error, visible_range
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.limits import DEFAULT_LIMITS, MEGABYTE
 from rnnkit.data.series import TimeSeries, load_series
@@ -54,6 +54,27 @@ def forget_kept_upload() -> None:
         st.session_state.pop(KEPT_UPLOAD, None)
 
 
+def keeps_reused_data(selection: tuple) -> bool:
+    """Whether the data of a past comparison, made active on another page, stays active over ``selection``.
+
+    It does until the user changes something on this page: the selection shown when
+    this page first drew after that data came back is remembered, and any other one
+    replaces the active data as usual.
+    """
+    if REUSED_DATA not in st.session_state:
+        return False
+    shown = st.session_state[REUSED_DATA]
+    if shown is None or shown == selection:
+        st.session_state[REUSED_DATA] = selection
+        active = st.session_state.get("series")
+        st.info(f"The active data is still {escape_markdown(st.session_state.get('dataset_label', ''))}, the data "
+                f"of your last comparison ({len(active) if active is not None else 0:,} rows). Choose a dataset, "
+                "a file or columns here to replace it.", icon=":material/history:")
+        return True
+    del st.session_state[REUSED_DATA]
+    return False
+
+
 st.title("Data")
 PageMemory(st.session_state, "data", SETTINGS).sync("data")
 source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source")
@@ -72,6 +93,7 @@ options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_la
 
 series: TimeSeries | None = None
 label = ""
+task_defaults: dict | None = None  # a built-in dataset's own task (window, split), for the Train page
 if source == "Built-in dataset":
     cards = st.columns(len(DATASETS))
     for column, (key, info) in zip(cards, DATASETS.items(), strict=True):
@@ -98,7 +120,7 @@ if source == "Built-in dataset":
         series, label = loaded.series, loaded.label
         if loaded.notice:
             st.warning(escape_markdown(loaded.notice), icon=":material/info:")
-        st.session_state["defaults"] = {"window": loaded.window, "split": loaded.split}
+        task_defaults = {"window": loaded.window, "split": loaded.split}
 else:
     upload = st.file_uploader("CSV, TSV, .xlsx or a zip holding one CSV",
                               type=["csv", "tsv", "txt", "xlsx", "zip"], key="upload", on_change=forget_kept_upload,
@@ -136,7 +158,6 @@ else:
                           on_click=lambda: st.session_state.update(time_column="automatic"))
         else:
             label = name
-            st.session_state.pop("defaults", None)
             report = series.report
             columns = ["automatic", report.time_column, *report.ignored_columns,
                        *[c for c in series.numeric_columns]]
@@ -155,8 +176,15 @@ if series is not None:
     except RnnkitError as error:
         show_error(error)
     else:
+        selection = (source, options, label, st.session_state.get("time_column"), target, tuple(features))
+        if keeps_reused_data(selection):
+            st.stop()  # the summary below would describe data that is not the active one
         st.session_state["series"] = series
         st.session_state["dataset_label"] = label
+        if task_defaults is None:
+            st.session_state.pop("defaults", None)
+        else:
+            st.session_state["defaults"] = task_defaults
         refresh_active_data()
         report = series.report
         m = st.columns(4)

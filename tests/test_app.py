@@ -671,6 +671,33 @@ def test_train_page_lists_every_job_of_its_user_and_shows_the_one_picked(tiny_se
         time.sleep(0.2)
 
 
+def test_the_data_page_does_not_replace_the_data_of_a_last_comparison_taken_up(tiny_series, shared_data) -> None:
+    """A new tab takes up its last comparison's data on the Train page, then opens the Data page: the built-in
+    dataset the Data page shows by default must not silently become the active data."""
+    from pages._shared import run_store
+    from rnnkit.models.presets import PRESETS
+    from rnnkit.request import make_request
+    from rnnkit.splits import SplitSpec
+    from rnnkit.windows.spec import WindowSpec
+
+    request = make_request(tiny_series, WindowSpec(lookback=9), [PRESETS["tuned_gru"]], SplitSpec(train=0.6, val=0.2),
+                           snapshot_folder=run_store().series_folder, label="my upload.csv")
+    run_store().start("my upload.csv", "value", ["tuned_gru"], {"request": request.to_dict()}, owner=TESTER)
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = TESTER
+    test.run().switch_page("pages/train.py").run()
+    test.button(key="reuse_last_data").click().run()
+    for _ in range(2):  # the first visit and a rerun
+        test.switch_page("pages/data.py").run()
+        assert not test.exception
+        assert test.session_state["dataset_label"] == "my upload.csv" and "defaults" not in test.session_state
+        assert any("The active data is still my upload" in i.value for i in test.info)
+        assert "Ready: target" not in text_of(test)
+    test.selectbox(key="dataset_key").set_value("stocks").run()  # the user picks data here: it replaces it
+    assert test.session_state["dataset_label"] != "my upload.csv" and "defaults" in test.session_state
+    assert "Ready: target" in text_of(test)
+
+
 def test_a_new_session_can_take_up_the_data_of_its_last_comparison(tiny_series) -> None:
     """After a restart (or in a new tab) the page offers the last comparison's series and settings again."""
     from pages._shared import run_store
@@ -693,6 +720,8 @@ def test_a_new_session_can_take_up_the_data_of_its_last_comparison(tiny_series) 
     assert test.session_state["series"].target == "value" and len(test.session_state["series"]) == len(tiny_series)
     assert test.session_state["dataset_label"] == "my upload.csv"
     assert test.number_input(key="lookback").value > 0  # the Train page's form, now that there is data
+    upload(test, "next.csv", synthetic_frame(150))  # picking other data on the Data page replaces it
+    assert test.session_state["dataset_label"] == "next.csv" and len(test.session_state["series"]) == 150
 
     stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     stranger.query_params["u"] = "mallory-token-0123456789abc"
