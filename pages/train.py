@@ -7,7 +7,7 @@ import streamlit as st
 from pages._shared import ask_for_data, series_defaults, active_series, job_manager, owner, show_error
 from rnnkit.backtest import MAX_FOLDS
 from rnnkit.data.calendar import added_calendar_columns
-from rnnkit.display import escape_markdown
+from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.job_choice import job_line, job_state, shown_job, status_signature
 from rnnkit.jobqueue import JobStatus
@@ -124,6 +124,11 @@ def show_jobs() -> None:
     result = job.result
     st.session_state["result"] = result
     st.session_state["result_run_id"] = job.run_id
+    active = active_series()
+    if active is not None and (result.series_name, result.target) != (active.name, active.target):
+        st.info(f"This comparison is of {escape_markdown(result.series_name)} (target {code_span(result.target)}), "
+                f"not of the active data, {escape_markdown(active.name)}: the settings above are for the active "
+                "data.", icon=":material/swap_horiz:")
     if result.status == "cancelled":
         st.warning("The run was cancelled; the models that finished are compared below.")
     if (note := divergence_note(result)) is not None:

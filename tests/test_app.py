@@ -352,6 +352,10 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     table = test.dataframe[0].value
     assert {"jena_gru", "custom_simple_rnn", "naive", "linear", "auto_ets", "auto_theta"} <= set(table.index)
     assert {"val_rmse", "dm_p_holm", "coverage_pct", "winkler"} <= set(table.columns)
+    assert not any("not of the active data" in i.value for i in test.info)
+    upload(test, "next.csv", synthetic_frame(300, seed=2)).switch_page("pages/train.py").run()
+    assert any(shown(i.value).startswith("This comparison is of mine.csv (target `value`), not of the active data, "
+                                         "next.csv") for i in test.info)
 
 
 def test_train_page_runs_a_backtest_and_charts_its_folds() -> None:
