@@ -18,9 +18,10 @@ from rnnkit.figures import series_overview
 from rnnkit.page_memory import PageMemory
 
 RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly": "W", "monthly": "MS"}
+DATE_ORDER_CHOICES = {"auto": "automatic", "day-first": "day first (31/01)", "month-first": "month first (01/31)"}
 #: the choices kept while the user visits other pages, so coming back shows (and keeps) the same data
-SETTINGS = ("data_source", "missing_policy", "resample", "max_filled_pct", "dataset_key", "ticker", "time_column",
-            "target", "features_*")
+SETTINGS = ("data_source", "missing_policy", "resample", "max_filled_pct", "date_order", "dataset_key", "ticker",
+            "time_column", "target", "features_*")
 KEPT_UPLOAD = "kept_upload"  # the last uploaded file (name, bytes), up to LARGE_UPLOAD: a file uploader forgets it
 
 
@@ -80,7 +81,7 @@ PageMemory(st.session_state, "data", SETTINGS).sync("data")
 source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source")
 
 with st.expander("Cleaning", expanded=False):
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns(4)
     missing = c1.selectbox("Fill missing values", MISSING_POLICIES, key="missing_policy",
                            help="interpolate: along time; ffill: carry the last value; drop: drop rows; zero")
     resample_label = c2.selectbox("Resample", list(RESAMPLE_CHOICES), key="resample",
@@ -88,8 +89,11 @@ with st.expander("Cleaning", expanded=False):
     filled_pct = c3.number_input("Largest share of rows filled (%)", 0, 100, 20, step=5, key="max_filled_pct",
                                  help="Filling gaps invents rows. Above this share rnnkit refuses and says why "
                                       "(often mixed time zones or a misread date layout).")
+    date_order = c4.selectbox("Date order", list(DATE_ORDER_CHOICES), format_func=DATE_ORDER_CHOICES.get,
+                              key="date_order", help="How dates such as 01/02/2020 are read. Automatic: a value "
+                                                     "above 12 decides; when none does, rnnkit says what it chose.")
 options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_label],
-                          max_filled_share=filled_pct / 100)
+                          max_filled_share=filled_pct / 100, date_order=date_order)
 
 series: TimeSeries | None = None
 label = ""

@@ -158,6 +158,18 @@ def test_the_data_page_keeps_a_built_in_choice_after_other_pages(shared_data: Pa
     assert test.selectbox(key="dataset_key").value == "stocks" and test.session_state["series"].target == target
 
 
+def test_the_data_page_reads_ambiguous_dates_in_the_order_chosen() -> None:
+    data = ("date,value\n" + "\n".join(f"{d:02d}/01/2020,{d}" for d in range(1, 13))).encode()
+    test = app("pages/data.py")
+    test.radio(key="data_source").set_value("Upload a file").run()
+    test.get("file_uploader")[0].upload("dates.csv", data, "text/csv")
+    test.run()
+    assert "(M/D/YYYY)" in text_of(test) and "set the date order to day first" in text_of(test)
+    test.selectbox(key="date_order").set_value("day-first").run()
+    assert not test.exception and "(D/M/YYYY)" in text_of(test) and "could be day-first" not in text_of(test)
+    assert test.session_state["series"].frame.index[1] == pd.Timestamp("2020-01-02")
+
+
 HOSTILE_FILE = "![t](http://host/x.png).csv"
 HOSTILE_COLUMN = "![c](http://host/c.png) **loud**"
 

@@ -58,6 +58,17 @@ def test_inspect_prints_columns_types_and_gaps(tmp_path: Path, capsys) -> None:
     assert "1 gap with 2 missing steps (frequency: daily); rows inserted and filled." in out
 
 
+def test_inspect_reads_ambiguous_dates_in_the_order_asked(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "dates.csv"
+    path.write_text("date,value\n" + "\n".join(f"{d:02d}/01/2020,{d}" for d in range(1, 13)))  # Jan 1-12 or monthly
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "M/D/YYYY" in out and "--date-order day-first" in out  # the guess is said, with the flag to change it
+    assert main(["inspect", str(path), "--date-order", "day-first"]) == 0
+    out = capsys.readouterr().out
+    assert "D/M/YYYY" in out and "daily" in out and "could be day-first or month-first" not in out
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -48,6 +48,8 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> argparse._MutuallyE
     parser.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
     parser.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
                         help="largest share of rows that filling gaps may invent (default 0.2)")
+    parser.add_argument("--date-order", choices=("auto", "day-first", "month-first"), default="auto",
+                        help="how to read dates such as 01/02/2020 (default auto: from the values, said when guessed)")
     return source
 
 

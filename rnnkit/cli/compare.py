@@ -81,7 +81,7 @@ def _load(args: argparse.Namespace) -> tuple[TimeSeries, WindowSpec | None, Spli
     from rnnkit.data.series import load_series
 
     features = [f.strip() for f in args.features.split(",") if f.strip()]
-    options = CleaningOptions(resample=args.resample, max_filled_share=args.max_filled)
+    options = CleaningOptions(resample=args.resample, max_filled_share=args.max_filled, date_order=args.date_order)
     if args.dataset:
         from rnnkit.datasets.builtin import load_dataset
 

@@ -20,11 +20,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     inspect.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
                          help="largest share of rows that filling gaps may invent (default 0.2)")
     inspect.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h or D")
+    inspect.add_argument("--date-order", choices=("auto", "day-first", "month-first"), default="auto",
+                         help="how to read dates such as 01/02/2020 (default auto: from the values, said when guessed)")
 
 
 def run(args: argparse.Namespace) -> int:
     features = [f.strip() for f in args.features.split(",") if f.strip()]
-    options = CleaningOptions(missing=args.missing, resample=args.resample, max_filled_share=args.max_filled)
+    options = CleaningOptions(missing=args.missing, resample=args.resample, max_filled_share=args.max_filled,
+                              date_order=args.date_order)
     with open_user_file(args.file) as handle:
         series = load_series(handle, name=args.file, target=args.target, features=features,
                              time_column=args.time_column, options=options)

@@ -12,6 +12,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from rnnkit.data.dayfirst import DATE_ORDERS, DateOrder
 from rnnkit.data.frequency import Gap, find_gaps, infer_frequency, missing_timestamps
 from rnnkit.data.limits import DEFAULT_LIMITS
 from rnnkit.errors import DataError, HeavyFillingError
@@ -45,6 +46,9 @@ class CleaningOptions:
             (rows with no value of their own in the model columns: gaps, empty resampling
             bins). Above it, cleaning refuses and says how many rows would be invented;
             set 1.0 to accept any amount.
+        date_order: how dates such as 01/02/2020 are read: ``"auto"`` (a value above 12
+            decides, else the order that makes the series regular, and the report says it
+            guessed), ``"day-first"`` or ``"month-first"``.
     """
 
     missing: MissingPolicy = "interpolate"
@@ -54,6 +58,7 @@ class CleaningOptions:
     resample_how: Aggregation = "mean"
     sentinels: tuple[float, ...] = (-9999.0,)
     max_filled_share: float = 0.2
+    date_order: DateOrder = "auto"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.max_filled_share <= 1.0:
@@ -61,6 +66,8 @@ class CleaningOptions:
                 f"max_filled_share must be a share between 0 and 1, not {self.max_filled_share!r}.",
                 "Use for example 0.2 (at most a fifth of the rows invented by filling) or 1.0 to accept any.",
             )
+        if self.date_order not in DATE_ORDERS:
+            raise DataError(f"Unknown date order {self.date_order!r}.", f"Use one of: {', '.join(DATE_ORDERS)}.")
         if self.missing not in MISSING_POLICIES:
             raise DataError(
                 f"Unknown missing-value policy {self.missing!r}.",

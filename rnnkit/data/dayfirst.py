@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 
 from rnnkit.data.frequency import infer_frequency
+from rnnkit.errors import DataError
+
+#: How to read dates such as 01/02/2020: decided from the data, or as the user says.
+DateOrder = Literal["auto", "day-first", "month-first"]
+DATE_ORDERS: tuple[str, ...] = ("auto", "day-first", "month-first")
 
 #: ``D/M/YYYY``-like dates: day or month, separator, the other, the same separator, year, optional time.
 PATTERN = re.compile(r"\d{1,2}([./-])\d{1,2}\1(\d{4}|\d{2})([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?")
@@ -32,8 +38,12 @@ class DayMonthResult:
     note: str | None = None
 
 
-def parse_day_month(text: pd.Series, sample: pd.Series, column: str) -> DayMonthResult | None:
-    """Parse ``text`` in the day/month order its values allow; ``None`` if it is not such a column."""
+def parse_day_month(text: pd.Series, sample: pd.Series, column: str,
+                    order: DateOrder = "auto") -> DayMonthResult | None:
+    """Parse ``text`` in the day/month order its values allow, or in ``order``; ``None`` if it is not such a column.
+
+    An ``order`` the values contradict (a month 13) raises :class:`DataError` naming a value that breaks it.
+    """
     matches = sample.str.fullmatch(PATTERN.pattern)
     if matches.mean() < _SHARE:
         return None
@@ -50,6 +60,14 @@ def parse_day_month(text: pd.Series, sample: pd.Series, column: str) -> DayMonth
     counts = {order: int(values.notna().sum()) for order, values in parsed.items()}
     if max(counts.values()) < _SHARE * present:
         return None
+    if order != "auto":
+        chosen = order.split("-")[0]
+        if counts[chosen] < counts["month" if chosen == "day" else "day"] or counts[chosen] < _SHARE * present:
+            bad = text[parsed[chosen].isna() & (text != "") & ~text.isin(_NAN_TEXT)].iloc[0]
+            raise DataError(f"The dates in {column!r} cannot be read {chosen} first: {bad!r} is not a date that way.",
+                            "Set the date order to automatic (or the other order): rnnkit then reads them in the "
+                            "order their values allow.")
+        return DayMonthResult(parsed[chosen], orders[chosen][1])
     default = "month" if separator == "/" else "day"
     if counts["day"] != counts["month"]:  # a value above 12 settles it
         chosen = max(counts, key=lambda order: counts[order])
@@ -65,7 +83,8 @@ def parse_day_month(text: pd.Series, sample: pd.Series, column: str) -> DayMonth
     example = text[text != ""].iloc[0]
     note = (f"The dates in {column!r} (such as {example!r}) could be day-first or month-first: no value above 12 "
             f"decides it. They were read {chosen} first ({orders[chosen][1]}), {reason}. If they are {other} "
-            "first, write them as YYYY-MM-DD and upload the file again.")
+            f"first, set the date order to {other} first (Data page: Cleaning, Date order; command line: "
+            f"--date-order {other}-first).")
     return DayMonthResult(parsed[chosen], orders[chosen][1], note)
 
 

@@ -191,7 +191,7 @@ def series_from_table(
 ) -> TimeSeries:
     """Detect time, pick numeric columns, validate the target and clean: the shared pipeline."""
     raw = table.frame
-    parsed = detect_time_column(raw, time_column)
+    parsed = detect_time_column(raw, time_column, options.date_order)
     others = [c for c in raw.columns if c != parsed.column]
     numeric = [c for c in others if pd.api.types.is_numeric_dtype(raw[c])]
     ignored = tuple(str(c) for c in others if c not in numeric)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from rnnkit.data.dateformats import LAYOUTS, naive
-from rnnkit.data.dayfirst import parse_day_month
+from rnnkit.data.dayfirst import DateOrder, parse_day_month
 from rnnkit.errors import NoTimeColumnError, UnknownColumnError
 
 NAME_HINTS = ("date", "time", "timestamp", "datetime", "period", "year", "month", "day", "ds", "week", "quarter")
@@ -47,15 +47,19 @@ class ParsedTime:
         return int(self.values.isna().sum())
 
 
-def detect_time_column(frame: pd.DataFrame, preferred: str | None = None) -> ParsedTime:
-    """Return the first column that parses as time, trying ``preferred`` and date-like names first."""
+def detect_time_column(frame: pd.DataFrame, preferred: str | None = None,
+                       date_order: DateOrder = "auto") -> ParsedTime:
+    """Return the first column that parses as time, trying ``preferred`` and date-like names first.
+
+    ``date_order`` says how to read day/month dates such as 01/02/2020 (``"auto"``: from the data).
+    """
     if preferred is not None:
         if preferred not in frame.columns:
             raise UnknownColumnError(
                 f"There is no column named {preferred!r} to use as time.",
                 f"Choose one of: {_column_list(frame)}.",
             )
-        parsed = parse_time_values(frame[preferred], preferred, is_first=True)
+        parsed = parse_time_values(frame[preferred], preferred, is_first=True, date_order=date_order)
         if parsed is None:
             raise NoTimeColumnError(
                 f"Column {preferred!r} does not hold dates or times.",
@@ -64,7 +68,7 @@ def detect_time_column(frame: pd.DataFrame, preferred: str | None = None) -> Par
             )
         return parsed
     for position, name in _candidate_order(frame):
-        parsed = parse_time_values(frame[name], name, is_first=position == 0)
+        parsed = parse_time_values(frame[name], name, is_first=position == 0, date_order=date_order)
         if parsed is not None:
             return parsed
     raise NoTimeColumnError(
@@ -86,7 +90,8 @@ def _is_numeric(column: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(column)
 
 
-def parse_time_values(column: pd.Series, name: str, is_first: bool = False) -> ParsedTime | None:
+def parse_time_values(column: pd.Series, name: str, is_first: bool = False,
+                      date_order: DateOrder = "auto") -> ParsedTime | None:
     """Parse one column as time, or return ``None`` if fewer than 95% of its cells parse."""
     if pd.api.types.is_datetime64_any_dtype(column):
         return ParsedTime(name, _in_range(naive(pd.to_datetime(column)), name), "datetime")
@@ -98,7 +103,7 @@ def parse_time_values(column: pd.Series, name: str, is_first: bool = False) -> P
     if present.empty:
         return None
     sample = present.iloc[:_SAMPLE]
-    day_month = parse_day_month(text, sample, str(name))
+    day_month = parse_day_month(text, sample, str(name), date_order)
     if day_month is not None:
         return ParsedTime(name, _checked(day_month.values, present, name), day_month.layout, day_month.note)
     for layout in LAYOUTS:

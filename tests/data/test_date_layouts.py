@@ -11,6 +11,7 @@ import pytest
 
 from rnnkit.data.cleaning import CleaningOptions
 from rnnkit.data.series import load_series
+from rnnkit.errors import DataError
 
 Stamp = Callable[[pd.Timestamp], str]
 
@@ -107,8 +108,25 @@ def test_ambiguous_day_month_order_is_reported_with_the_choice() -> None:
     assert series.report.time_layout == "D/M/YYYY"
     assert series.frame.index[1] == pd.Timestamp("2020-01-02")
     notes = [n for n in series.report.notes if "day-first or month-first" in n]
-    assert len(notes) == 1 and "read day first (D/M/YYYY)" in notes[0] and "YYYY-MM-DD" in notes[0]
+    assert len(notes) == 1 and "read day first (D/M/YYYY)" in notes[0]
+    assert "set the date order to month first" in notes[0] and "--date-order month-first" in notes[0]
     assert notes[0] in series.report.summary_lines()
+    # the user says which: read that way, and no guess to report
+    month_first = load_series(data, options=CleaningOptions(fill_gaps=False, date_order="month-first"))
+    assert month_first.report.time_layout == "M/D/YYYY" and month_first.frame.index[0] == pd.Timestamp("2020-01-01")
+    assert pd.Timestamp("2020-02-01") in month_first.frame.index and month_first.report.notes == ()
+    day_first = load_series(data, options=CleaningOptions(fill_gaps=False, date_order="day-first"))
+    assert day_first.report.time_layout == "D/M/YYYY" and day_first.report.notes == ()
+
+
+def test_a_date_order_the_values_contradict_is_refused_with_the_value() -> None:
+    data = b"date,value\n13/01/2020,1\n14/01/2020,2\n15/01/2020,3\n"
+    with pytest.raises(DataError) as error:
+        load_series(data, options=CleaningOptions(date_order="month-first"))
+    assert error.value.problem == "The dates in 'date' cannot be read month first: '13/01/2020' is not a date that way."
+    assert "Set the date order to automatic" in error.value.fix
+    with pytest.raises(DataError, match="Unknown date order 'ymd'"):
+        CleaningOptions(date_order="ymd")  # type: ignore[arg-type]
 
 
 def test_truly_ambiguous_order_falls_back_to_the_separators_convention() -> None:
