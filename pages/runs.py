@@ -89,8 +89,8 @@ if len(finished) >= 2:
     a, b = st.columns(2)
     first = a.selectbox("First", finished, format_func=labels.get, key="compare_a")
     second = b.selectbox("Second", finished, index=1, format_func=labels.get, key="compare_b")
-    parts = []
-    for run_id in dict.fromkeys([first, second]):
-        metrics = pd.DataFrame(by_id[run_id].metrics).T[["mae", "rmse", "mase", "skill_pct"]]
-        parts.append(metrics.assign(run=labels[run_id]).set_index("run", append=True))
-    st.dataframe(pd.concat(parts).swaplevel(), width="stretch")  # the first run's rows first
+    for column, run_id in ((a, first), (b, second)):  # side by side, each under its own picker
+        metrics = pd.DataFrame(by_id[run_id].metrics).T.reindex(columns=["mae", "rmse", "mase", "skill_pct"])
+        column.dataframe(metrics.astype(float), width="stretch",
+                         column_config={"mae": "MAE", "rmse": "RMSE", "mase": "MASE", "skill_pct": "skill (%)"})
+    st.caption("Test metrics in each run's own units and test part: compare runs of the same data and split.")

@@ -416,7 +416,8 @@ def test_runs_page_opens_compares_and_deletes(tiny_result) -> None:
     test.run().switch_page("pages/runs.py").run()
     assert not test.exception
     assert set(test.dataframe[0].value["run"]) == set(ids)
-    assert len(test.dataframe) == 2  # the list and the two-run comparison
+    assert len(test.dataframe) == 3  # the list and the two runs' metrics side by side
+    assert list(test.dataframe[1].value.columns) == ["mae", "rmse", "mase", "skill_pct"]
     test.button(key="open_button").click().run()
     assert not test.exception
     assert test.session_state["result_run_id"] in ids
