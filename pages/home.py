@@ -25,6 +25,12 @@ for column, (key, info) in zip(st.columns(len(DATASETS)), DATASETS.items(), stri
             st.success(f"Available offline: {state.label}", icon=":material/check_circle:")
         else:
             st.info(f"Needs a download: {info.url}", icon=":material/download:")
+        if st.button(f"Use {info.title}", key=f"use_{key}", icon=":material/arrow_forward:"):
+            from rnnkit.page_memory import PageMemory
+
+            PageMemory(st.session_state, "data", ()).remember("data", {"data_source": "Built-in dataset",
+                                                                       "dataset_key": key})
+            st.switch_page("pages/data.py")
 
 st.subheader("Quick start")
 st.markdown(

@@ -13,9 +13,10 @@ the app, a dict in tests), so it holds no Streamlit import.
 from __future__ import annotations
 
 from collections.abc import Iterable, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rnnkit.data.series import TimeSeries
+if TYPE_CHECKING:  # no pandas here: the landing page uses this module and loads no pandas
+    from rnnkit.data.series import TimeSeries
 
 MAX_SCOPES = 8  # datasets whose settings are kept, most recently used first
 
@@ -72,6 +73,13 @@ class PageMemory:
             del memory[old]
         self.state[self._slot + "_scope"] = scope
         return restored
+
+    def remember(self, scope: str, values: dict[str, Any]) -> None:
+        """Set ``values`` for ``scope`` from elsewhere (another page's button): the page shows them when drawn next."""
+        memory: dict[str, dict[str, Any]] = self.state.setdefault(self._slot, {})
+        memory.setdefault(scope, {}).update(values)
+        for key in values:
+            self.state.pop(key, None)  # a value left by the page's last run must not win over the new one
 
     def forget(self, scope: str) -> None:
         """Drop what was saved for ``scope`` and the widgets' current values: the defaults come back."""

@@ -81,6 +81,14 @@ def test_landing_page_loads_no_pandas_and_data_page_no_tensorflow() -> None:
     assert out.stdout.split()[-4:] == ["False", "False", "False", "False"]
 
 
+def test_a_landing_card_opens_its_dataset_on_the_data_page(shared_data: Path) -> None:
+    test = app()
+    test.button(key="use_stocks").click().run()
+    assert not test.exception
+    assert test.radio(key="data_source").value == "Built-in dataset"
+    assert test.selectbox(key="dataset_key").value == "stocks" and "Ready: target" in text_of(test)
+
+
 def test_cards_say_local_copy_and_never_show_server_paths(shared_data: Path) -> None:
     for page in (None, "pages/data.py"):
         shown = text_of(app(page))

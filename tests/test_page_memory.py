@@ -82,3 +82,12 @@ def test_a_pattern_keeps_every_key_with_its_prefix() -> None:
         del state[key]
     assert sorted(memory.sync("data")) == ["features_a.csv", "features_b.csv", "target"]
     assert "featuresque" not in state
+
+
+def test_values_remembered_from_elsewhere_win_over_the_last_run() -> None:
+    state: dict = {"dataset_key": "electric", "target": "x"}
+    memory = PageMemory(state, "data", ("dataset_key", "target"))
+    memory.sync("data")
+    PageMemory(state, "data", ("dataset_key", "target")).remember("data", {"dataset_key": "stocks"})
+    assert memory.sync("data") == ["dataset_key"]
+    assert state["dataset_key"] == "stocks" and state["target"] == "x"
