@@ -21,7 +21,7 @@ RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly
 DATE_ORDER_CHOICES = {"auto": "automatic", "day-first": "day first (31/01)", "month-first": "month first (01/31)"}
 #: the choices kept while the user visits other pages, so coming back shows (and keeps) the same data
 SETTINGS = ("data_source", "missing_policy", "resample", "max_filled_pct", "date_order", "dataset_key", "ticker",
-            "time_column", "target", "features_*")
+            "time_column_*", "target_*", "features_*")
 KEPT_UPLOAD = "kept_upload"  # the last uploaded file (name, bytes), up to LARGE_UPLOAD: a file uploader forgets it
 
 
@@ -50,9 +50,16 @@ def cached_upload(data: bytes, name: str, options: CleaningOptions, time_column:
 
 
 def forget_kept_upload() -> None:
-    """The user removed or replaced the file: only a file still in the uploader counts from now on."""
-    if st.session_state.get("upload") is None:
-        st.session_state.pop(KEPT_UPLOAD, None)
+    """The user removed or replaced the file: only the file now in the uploader counts (kept again if small)."""
+    st.session_state.pop(KEPT_UPLOAD, None)
+
+
+def remove_upload(name: str) -> None:
+    """Forget the kept file and, when it is the active data, the active data too (nothing takes its place)."""
+    st.session_state.pop(KEPT_UPLOAD, None)
+    if st.session_state.get("dataset_label") == name and "defaults" not in st.session_state:
+        for key in ("series", "dataset_label"):
+            st.session_state.pop(key, None)
 
 
 def keeps_reused_data(selection: tuple) -> bool:
@@ -71,6 +78,9 @@ def keeps_reused_data(selection: tuple) -> bool:
         st.info(f"The active data is still {escape_markdown(st.session_state.get('dataset_label', ''))}, the data "
                 f"of your last comparison ({len(active) if active is not None else 0:,} rows). Choose a dataset, "
                 "a file or columns here to replace it.", icon=":material/history:")
+        if st.button("Use the data chosen here instead", key="use_shown_data"):
+            del st.session_state[REUSED_DATA]
+            st.rerun()
         return True
     del st.session_state[REUSED_DATA]
     return False
@@ -78,20 +88,23 @@ def keeps_reused_data(selection: tuple) -> bool:
 
 st.title("Data")
 PageMemory(st.session_state, "data", SETTINGS).sync("data")
-source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source")
+source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source",
+                  persist_state="session")
 
 with st.expander("Cleaning", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
-    missing = c1.selectbox("Fill missing values", MISSING_POLICIES, key="missing_policy",
+    missing = c1.selectbox("Fill missing values", MISSING_POLICIES, key="missing_policy", persist_state="session",
                            help="interpolate: along time; ffill: carry the last value; drop: drop rows; zero")
-    resample_label = c2.selectbox("Resample", list(RESAMPLE_CHOICES), key="resample",
+    resample_label = c2.selectbox("Resample", list(RESAMPLE_CHOICES), key="resample", persist_state="session",
                                   help="Aggregate (mean) to a coarser frequency, e.g. 10-minute Jena to hourly")
     filled_pct = c3.number_input("Largest share of rows filled (%)", 0, 100, 20, step=5, key="max_filled_pct",
+                                 persist_state="session",
                                  help="Filling gaps invents rows. Above this share rnnkit refuses and says why "
                                       "(often mixed time zones or a misread date layout).")
     date_order = c4.selectbox("Date order", list(DATE_ORDER_CHOICES), format_func=DATE_ORDER_CHOICES.get,
-                              key="date_order", help="How dates such as 01/02/2020 are read. Automatic: a value "
-                                                     "above 12 decides; when none does, rnnkit says what it chose.")
+                              key="date_order", persist_state="session",
+                              help="How dates such as 01/02/2020 are read. Automatic: a value above 12 decides; "
+                                   "when none does, rnnkit says what it chose.")
 options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_label],
                           max_filled_share=filled_pct / 100, date_order=date_order)
 
@@ -107,8 +120,9 @@ if source == "Built-in dataset":
             st.caption(f"Source: {info.source}")
             state = availability(key)
             st.caption(("Offline: " if state.offline else "Download: ") + state.label)
-    key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title, key="dataset_key")
-    ticker = st.text_input("Ticker", value="GOOG", key="ticker") if key == "stocks" else None
+    key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title, key="dataset_key",
+                       persist_state="session")
+    ticker = st.text_input("Ticker", value="GOOG", key="ticker", persist_state="session") if key == "stocks" else None
     try:
         if availability(key, ticker).offline:
             loaded = cached_dataset(key, ticker, options)
@@ -140,47 +154,51 @@ else:
         note, forget = st.columns([4, 1], vertical_alignment="center")
         note.caption(f"Using {escape_markdown(name)}, uploaded earlier in this session. Upload another file to "
                      "replace it.")
-        if forget.button("Remove this file", key="forget_upload", icon=":material/close:"):
-            st.session_state.pop(KEPT_UPLOAD, None)
+        if forget.button("Remove this file", key="forget_upload", icon=":material/close:",
+                         help="Forget this file; if it is the active data, there is no active data until you choose"
+                              " some."):
+            remove_upload(name)
             st.rerun()
     if upload is None and kept is None:
         active = st.session_state.get("series")
-        if active is not None and "defaults" not in st.session_state:  # an upload too large to keep a copy of
+        if active is not None and REUSED_DATA not in st.session_state and "defaults" not in st.session_state:
             st.info(f"The active data is still {escape_markdown(st.session_state.get('dataset_label', active.name))}"
-                    f" ({len(active):,} rows, target {code_span(active.target)}). Upload it again to change its "
-                    "cleaning, time column or columns, or upload another file.")
+                    f" ({len(active):,} rows, target {code_span(active.target)}), a file too large to keep a copy "
+                    "of. Upload it again to change its cleaning, time column or columns, or upload another file.")
         else:
             st.info("Upload a file with a time column and at least one numeric column.")
     else:
-        time_choice = st.session_state.get("time_column", "automatic")
+        time_key = f"time_column_{name}"  # each file its own: another file may have no such column
+        time_choice = st.session_state.get(time_key, "automatic")
         try:
             series = cached_upload(data, name, options, None if time_choice == "automatic" else time_choice)
         except RnnkitError as error:
             show_error(error)
             if time_choice != "automatic":
                 st.button("Detect the time column automatically",
-                          on_click=lambda: st.session_state.update(time_column="automatic"))
+                          on_click=lambda: st.session_state.update({time_key: "automatic"}))
         else:
             label = name
             report = series.report
             columns = ["automatic", report.time_column, *report.ignored_columns,
                        *[c for c in series.numeric_columns]]
-            st.selectbox("Time column", list(dict.fromkeys(columns)), key="time_column",
+            st.selectbox("Time column", list(dict.fromkeys(columns)), key=time_key, persist_state="session",
                          help=escape_markdown(f"Detected: {report.time_column!r} ({report.time_layout})."))
 
 if series is not None:
     numeric = series.numeric_columns
     c1, c2 = st.columns([1, 2])
-    target = c1.selectbox("Target (what to forecast)", numeric, index=numeric.index(series.target), key="target")
+    target = c1.selectbox("Target (what to forecast)", numeric, index=numeric.index(series.target),
+                          key=f"target_{label}", persist_state="session")  # each dataset or file its own
     default_features = [f for f in series.features if f in numeric and f != target]
     features = c2.multiselect("Extra input features", [c for c in numeric if c != target],
-                              default=default_features, key=f"features_{label}")
+                              default=default_features, key=f"features_{label}", persist_state="session")
     try:
         series = series.with_columns(target, tuple(features))
     except RnnkitError as error:
         show_error(error)
     else:
-        selection = (source, options, label, st.session_state.get("time_column"), target, tuple(features))
+        selection = (source, options, label, st.session_state.get(f"time_column_{label}"), target, tuple(features))
         if keeps_reused_data(selection):
             st.stop()  # the summary below would describe data that is not the active one
         st.session_state["series"] = series
@@ -207,3 +225,6 @@ if series is not None:
         st.dataframe(pd.concat([series.frame.head(5), series.frame.tail(5)]), width="stretch")
         st.success(f"Ready: target {code_span(target)} with {len(series.features)} extra feature(s). "
                    "Go to **Train & compare**.")
+
+if st.session_state.get(REUSED_DATA, False) is None:  # this first view showed no data: any choice now replaces it
+    st.session_state[REUSED_DATA] = "no data shown"

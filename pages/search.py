@@ -92,11 +92,12 @@ if series is None:
 PageMemory(st.session_state, "search", ("search_budget", "search_trials", "search_epochs")).sync(series_scope(series))
 suggested = series_defaults(series)
 c = st.columns([3, 1, 1])
-budget = c[0].slider("Time budget (seconds)", 30, 1800, 120, step=30, key="search_budget",
+budget = c[0].slider("Time budget (seconds)", 30, 1800, 120, step=30, key="search_budget", persist_state="session",
                      help="The whole search stops when this is spent; the trial running then is cut short.")
-trials = c[1].number_input("Most trials (optional)", 1, 1000, value=None, key="search_trials",
+trials = c[1].number_input("Most trials (optional)", 1, 1000, value=None, key="search_trials", persist_state="session",
                            help="Leave empty to let the budget alone decide.")
 epochs = c[2].number_input("Most epochs per trial", 1, 10_000, suggested.training.epochs, key="search_epochs",
+                           persist_state="session",
                            help="Fewer epochs: more, rougher trials in the same budget.")
 st.caption(f"Every trial trains with the defaults' other settings: early stopping on validation "
            f"(patience {suggested.training.patience}), on the window "

@@ -198,32 +198,45 @@ settings.sync(scope)
 suggested = series_defaults(series)
 default_window: WindowSpec = suggested.window
 default_training: TrainingConfig = suggested.training
+#: every setting's default for this series: drawn by the widgets, and put back by "Back to these defaults"
+DEFAULTS = {
+    "lookback": min(default_window.lookback, LOOKBACK.maximum), "step": default_window.step,
+    "delay": default_window.delay, "horizon": default_window.horizon,
+    "use_default_split": bool(st.session_state.get("defaults")), "train_pct": 70, "val_pct": 15,
+    "presets": list(suggested.models), "add_custom": False, "custom_cell": next(iter(CELLS)), "custom_layers": 1,
+    "custom_units": 32, "custom_dropout": 0.0, "custom_bidirectional": False,
+    "epochs": min(default_training.epochs, EPOCHS.maximum), "batch_size": default_training.batch_size,
+    "learning_rate": default_training.learning_rate, "seed": 42, "scaler": SCALER_KINDS[0], "early_stopping": True,
+    "patience": default_training.patience, "calendar": suggested.calendar, "reduce_lr": default_training.reduce_lr,
+    "evaluation": "Single split", "folds": 5,
+}
+KEEP = "session"  # Streamlit keeps a setting across pages (rnnkit.page_memory swaps them per dataset)
 with st.expander("Why these defaults", icon=":material/tune:"):
     st.markdown("\n".join(f"- {reason}" for reason in suggested.reasons))
     st.caption("Every default below can be changed; they are general rules, not tuned to this series. Your "
                "settings are kept for this dataset while you visit other pages.")
     if st.button("Back to these defaults", key="reset_settings", icon=":material/restart_alt:"):
-        settings.forget(scope)
-        st.rerun()
+        settings.reset(scope, DEFAULTS)  # before the widgets below are drawn in this run
 
 st.subheader("Window")
 c = st.columns(4)
-lookback = c[0].number_input("Lookback (rows)", 1, None, min(default_window.lookback, LOOKBACK.maximum),
-                             key="lookback", help=LOOKBACK.help("How many past rows each input window covers."))
-step = c[1].number_input("Step", 1, None, default_window.step, key="step", help="Keep every step-th row.")
-delay = c[2].number_input("Delay", 0, None, default_window.delay, key="delay",
+lookback = c[0].number_input("Lookback (rows)", 1, None, DEFAULTS["lookback"], key="lookback", persist_state=KEEP,
+                             help=LOOKBACK.help("How many past rows each input window covers."))
+step = c[1].number_input("Step", 1, None, DEFAULTS["step"], key="step", persist_state=KEEP,
+                         help="Keep every step-th row.")
+delay = c[2].number_input("Delay", 0, None, DEFAULTS["delay"], key="delay", persist_state=KEEP,
                           help="Rows between the window's end and the first target (0 = the next row).")
-horizon = c[3].number_input("Horizon", 1, None, default_window.horizon, key="horizon",
+horizon = c[3].number_input("Horizon", 1, None, DEFAULTS["horizon"], key="horizon", persist_state=KEEP,
                             help=HORIZON.help("Rows predicted at once (direct multi-step)."))
 use_default_split = st.toggle("Dataset's own split" if st.session_state.get("defaults") else "Fractions",
-                              value=bool(st.session_state.get("defaults")), key="use_default_split",
+                              value=DEFAULTS["use_default_split"], key="use_default_split", persist_state=KEEP,
                               disabled=not st.session_state.get("defaults"))
 if use_default_split:
     split = suggested.split
 else:
     s1, s2 = st.columns(2)
-    train_pct = s1.slider("Training share (%)", 10, 90, 70, key="train_pct")
-    val_pct = s2.slider("Validation share (%)", 0, 50, 15, key="val_pct")
+    train_pct = s1.slider("Training share (%)", 10, 90, DEFAULTS["train_pct"], key="train_pct", persist_state=KEEP)
+    val_pct = s2.slider("Validation share (%)", 0, 50, DEFAULTS["val_pct"], key="val_pct", persist_state=KEEP)
 
 try:
     if not use_default_split:
@@ -240,7 +253,7 @@ m = st.columns(4)
 m[0].metric("Train windows", f"{counts['train']:,}")
 m[1].metric("Validation windows", f"{counts['val']:,}")
 m[2].metric("Test windows", f"{counts['test']:,}")
-calendar_columns = added_calendar_columns(series) if st.session_state.get("calendar", suggested.calendar) else []
+calendar_columns = added_calendar_columns(series) if st.session_state.get("calendar", DEFAULTS["calendar"]) else []
 m[3].metric("Input shape", f"{window.n_steps} × {len(series.inputs) + len(calendar_columns)}",
             help=f"Steps × inputs: {len(series.inputs)} column(s) of the data"
                  + (f" and {len(calendar_columns)} calendar features ({', '.join(calendar_columns)})"
@@ -256,18 +269,21 @@ if counts["test"] < MIN_TEST_WINDOWS:
 st.plotly_chart(window_sketch(series.frame, series.target, window), width="stretch")
 
 st.subheader("Models")
-chosen = st.multiselect("Presets", list(PRESETS), default=list(suggested.models), key="presets",
+chosen = st.multiselect("Presets", list(PRESETS), default=DEFAULTS["presets"], key="presets", persist_state=KEEP,
                         format_func=lambda n: f"{n}: {PRESETS[n].layer_summary}")
 with st.expander("Custom model"):
-    add_custom = st.checkbox("Add a custom model", key="add_custom")
+    add_custom = st.checkbox("Add a custom model", DEFAULTS["add_custom"], key="add_custom", persist_state=KEEP)
     k = st.columns(5)
-    cell = k[0].selectbox("Type", list(CELLS), format_func=CELLS.get, key="custom_cell")
-    layers = k[1].number_input("Layers", 1, None, 1, key="custom_layers",
+    cell = k[0].selectbox("Type", list(CELLS), format_func=CELLS.get, key="custom_cell", persist_state=KEEP)
+    layers = k[1].number_input("Layers", 1, None, DEFAULTS["custom_layers"], key="custom_layers", persist_state=KEEP,
                                help=LAYERS.help("Recurrent layers stacked on each other."))
-    units = k[2].number_input("Units per layer", 1, None, 32, key="custom_units",
+    units = k[2].number_input("Units per layer", 1, None, DEFAULTS["custom_units"], key="custom_units",
+                              persist_state=KEEP,
                               help=UNITS.help("Size of each layer's hidden state."))
-    dropout = k[3].number_input("Dropout", 0.0, 0.9, 0.0, step=0.05, key="custom_dropout")
-    bidirectional = k[4].checkbox("Bidirectional", key="custom_bidirectional")
+    dropout = k[3].number_input("Dropout", 0.0, 0.9, DEFAULTS["custom_dropout"], step=0.05, key="custom_dropout",
+                                persist_state=KEEP)
+    bidirectional = k[4].checkbox("Bidirectional", DEFAULTS["custom_bidirectional"], key="custom_bidirectional",
+                                  persist_state=KEEP)
 searched = st.session_state.get("searched")  # set by the Search page's "Use in Train & compare"
 if searched is not None and searched.get("scope") != scope:  # tuned on other data: not offered here
     st.caption(f"The model of your search on {escape_markdown(searched.get('dataset') or 'another dataset')} is "
@@ -279,26 +295,28 @@ include_searched = searched is not None and st.checkbox(
     f"{searched['training'].batch_size}: set those to train it as searched)", value=True, key="include_searched")
 st.subheader("Training")
 t = st.columns(4)
-epochs = t[0].number_input("Epochs", 1, None, min(default_training.epochs, EPOCHS.maximum),
-                           key="epochs", help=EPOCHS.help("Passes over the training windows."))
-batch_size = t[1].number_input("Batch size", 1, 8192, default_training.batch_size, key="batch_size")
-learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, default_training.learning_rate, format="%.4f",
-                                  key="learning_rate")
-seed = t[3].number_input("Seed", 0, 2**31 - 1, 42, key="seed")
+epochs = t[0].number_input("Epochs", 1, None, DEFAULTS["epochs"], key="epochs", persist_state=KEEP,
+                           help=EPOCHS.help("Passes over the training windows."))
+batch_size = t[1].number_input("Batch size", 1, 8192, DEFAULTS["batch_size"], key="batch_size", persist_state=KEEP)
+learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, DEFAULTS["learning_rate"], format="%.4f",
+                                  key="learning_rate", persist_state=KEEP)
+seed = t[3].number_input("Seed", 0, 2**31 - 1, DEFAULTS["seed"], key="seed", persist_state=KEEP)
 u = st.columns(4)
-scaler = u[0].selectbox("Scaler", SCALER_KINDS, key="scaler", help="Fitted on the training rows only.")
-early_stopping = u[1].checkbox("Early stopping", value=True, key="early_stopping",
+scaler = u[0].selectbox("Scaler", SCALER_KINDS, key="scaler", persist_state=KEEP,
+                        help="Fitted on the training rows only.")
+early_stopping = u[1].checkbox("Early stopping", value=DEFAULTS["early_stopping"], key="early_stopping",
+                               persist_state=KEEP,
                                help="Stop when validation loss stops improving; keep the best weights.")
-patience = u[2].number_input("Patience", 1, 1000, default_training.patience, key="patience")
-calendar = u[3].checkbox("Calendar features", value=suggested.calendar, key="calendar",
+patience = u[2].number_input("Patience", 1, 1000, DEFAULTS["patience"], key="patience", persist_state=KEEP)
+calendar = u[3].checkbox("Calendar features", value=DEFAULTS["calendar"], key="calendar", persist_state=KEEP,
                          help="Add month / weekday / hour as sine and cosine inputs.")
 v = st.columns([1, 1, 2])
-reduce_lr = v[0].checkbox("Halve the learning rate when validation stalls", value=default_training.reduce_lr,
-                          key="reduce_lr")
-mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", horizontal=True,
+reduce_lr = v[0].checkbox("Halve the learning rate when validation stalls", value=DEFAULTS["reduce_lr"],
+                          key="reduce_lr", persist_state=KEEP)
+mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", horizontal=True, persist_state=KEEP,
                   help="A backtest trains every model again on an expanding window and scores several "
                        "consecutive test folds: one test period is one draw.")
-folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, 5, key="folds",
+folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, DEFAULTS["folds"], key="folds", persist_state=KEEP,
                           help="The test part is cut into this many consecutive folds.") if mode == "Backtest" else 5
 bounds = [(EPOCHS, epochs, "Epochs")] + ([(LAYERS, layers, "Layers (custom model)"),
                                            (UNITS, units, "Units per layer (custom model)")] if add_custom else [])

@@ -1,13 +1,13 @@
-"""Settings a page keeps while its user visits other pages, remembered per dataset.
+"""Settings a page keeps for each dataset: another series gets its own defaults, and coming back restores them.
 
-Streamlit forgets the value of every widget a run does not draw, so a user who
-sets epochs and presets on the Train page, looks at the Data page and comes back
-finds the defaults again. :class:`PageMemory` copies the page's widget values into
-a key of its own at the top of each run of the page, and puts them back when the
-widgets were forgotten. Values are kept per dataset (:func:`series_scope`): another
-series gets its own suggested defaults, and going back to a series brings back
-what was set for it. Works on any mutable mapping (Streamlit's session state in
-the app, a dict in tests), so it holds no Streamlit import.
+Streamlit keeps a widget's value across pages when the widget is declared with
+``persist_state="session"`` (every setting on the Train, Search and Data pages
+is). What it cannot know is that those values belong to one dataset: a user who
+tunes epochs and presets for one series and then loads another should get the
+other series' suggested defaults, and going back to the first should bring back
+what was set for it. :class:`PageMemory` swaps the values when the dataset
+changes (:func:`series_scope`). Works on any mutable mapping (Streamlit's session
+state in the app, a dict in tests), so it holds no Streamlit import.
 """
 
 from __future__ import annotations
@@ -45,27 +45,23 @@ class PageMemory:
         return [key for key in list(self.state) if isinstance(key, str) and self._matches(key)]
 
     def sync(self, scope: str) -> list[str]:
-        """Save the values the widgets hold; put back those forgotten since. Returns the keys put back.
+        """Keep the page's values for ``scope``; when the scope changed, swap them. Returns the keys put back.
 
-        Call it at the top of the page's run, before its widgets are drawn: a widget's
-        value is then either the user's latest (saved here) or gone (restored here).
-        When ``scope`` differs from the last run's, the widget values left over
-        belong to the other dataset: they are dropped and not saved, and what was set
-        for ``scope`` before (if anything) comes back, else the widgets' defaults.
+        Call it at the top of the page's run, before its widgets are drawn. The values
+        the widgets hold are saved for the last scope. When ``scope`` is another one,
+        they are taken off the widgets, and what was set for ``scope`` before (if
+        anything) is put back through the state, else the widgets show their defaults.
+        A key missing from the state (never drawn, or taken off by :meth:`remember`) is
+        put back too.
         """
         memory: dict[str, dict[str, Any]] = self.state.setdefault(self._slot, {})
-        last = self.state.get(self._slot + "_scope")
-        if last is not None and last != scope:
+        last = self.state.get(self._slot + "_scope", scope)
+        memory.setdefault(last, {}).update({key: self.state[key] for key in self._present()})
+        if last != scope:
             for key in self._present():
-                self.state.pop(key, None)
+                del self.state[key]
         saved = memory.pop(scope, {})
-        present = self._present()
-        for key in present:
-            # Written back too: a widget not drawn by the last run (a page stopped early) keeps its key in the
-            # state, but Streamlit would draw it at its default; a value set through the state wins (the
-            # "interrupt the widget clean-up" advice of Streamlit's multipage docs).
-            saved[key] = self.state[key] = self.state[key]
-        restored = [key for key in saved if key not in present]
+        restored = [key for key in saved if key not in self.state]
         for key in restored:
             self.state[key] = saved[key]
         memory[scope] = saved  # re-inserted last: the most recently used
@@ -81,8 +77,16 @@ class PageMemory:
         for key in values:
             self.state.pop(key, None)  # a value left by the page's last run must not win over the new one
 
-    def forget(self, scope: str) -> None:
-        """Drop what was saved for ``scope`` and the widgets' current values: the defaults come back."""
+    def reset(self, scope: str, defaults: dict[str, Any]) -> None:
+        """Back to ``defaults`` (the widgets' own) for ``scope``, before the widgets are drawn in this run.
+
+        Assigned, not deleted: a browser showing the page keeps a deleted widget's value
+        and sends it back (streamlit#16388), while an assigned value reaches the browser.
+        Keys without a default are taken off.
+        """
         self.state.get(self._slot, {}).pop(scope, None)
         for key in self._present():
-            self.state.pop(key, None)
+            if key not in defaults:
+                del self.state[key]
+        for key, value in defaults.items():
+            self.state[key] = value

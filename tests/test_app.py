@@ -126,7 +126,7 @@ def test_data_page_upload_and_bad_upload() -> None:
     assert not test.exception
     assert "Ready: target `value`" in text_of(test)
     assert any("mine.csv" in shown(m.value) for m in test.sidebar.markdown)  # the sidebar shows the active data
-    test.selectbox(key="time_column").set_value("value").run()
+    test.selectbox(key="time_column_mine.csv").set_value("value").run()
     assert any("Column 'value' does not hold dates or times" in shown(e.value) for e in test.error)
     test.button[0].click().run()
     assert "Ready: target `value`" in text_of(test)
@@ -158,8 +158,9 @@ def test_the_data_page_keeps_the_upload_and_its_columns_after_other_pages() -> N
 def test_the_data_page_keeps_a_built_in_choice_after_other_pages(shared_data: Path) -> None:
     test = app("pages/data.py")
     test.selectbox(key="dataset_key").set_value("stocks").run()
-    target = [t for t in test.selectbox(key="target").options if t != test.selectbox(key="target").value][0]
-    test.selectbox(key="target").set_value(target).run()
+    picker = next(s for s in test.selectbox if s.key.startswith("target_"))  # each dataset its own target
+    target = [t for t in picker.options if t != picker.value][0]
+    picker.set_value(target).run()
     assert test.session_state["series"].target == target
     test.switch_page("pages/runs.py").run().switch_page("pages/data.py").run()
     assert not test.exception

@@ -183,8 +183,8 @@ def test_a_deep_link_first_on_a_fresh_server_goes_through_the_router(server: str
 
 
 def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: str, tmp_path: Path) -> None:
-    """What AppTest cannot show: the browser draws a widget that a stopped run left out at its default unless the
-    page memory writes its value back, and a file uploader comes back empty."""
+    """What AppTest cannot show: a widget a stopped run left out comes back with its value, a file uploader comes
+    back empty (the page keeps a copy), and "Back to these defaults" reaches the browser and stays."""
     data = tmp_path / "kept.csv"
     data.write_bytes(csv_bytes(synthetic_frame(240)))
     with sync_api.sync_playwright() as playwright:
@@ -213,6 +213,14 @@ def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: st
         page.wait_for_timeout(1500)
         assert page.get_by_role("spinbutton", name="Epochs").input_value() == "3"
         assert page.get_by_role("spinbutton", name="Lookback (rows)").input_value() == "20"
+        page.get_by_text("Why these defaults").click()
+        page.get_by_role("button", name="Back to these defaults").click()
+        page.wait_for_timeout(2500)
+        defaults = {"Epochs": "200", "Lookback (rows)": "14"}  # what the page suggests for this daily series
+        assert {k: page.get_by_role("spinbutton", name=k).input_value() for k in defaults} == defaults
+        set_number(page, "Seed", 9)  # the next interaction keeps the defaults (a deleted key would come back)
+        page.wait_for_timeout(2000)
+        assert {k: page.get_by_role("spinbutton", name=k).input_value() for k in defaults} == defaults
         browser.close()
 
 

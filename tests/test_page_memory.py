@@ -43,12 +43,13 @@ def test_each_dataset_keeps_its_own_settings() -> None:
     assert state["epochs"] == 3
 
 
-def test_forget_brings_the_defaults_back_and_old_datasets_are_dropped() -> None:
-    state: dict = {"epochs": 7}
+def test_reset_assigns_the_defaults_and_old_datasets_are_dropped() -> None:
+    state: dict = {"epochs": 7, "presets": ["jena_gru"]}
     memory = PageMemory(state, "train", KEYS)
     memory.sync("a")
-    memory.forget("a")
-    assert memory.sync("a") == [] and "epochs" not in state
+    memory.reset("a", {"epochs": 200})  # assigned, so a browser showing the page gets it too
+    assert state["epochs"] == 200 and "presets" not in state
+    assert memory.sync("a") == [] and state["epochs"] == 200
     for i in range(MAX_SCOPES + 2):
         memory.sync(f"s{i}")  # the user picks dataset s{i} ...
         state["epochs"] = i
@@ -57,6 +58,29 @@ def test_forget_brings_the_defaults_back_and_old_datasets_are_dropped() -> None:
     assert "epochs" not in state  # the oldest was dropped
     memory.sync(f"s{MAX_SCOPES + 1}")
     assert state["epochs"] == MAX_SCOPES + 1
+
+
+class Recording(dict):
+    """A session state that records every assignment."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.assigned: list[str] = []
+
+    def __setitem__(self, key, value) -> None:
+        self.assigned.append(key)
+        super().__setitem__(key, value)
+
+
+def test_on_the_same_dataset_no_widget_value_is_assigned() -> None:
+    """An assignment would reach the browser and overwrite what the user is typing when the page redraws."""
+    state = Recording({"epochs": 7, "presets": ["jena_gru"]})
+    memory = PageMemory(state, "train", KEYS)
+    memory.sync("a")
+    state.assigned.clear()
+    for _ in range(3):
+        memory.sync("a")
+    assert not [key for key in state.assigned if key in KEYS]
 
 
 def test_two_pages_do_not_share_their_memory() -> None:
