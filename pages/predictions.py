@@ -8,7 +8,7 @@ from pages._shared import active_series, owner, run_store, show_error, visible_r
 from rnnkit.compare import interval_note
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
-from rnnkit.export import config_json, download_name, forecast_csv, predictions_csv
+from rnnkit.export import config_json, download_name, forecast_csv, model_file_note, predictions_csv
 from rnnkit.figures import (backtest_folds_figure, forecast_figure, predictions_figure, residuals_figure,
                             test_interval_figure)
 from rnnkit.verdicts import result_verdict
@@ -97,7 +97,4 @@ if run_id:
                              key="download_model")
     except RnnkitError as error:
         show_error(error)
-    st.caption("To use a model file outside the dashboard: `from rnnkit.models.files import load_model_file`, then "
-               "`model = load_model_file(path)` (plain `keras.models.load_model` does not know rnnkit's layers). "
-               "It maps windows of scaled inputs to scaled targets; the run configuration's `scaler` entry holds "
-               "the values to scale the inputs and to turn its outputs back into the series' units.")
+    st.caption(model_file_note(result, model_name))

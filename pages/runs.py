@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import job_manager, owner, run_store, show_error
+from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.store import RunStatus
 
@@ -18,7 +19,7 @@ if store.index_problem:
                icon=":material/warning:")
 deleted = st.session_state.pop("deleted_run", None)  # said once, after the rerun that removed it from the list
 if deleted:
-    st.success(f"Deleted run {deleted} and its saved models.", icon=":material/delete:")
+    st.success(f"Deleted run {escape_markdown(deleted)} and its saved models.", icon=":material/delete:")
 if not records:
     st.info("No stored runs yet: runs you train are saved here automatically.")
     st.stop()

@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages._shared import ask_for_data, series_defaults, active_series, job_manager, owner, show_error
 from rnnkit.data.calendar import with_calendar_features
+from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import search_progress
 from rnnkit.page_memory import PageMemory, series_scope
@@ -76,7 +77,12 @@ def show_result() -> None:
     c[2].metric("Learning rate", f"{best.training.learning_rate:.3g}")
     c[3].metric("Batch size", best.training.batch_size)
     st.markdown(f"**{best.spec.name}**: {best.spec.layer_summary}")
-    if st.button("Use in Train & compare", type="primary", key="use_searched"):
+    active = active_series()
+    elsewhere = active is None or series_scope(active) != job.scope
+    if elsewhere:
+        st.caption(f"This search was on {escape_markdown(job.dataset or 'other data')}, not on the active data: "
+                   "make that data active again on the Data page to train its model.")
+    if st.button("Use in Train & compare", type="primary", key="use_searched", disabled=elsewhere):
         st.session_state["searched"] = {"spec": best.spec, "training": best.training, "window": best.window,
                                         "val_rmse": result.best_val_rmse, "dataset": job.dataset,
                                         "scope": job.scope}

@@ -161,6 +161,8 @@ def show_jobs() -> None:
     columns = ["kind", "val_rmse", "mae", "rmse", "mase", "skill_pct", "skill_vs_naive_pct", "dm_p", "dm_p_holm",
                "coverage_pct", "winkler"]
     shown = metrics[[c for c in columns if c in metrics]]
+    if len(result.y_test) < MIN_TEST_WINDOWS:  # too few for the test: no p-value shown that the verdict refuses
+        shown = shown.drop(columns=[c for c in ("dm_p", "dm_p_holm") if c in shown])
     chosen = {best, result.best_baseline}
     p_values = {c: "{:.2g}" for c in ("dm_p", "dm_p_holm") if c in shown}  # 6.2e-16, not 0.0000
     st.dataframe(
@@ -175,7 +177,8 @@ def show_jobs() -> None:
                        "coverage_pct": f"{result.interval:.0%} interval coverage (%)",
                        "winkler": "Winkler score"},
     )
-    chosen_on = "validation RMSE" if result.selection == "validation" else "test RMSE (there is no validation part)"
+    chosen_on = {"validation": "validation RMSE", "legacy": "test RMSE (a run saved before rnnkit chose on "
+                 "validation)"}.get(result.selection, "test RMSE (there is no validation part)")
     st.caption(f"Highlighted: the model and the baseline chosen by {chosen_on}. Skill: % lower test RMSE than "
                "the chosen baseline. Diebold–Mariano p < 0.05 (Holm-corrected when several models compete): the "
                "difference is unlikely to be noise. Coverage: share of test targets inside the interval; Winkler: "

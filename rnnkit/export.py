@@ -46,5 +46,25 @@ def config_json(result: ComparisonResult) -> bytes:
 
 def download_name(result: ComparisonResult, run_id: str | None, what: str, extension: str) -> str:
     """A file name that says which run it came from: ``<series>-<run id's end>-<what>.<extension>``."""
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", result.series_name.rsplit(".", 1)[0]).strip("._-")[:40] or "series"
+    name = re.sub(r"\.(csv|tsv|txt|xlsx|zip)$", "", result.series_name, flags=re.IGNORECASE)  # only a file's type
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._-")[:40] or "series"
     return "-".join(part for part in (stem, (run_id or "")[-6:], what) if part) + f".{extension}"
+
+
+def model_file_note(result: ComparisonResult, model: str) -> str:
+    """How to use ``model``'s downloaded ``.keras`` file outside the dashboard, for this kind of model and run."""
+    load = ("Load it with `rnnkit.models.files.load_model_file(path)` (plain `keras.models.load_model` does not "
+            "know rnnkit's layers).")
+    spec = next((m.spec for m in result.models if m.name == model), None)
+    if spec is not None and spec.hybrid:
+        return (f"{load} This file is only the network of a hybrid: it predicts the errors of {spec.hybrid}, which "
+                "must be fitted and added back, so outside rnnkit it does not forecast on its own.")
+    calendar = [f for f in result.features if f.endswith(("_sin", "_cos"))]
+    inputs = ("its inputs are windows of the scaled input columns" +
+              (f" (the calendar features {', '.join(calendar)} computed from the timestamps too)" if calendar else "")
+              + " and its outputs scaled targets")
+    if result.scaler is None:
+        return (f"{load} {inputs[0].upper()}{inputs[1:]}; this run was saved before rnnkit kept the scaler's values "
+                "in its configuration: train it again to get them.")
+    return (f"{load} {inputs[0].upper()}{inputs[1:]}: the run configuration's `scaler` entry holds the values to "
+            "scale the inputs and to turn the outputs back into the series' units.")

@@ -45,8 +45,9 @@ def verdict(model: str, baseline: str, skill_pct: float, p_value: float, p_holm:
                                           if corrected else "") + ": "
     if skill_pct > 0:
         return f"{model} beats {baseline} by {skill_pct:.1f}% RMSE (Diebold–Mariano {p_text}{significance})."
-    worse = (f"{-skill_pct:.1f}% higher" if -skill_pct < 900  # past 10 times, a ratio reads better than a percentage
-             else f"{1 - skill_pct / 100:,.0f} times as high")
+    ratio = 1 - skill_pct / 100  # past 10 times, a ratio reads better than a percentage
+    worse = (f"{-skill_pct:.1f}% higher" if ratio < 10 else
+             f"{ratio:.1f} times as high" if ratio < 100 else f"{ratio:,.0f} times as high")
     return f"{model} does not beat {baseline}: its RMSE is {worse} (Diebold–Mariano {p_text}{significance})."
 
 

@@ -69,3 +69,6 @@ def test_search_page_runs_a_search_and_hands_the_model_to_train() -> None:
     assert not test.exception and not [c for c in test.checkbox if c.key == "include_searched"]
     assert any("The model of your search on mine" in c.value and "is not offered for this data" in c.value
                for c in test.caption)
+    test.switch_page("pages/search.py").run()  # the search's result is still shown, its button off for other data
+    assert test.button(key="use_searched").disabled
+    assert any("This search was on mine" in c.value and "not on the active data" in c.value for c in test.caption)

@@ -140,17 +140,18 @@ def test_verdict_on_a_constant_test_part_explains_itself() -> None:
     text = verdict("gru", "naive", float("-inf"), float("nan"))
     assert "predicts the test part exactly (RMSE 0)" in text and "nan" not in text
     assert "too few test windows" in verdict("gru", "naive", 3.0, float("nan"))
+    assert verdict("gru", "naive", 12.5, 0.001) == (
+        "gru beats naive by 12.5% RMSE (Diebold–Mariano p = 0.001: a real difference at the 5% level).")
 
 
 def test_a_verdict_on_a_handful_of_test_windows_calls_nothing_real_and_huge_losses_read_as_ratios() -> None:
-    few = verdict("gru", "naive", 12.0, 1e-6, n_test=4)
-    assert "only 4 test windows, too few to tell a real difference from noise" in few
+    few = verdict("gru", "naive", 12.0, 1e-6, n_test=9)  # one below the least the verdict trusts
+    assert "only 9 test windows, too few to tell a real difference from noise" in few
     assert "real difference at" not in few
     assert "a real difference at the 5% level" in verdict("gru", "naive", 12.0, 1e-6, n_test=10)
     assert "its RMSE is 50.0% higher" in verdict("gru", "naive", -50.0, 0.2)
+    assert "its RMSE is 10.4 times as high" in verdict("gru", "naive", -940.0, 0.2)
     assert "its RMSE is 19,333,675 times as high" in verdict("gru", "naive", -1_933_367_405.7, 0.2)
-    assert verdict("gru", "naive", 12.5, 0.001) == (
-        "gru beats naive by 12.5% RMSE (Diebold–Mariano p = 0.001: a real difference at the 5% level).")
 
 
 def test_a_model_that_blows_up_is_marked_diverged_not_scored(tiny_series, tmp_path) -> None:

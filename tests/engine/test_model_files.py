@@ -32,7 +32,7 @@ def test_a_saved_model_loads_in_a_fresh_python_with_load_model_file(tmp_path: Pa
             "print('shape', model.predict(np.zeros((3, 12, 2), 'float32'), verbose=0).shape)\n")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=ROOT,
                           timeout=300, check=True)
-    assert "Could not locate class 'LastValue'" in done.stdout  # why the loader exists
+    assert "plain:" in done.stdout and "LastValue" in done.stdout  # why the loader exists
     assert "shape (3, 1)" in done.stdout
 
 
@@ -64,3 +64,18 @@ def test_a_result_keeps_its_scaler_through_the_run_store_and_names_its_downloads
     assert download_name(tiny_result, "0123456789abcdef", "predictions", "csv") == \
         f"{tiny_result.series_name.rsplit('.', 1)[0]}-abcdef-predictions.csv"
     assert download_name(tiny_result, None, "run", "json").endswith("-run.json")
+
+
+def test_the_model_file_note_fits_the_model_and_the_run(tiny_result) -> None:
+    from dataclasses import replace
+
+    from rnnkit.export import model_file_note
+
+    name = tiny_result.models[0].name
+    assert "`scaler` entry" in model_file_note(tiny_result, name)
+    assert "saved before rnnkit kept the scaler" in model_file_note(replace(tiny_result, scaler=None), name)
+    hybrid = replace(tiny_result.models[0], spec=replace(tiny_result.models[0].spec, hybrid="auto_theta"))
+    note = model_file_note(replace(tiny_result, models=[hybrid]), name)
+    assert "only the network of a hybrid" in note and "auto_theta" in note
+    with_calendar = replace(tiny_result, features=(*tiny_result.features, "month_sin", "month_cos"))
+    assert "calendar features month_sin, month_cos" in model_file_note(with_calendar, name)
