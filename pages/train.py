@@ -217,7 +217,7 @@ KEEP = "session"  # Streamlit keeps a setting across pages (rnnkit.page_memory s
 with st.expander("Why these defaults", icon=":material/tune:"):
     st.markdown("\n".join(f"- {reason}" for reason in suggested.reasons))
     st.caption("Every default below can be changed; they are general rules, not tuned to this series. Your "
-               "settings are kept for this dataset while you visit other pages.")
+               "settings are kept for this dataset (its target and features) while you visit other pages.")
     if st.button("Back to these defaults", key="reset_settings", icon=":material/restart_alt:"):
         settings.reset(scope, DEFAULTS)  # before the widgets below are drawn in this run
 

@@ -58,8 +58,9 @@ class SeriesScaler:
     def describe(self, input_columns: list[str]) -> dict[str, object]:
         """The fitted values, as plain numbers, to scale inputs and unscale outputs without rnnkit.
 
-        ``minmax``: ``scaled = (x - min) / (max - min)``; ``standard``: ``scaled = (x - mean) / scale``;
-        ``none``: unchanged. ``inputs`` is per input column, in the model's input order.
+        ``minmax``: ``scaled = (x - min) / (max - min)`` (``x - min`` for a constant column, as
+        scikit-learn does); ``standard``: ``scaled = (x - mean) / scale``; ``none``: unchanged.
+        ``inputs`` is per input column, in the model's input order.
         """
         def values(scaler: TransformerMixin, names: list[str]) -> dict[str, dict[str, float]]:
             if self.kind == "minmax":
@@ -70,7 +71,10 @@ class SeriesScaler:
                 return {n: {"mean": float(a), "scale": float(b)} for n, (a, b) in zip(names, pairs, strict=True)}
             return {}
 
-        return {"kind": self.kind, "fitted_on_rows": self.fit_rows, "inputs": values(self.inputs, input_columns),
+        formula = {"minmax": "scaled = (x - min) / (max - min); x - min where max equals min",
+                   "standard": "scaled = (x - mean) / scale", "none": "scaled = x"}[self.kind]
+        return {"kind": self.kind, "formula": formula, "fitted_on_rows": self.fit_rows,
+                "inputs": values(self.inputs, input_columns),
                 "target": next(iter(values(self.target, ["target"]).values()), {})}
 
     def inverse_target(self, values: np.ndarray) -> np.ndarray:
