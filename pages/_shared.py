@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
+from rnnkit.active_data import ActiveData
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.job_choice import job_state, models_done
@@ -96,10 +97,6 @@ def owner() -> str:
     return token
 
 
-#: set while the active data is a past comparison's (see ask_for_data), not what the Data page shows
-REUSED_DATA = "reused_data"
-
-
 def active_series() -> TimeSeries | None:
     return st.session_state.get("series")
 
@@ -131,9 +128,7 @@ def ask_for_data() -> None:
         except RnnkitError as error:
             show_error(error)
             return
-        st.session_state.update(series=series, dataset_label=label)
-        st.session_state.pop("defaults", None)
-        st.session_state[REUSED_DATA] = None  # the Data page keeps it active until the user picks other data
+        ActiveData(st.session_state).reuse(series, label)  # the Data page keeps it until the user picks other data
         st.rerun()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._shared import REUSED_DATA, refresh_active_data, show_error, visible_range
+from pages._shared import refresh_active_data, show_error, visible_range
+from rnnkit.active_data import ActiveData
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.limits import DEFAULT_LIMITS, MEGABYTE
 from rnnkit.data.series import TimeSeries, load_series
@@ -22,7 +23,6 @@ DATE_ORDER_CHOICES = {"auto": "automatic", "day-first": "day first (31/01)", "mo
 #: the choices kept while the user visits other pages, so coming back shows (and keeps) the same data
 SETTINGS = ("data_source", "missing_policy", "resample", "max_filled_pct", "date_order", "dataset_key", "ticker",
             "time_column_*", "target_*", "features_*")
-KEPT_UPLOAD = "kept_upload"  # the last uploaded file (name, bytes), up to LARGE_UPLOAD: a file uploader forgets it
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -49,43 +49,21 @@ def cached_upload(data: bytes, name: str, options: CleaningOptions, time_column:
     return loader(data, name, options, time_column)
 
 
-def forget_kept_upload() -> None:
-    """The user removed or replaced the file: only the file now in the uploader counts (kept again if small)."""
-    st.session_state.pop(KEPT_UPLOAD, None)
-
-
-def remove_upload(name: str) -> None:
-    """Forget the kept file and, when it is the active data, the active data too (nothing takes its place)."""
-    st.session_state.pop(KEPT_UPLOAD, None)
-    if st.session_state.get("dataset_label") == name and "defaults" not in st.session_state:
-        for key in ("series", "dataset_label"):
-            st.session_state.pop(key, None)
-
-
 def keeps_reused_data(selection: tuple) -> bool:
-    """Whether the data of a past comparison, made active on another page, stays active over ``selection``.
-
-    It does until the user changes something on this page: the selection shown when
-    this page first drew after that data came back is remembered, and any other one
-    replaces the active data as usual.
-    """
-    if REUSED_DATA not in st.session_state:
+    """Whether the data of a past comparison stays active over ``selection``; says so, with a way out."""
+    if not active.holds_reused(selection):
         return False
-    shown = st.session_state[REUSED_DATA]
-    if shown is None or shown == selection:
-        st.session_state[REUSED_DATA] = selection
-        active = st.session_state.get("series")
-        st.info(f"The active data is still {escape_markdown(st.session_state.get('dataset_label', ''))}, the data "
-                f"of your last comparison ({len(active) if active is not None else 0:,} rows). Choose a dataset, "
-                "a file or columns here to replace it.", icon=":material/history:")
-        if st.button("Use the data chosen here instead", key="use_shown_data"):
-            del st.session_state[REUSED_DATA]
-            st.rerun()
-        return True
-    del st.session_state[REUSED_DATA]
-    return False
+    series = st.session_state.get("series")
+    st.info(f"The active data is still {escape_markdown(active.label or '')}, the data of your last comparison "
+            f"({len(series) if series is not None else 0:,} rows). Choose a dataset, a file or columns here to "
+            "replace it.", icon=":material/history:")
+    if st.button("Use the data chosen here instead", key="use_shown_data"):
+        active.release()
+        st.rerun()
+    return True
 
 
+active = ActiveData(st.session_state)
 st.title("Data")
 PageMemory(st.session_state, "data", SETTINGS).sync("data")
 source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source",
@@ -141,14 +119,14 @@ if source == "Built-in dataset":
         task_defaults = {"window": loaded.window, "split": loaded.split}
 else:
     upload = st.file_uploader("CSV, TSV, .xlsx or a zip holding one CSV",
-                              type=["csv", "tsv", "txt", "xlsx", "zip"], key="upload", on_change=forget_kept_upload,
+                              type=["csv", "tsv", "txt", "xlsx", "zip"], key="upload",
+                              on_change=active.drop_kept_upload,
                               help=f"Up to {DEFAULT_LIMITS.max_megabytes} MB, {DEFAULT_LIMITS.max_rows:,} rows "
                                    f"and {DEFAULT_LIMITS.max_columns} columns.")
-    kept = st.session_state.get(KEPT_UPLOAD)
+    kept = active.kept_upload()
     if upload is not None:
         name, data = upload.name, upload.getvalue()
-        if len(data) <= LARGE_UPLOAD:
-            st.session_state[KEPT_UPLOAD] = (name, data)
+        active.keep_upload(name, data)
     elif kept is not None:
         name, data = kept
         note, forget = st.columns([4, 1], vertical_alignment="center")
@@ -157,14 +135,14 @@ else:
         if forget.button("Remove this file", key="forget_upload", icon=":material/close:",
                          help="Forget this file; if it is the active data, there is no active data until you choose"
                               " some."):
-            remove_upload(name)
+            active.remove_upload(name)
             st.rerun()
     if upload is None and kept is None:
-        active = st.session_state.get("series")
-        if active is not None and REUSED_DATA not in st.session_state and "defaults" not in st.session_state:
-            st.info(f"The active data is still {escape_markdown(st.session_state.get('dataset_label', active.name))}"
-                    f" ({len(active):,} rows, target {code_span(active.target)}), a file too large to keep a copy "
-                    "of. Upload it again to change its cleaning, time column or columns, or upload another file.")
+        current = st.session_state.get("series")
+        if current is not None and not active.reused and "defaults" not in st.session_state:
+            st.info(f"The active data is still {escape_markdown(active.label or current.name)} ({len(current):,} "
+                    f"rows, target {code_span(current.target)}), a file too large to keep a copy of. Upload it again "
+                    "to change its cleaning, time column or columns, or upload another file.")
         else:
             st.info("Upload a file with a time column and at least one numeric column.")
     else:
@@ -226,5 +204,5 @@ if series is not None:
         st.success(f"Ready: target {code_span(target)} with {len(series.features)} extra feature(s). "
                    "Go to **Train & compare**.")
 
-if st.session_state.get(REUSED_DATA, False) is None:  # this first view showed no data: any choice now replaces it
-    st.session_state[REUSED_DATA] = "no data shown"
+if series is None:
+    active.shown_nothing()  # a first view after reused data that showed nothing: the next choice replaces it
