@@ -23,7 +23,7 @@ from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
 from rnnkit.verdicts import MIN_TEST_WINDOWS, coverage_note, divergence_note, result_verdict, skipped_note
-from rnnkit.ui_limits import EPOCHS, HORIZON, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
+from rnnkit.ui_limits import EPOCHS, FORECAST, HORIZON, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
 from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
@@ -32,7 +32,7 @@ jobs = job_manager()
 SETTINGS = ("lookback", "step", "delay", "horizon", "use_default_split", "train_pct", "val_pct", "presets",
             "add_custom", "custom_cell", "custom_layers", "custom_units", "custom_dropout", "custom_bidirectional",
             "epochs", "batch_size", "learning_rate", "seed", "scaler", "early_stopping", "patience", "calendar",
-            "reduce_lr", "evaluation", "folds")
+            "reduce_lr", "evaluation", "folds", "forecast_steps")
 
 
 def remember_pick() -> None:
@@ -211,7 +211,7 @@ DEFAULTS = {
     "epochs": min(default_training.epochs, EPOCHS.maximum), "batch_size": default_training.batch_size,
     "learning_rate": default_training.learning_rate, "seed": 42, "scaler": SCALER_KINDS[0], "early_stopping": True,
     "patience": default_training.patience, "calendar": suggested.calendar, "reduce_lr": default_training.reduce_lr,
-    "evaluation": "Single split", "folds": 5,
+    "evaluation": "Single split", "folds": 5, "forecast_steps": None,
 }
 KEEP = "session"  # Streamlit keeps a setting across pages (rnnkit.page_memory swaps them per dataset)
 with st.expander("Why these defaults", icon=":material/tune:"):
@@ -321,8 +321,13 @@ mode = v[1].radio("Evaluation", ["Single split", "Backtest"], key="evaluation", 
                        "consecutive test folds: one test period is one draw.")
 folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, DEFAULTS["folds"], key="folds", persist_state=KEEP,
                           help="The test part is cut into this many consecutive folds.") if mode == "Backtest" else 5
-bounds = [(EPOCHS, epochs, "Epochs")] + ([(LAYERS, layers, "Layers (custom model)"),
-                                           (UNITS, units, "Units per layer (custom model)")] if add_custom else [])
+ahead = st.columns(4)[0].number_input(
+    "Forecast past the end (rows)", 1, None, DEFAULTS["forecast_steps"], key="forecast_steps", persist_state=KEEP,
+    placeholder="one season", help=FORECAST.help("How far the forecast past the end of the data goes. Empty: one "
+                                                 "season (12 rows when the series has none)."))
+bounds = [(FORECAST, ahead or 0, "Forecast past the end"), (EPOCHS, epochs, "Epochs")]
+if add_custom:
+    bounds += [(LAYERS, layers, "Layers (custom model)"), (UNITS, units, "Units per layer (custom model)")]
 over_limit = False
 for limit, value, name in bounds:
     try:
@@ -345,6 +350,7 @@ if submitted:
                                   reduce_lr=reduce_lr)
         request = make_request(series, window, specs, split, training, scaler, calendar=calendar,
                                snapshot_folder=jobs.snapshot_folder, folds=int(folds) if mode == "Backtest" else None,
+                               forecast_steps=int(ahead) if ahead else None,
                                label=st.session_state.get("dataset_label", series.name))
         job = jobs.start(owner(), request, series)
         st.session_state["picked_job"] = job.id

@@ -41,6 +41,8 @@ LOOKBACK = Limit(5_000, "every window holds this many rows, so memory and time p
 LAYERS = Limit(4, "each recurrent layer runs sequentially over the window; deeper stacks train much "
                   "slower and rarely forecast one series better.")
 UNITS = Limit(512, "a recurrent layer's time and memory grow with the square of its units.")
+FORECAST = Limit(1_000, "each step past the end of the data builds on the forecasts before it, so time grows "
+                         "with it and errors compound.")
 HORIZON = Limit(1_000, "each window predicts this many rows at once, so the output layer and every target grow "
                        "with it. For a longer forecast, predict a coarser series or use a delay.")
 

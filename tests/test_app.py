@@ -362,10 +362,12 @@ def test_train_page_trains_in_the_background_and_compares() -> None:
     test.checkbox(key="add_custom").check()
     test.number_input(key="custom_units").set_value(3)
     test.number_input(key="epochs").set_value(2)
+    test.number_input(key="forecast_steps").set_value(5)
     test.button(key="train").click().run()
     job = wait_for_job(test)
     assert job.status == "finished", job.error
     assert [m.epoch for m in job.models.values()] == [2, 2]
+    assert [len(m.forecast) for m in job.result.models] == [5, 5]  # as far past the end as asked
     test.run()
     assert not test.exception
     assert any("beat" in shown(s.value) and "Diebold–Mariano" in shown(s.value) and "validation RMSE" in shown(s.value)
