@@ -343,9 +343,13 @@ class JobManager:
         job = Job.from_record(record)
         job.models = {t.label: ModelProgress(t.label, request.training.epochs) for t in plan.model_tasks()}
         with self._lock:
-            self._live[job.id] = job
+            # The dispatcher may have claimed the job since it was queued, and launched its own Job for it:
+            # that one is the job (replacing it would leave a running job shown as queued forever).
+            live = self._live.setdefault(job.id, job)
+            if live is not job and not live.models:
+                live.models = job.models
         self._wake.set()
-        return job
+        return live
 
     def _durable(self, request: ComparisonRequest, series: TimeSeries | None) -> ComparisonRequest:
         """The request with its snapshot under the runs folder (a cache folder may be cleared)."""

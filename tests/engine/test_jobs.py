@@ -240,6 +240,24 @@ def test_two_servers_share_one_folder_and_run_each_job_once(tmp_path: Path, tiny
     assert all(j.result is not None for j in done)  # read from the store when another server ran it
 
 
+def test_a_job_claimed_before_start_returns_is_the_job_start_returns(tmp_path: Path, tiny_series, managers) -> None:
+    """The dispatcher can claim a job between its queueing and start() registering it (seen in CI under load):
+    start() must hand back the job that runs, not a copy left queued forever."""
+    store = RunStore(tmp_path)
+    manager = managers(store, dispatch=False)
+    submit = manager.queue.submit
+
+    def submit_then_claim(*args, **kwargs):
+        record = submit(*args, **kwargs)
+        manager._claim_some()  # what a dispatcher thread may do at this moment
+        return record
+
+    manager.queue.submit = submit_then_claim  # type: ignore[method-assign]
+    job = manager.start("ivy", request(tiny_series, store, TINY_SPECS[1:], ONE_EPOCH))
+    assert wait(job, 60).status == JobStatus.FINISHED
+    assert manager.get(job.id, "ivy") is job and set(job.models) == {TINY_SPECS[1].name}
+
+
 def test_a_server_that_stops_beating_leaves_its_job_interrupted_and_it_runs_again(tmp_path: Path, tiny_series,
                                                                                   managers) -> None:
     store = RunStore(tmp_path, stale_after_s=1)
