@@ -699,9 +699,8 @@ def test_train_page_lists_every_job_of_its_user_and_shows_the_one_picked(tiny_se
         time.sleep(0.2)
 
 
-def test_the_data_page_does_not_replace_the_data_of_a_last_comparison_taken_up(tiny_series, shared_data) -> None:
-    """A new tab takes up its last comparison's data on the Train page, then opens the Data page: the built-in
-    dataset the Data page shows by default must not silently become the active data."""
+def a_new_tab_after_a_comparison(tiny_series) -> AppTest:
+    """A stored comparison of ``tiny_series`` ("my upload.csv") and a new tab of its owner on the Train page."""
     from pages._shared import run_store
     from rnnkit.models.presets import PRESETS
     from rnnkit.request import make_request
@@ -714,6 +713,13 @@ def test_the_data_page_does_not_replace_the_data_of_a_last_comparison_taken_up(t
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     test.query_params["u"] = TESTER
     test.run().switch_page("pages/train.py").run()
+    return test
+
+
+def test_the_data_page_does_not_replace_the_data_of_a_last_comparison_taken_up(tiny_series, shared_data) -> None:
+    """A new tab takes up its last comparison's data on the Train page, then opens the Data page: the built-in
+    dataset the Data page shows by default must not silently become the active data."""
+    test = a_new_tab_after_a_comparison(tiny_series)
     test.button(key="reuse_last_data").click().run()
     for _ in range(2):  # the first visit and a rerun
         test.switch_page("pages/data.py").run()
@@ -728,18 +734,7 @@ def test_the_data_page_does_not_replace_the_data_of_a_last_comparison_taken_up(t
 
 def test_a_new_session_can_take_up_the_data_of_its_last_comparison(tiny_series) -> None:
     """After a restart (or in a new tab) the page offers the last comparison's series and settings again."""
-    from pages._shared import run_store
-    from rnnkit.models.presets import PRESETS
-    from rnnkit.request import make_request
-    from rnnkit.splits import SplitSpec
-    from rnnkit.windows.spec import WindowSpec
-
-    request = make_request(tiny_series, WindowSpec(lookback=9), [PRESETS["tuned_gru"]], SplitSpec(train=0.6, val=0.2),
-                           snapshot_folder=run_store().series_folder, label="my upload.csv")
-    run_store().start("my upload.csv", "value", ["tuned_gru"], {"request": request.to_dict()}, owner=TESTER)
-    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    test.query_params["u"] = TESTER
-    test.run().switch_page("pages/train.py").run()
+    test = a_new_tab_after_a_comparison(tiny_series)
     assert not test.exception
     reuse = test.button(key="reuse_last_data")
     assert "my upload.csv" in shown(reuse.label) and f"{len(tiny_series):,} rows" in reuse.label
