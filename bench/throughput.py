@@ -462,11 +462,16 @@ def launch(playwright: Any) -> Any:
 
 
 def case_e(rounds: int, runner_name: str = "process") -> dict[str, Any]:
-    """The same job run by the dashboard's server with no tab open, and with its Train page open and polling."""
+    """The same job run by the dashboard's server with no tab open, and with its Train page open and polling.
+
+    The open tab has data loaded, so the whole Train page (window sketch, every setting) is drawn, as a user has it.
+    """
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="rnnkit-bench-e-"))
     runs = folder / "runs"
+    upload = folder / "tab_data.csv"  # what the open tab has loaded (the job itself is queued directly)
+    upload.write_text(synthetic_hourly(1_500, 4, 5).to_csv(index=False))
     submitter = JobManager(RunStore(runs), InlineRunner(), dispatch=False)  # only queues: the server runs the jobs
     owner = new_token()
     request = small_request(small_series(3), submitter.snapshot_folder)
@@ -488,13 +493,20 @@ def case_e(rounds: int, runner_name: str = "process") -> dict[str, Any]:
         time.sleep(6)
         for i in range(rounds):
             for name in (("closed", "open") if i % 2 == 0 else ("open", "closed")):
+                page = None
+                if name == "open":  # a tab as a user has it: data loaded, the whole Train page drawn
+                    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+                    page.goto(f"{url}/data?u={owner}")
+                    page.get_by_text("Upload a file").click()
+                    page.locator('input[type="file"]').set_input_files(str(upload))
+                    page.get_by_text("Ready: target").wait_for(timeout=60_000)
+                    page.get_by_role("link", name="Train & compare").first.click()
+                    page.get_by_text("Train windows").wait_for(timeout=60_000)
+                    time.sleep(2)
                 server_before = cpu_s(server_pid)
                 browser_before = browser_cpu_s({server_pid, *descendants(server_pid)})
                 job = submitter.start(owner, request)
-                page = None
-                if name == "open":
-                    page = browser.new_page(viewport={"width": 1300, "height": 1000})
-                    page.goto(f"{url}/train?u={owner}")
+                if page is not None:
                     page.get_by_text(re.compile(r"Run: (queued|running)")).wait_for(timeout=60_000)
                     polled.append(True)
                 record = wait_done(submitter, [(job.id, owner)], timeout=1800)[0]
