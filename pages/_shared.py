@@ -191,7 +191,7 @@ def sidebar() -> None:
             counted = f" · {done}/{len(job.models)} models" if job.models else ""  # none known yet: queued elsewhere
             st.markdown(f"**{job.status}**{counted}")
             if job.result is not None and job.result.best_model:
-                st.caption(f"best: {escape_markdown(job.result.best_model)}")
+                st.caption(f"best network: {escape_markdown(job.result.best_model)}")
             if job.error:
                 st.caption(escape_markdown(job.error))
             others = sum(not other.done for other in job_manager().jobs_for(owner()) if other.id != job.id)

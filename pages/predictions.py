@@ -11,7 +11,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.export import config_json, download_name, forecast_csv, model_file_note, predictions_csv
 from rnnkit.figures import (backtest_folds_figure, forecast_figure, predictions_figure, residuals_figure,
                             test_interval_figure)
-from rnnkit.verdicts import result_verdict
+from rnnkit.verdicts import forecast_note, result_verdict
 
 st.title("Predictions")
 result = st.session_state.get("result")
@@ -79,6 +79,8 @@ with forecast:
     frame = result.baseline_forecasts[model] if model in result.baseline_forecasts else result.model(model).forecast
     st.dataframe(frame, width="stretch", hide_index=True)
     st.caption(interval_note(result))
+    if (note := forecast_note(result)) is not None:
+        st.caption(note)
 
 st.subheader("Downloads")
 d = st.columns(4)

@@ -92,6 +92,6 @@ if len(finished) >= 2:
     second = b.selectbox("Second", finished, index=1, format_func=labels.get, key="compare_b")
     for column, run_id in ((a, first), (b, second)):  # side by side, each under its own picker
         metrics = pd.DataFrame(by_id[run_id].metrics).T.reindex(columns=["mae", "rmse", "mase", "skill_pct"])
-        column.dataframe(metrics.astype(float), width="stretch",
+        column.dataframe(metrics.astype(float).style.format("{:.4f}", na_rep=""), width="stretch",
                          column_config={"mae": "MAE", "rmse": "RMSE", "mase": "MASE", "skill_pct": "skill (%)"})
     st.caption("Test metrics in each run's own units and test part: compare runs of the same data and split.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from pages._shared import ask_for_data, series_defaults, active_series, job_manager, owner, show_error
@@ -23,7 +24,7 @@ from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
 from rnnkit.verdicts import MIN_TEST_WINDOWS, coverage_note, divergence_note, result_verdict, skipped_note
-from rnnkit.ui_limits import EPOCHS, FORECAST, HORIZON, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
+from rnnkit.ui_limits import BATCH, EPOCHS, FORECAST, HORIZON, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
 from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
@@ -164,9 +165,10 @@ def show_jobs() -> None:
     if len(result.y_test) < MIN_TEST_WINDOWS:  # too few for the test: no p-value shown that the verdict refuses
         shown = shown.drop(columns=[c for c in ("dm_p", "dm_p_holm") if c in shown])
     chosen = {best, result.best_baseline}
-    p_values = {c: "{:.2g}" for c in ("dm_p", "dm_p_holm") if c in shown}  # 6.2e-16, not 0.0000
+    formats = {c: "{:.2g}" if c in ("dm_p", "dm_p_holm") else "{:.4f}" for c in shown if c != "kind"}  # p: 6.2e-16
+    numbers = shown.apply(lambda col: col if col.name == "kind" else pd.to_numeric(col, errors="coerce"))
     st.dataframe(
-        shown.style.format(precision=4, na_rep="").format(p_values, na_rep="").apply(
+        numbers.style.format(formats, na_rep="").apply(
             lambda row: ["background-color: #dcfce7; font-weight: 600" if row.name in chosen else "" for _ in row],
             axis=1),
         width="stretch",
@@ -250,6 +252,7 @@ try:
     _, counts = plan_windows(series, window, split)
 except RnnkitError as error:
     show_error(error)
+    show_jobs()  # the user's comparisons (progress, Cancel) stay in reach while the window is fixed
     st.stop()
 
 m = st.columns(4)
@@ -267,8 +270,8 @@ if counts["val"] == 0:
                "flatters the winner. Give the validation part a share for an honest choice.", icon=":material/warning:")
 if counts["test"] < MIN_TEST_WINDOWS:
     st.warning(f"Only {counts['test']} test window{'s' if counts['test'] != 1 else ''}: too few to tell a real "
-               f"difference from noise (the verdict needs at least {MIN_TEST_WINDOWS}). Shorten the lookback or give "
-               "the test part a larger share.", icon=":material/warning:")
+               f"difference from noise (the verdict needs at least {MIN_TEST_WINDOWS}). Give the test part a larger "
+               "share of the series.", icon=":material/warning:")
 st.plotly_chart(window_sketch(series.frame, series.target, window), width="stretch")
 
 st.subheader("Models")
@@ -283,7 +286,7 @@ with st.expander("Custom model"):
     units = k[2].number_input("Units per layer", 1, None, DEFAULTS["custom_units"], key="custom_units",
                               persist_state=KEEP,
                               help=UNITS.help("Size of each layer's hidden state."))
-    dropout = k[3].number_input("Dropout", 0.0, 0.9, DEFAULTS["custom_dropout"], step=0.05, key="custom_dropout",
+    dropout = k[3].number_input("Dropout", 0.0, None, DEFAULTS["custom_dropout"], step=0.05, key="custom_dropout",
                                 persist_state=KEEP)
     bidirectional = k[4].checkbox("Bidirectional", DEFAULTS["custom_bidirectional"], key="custom_bidirectional",
                                   persist_state=KEEP)
@@ -300,17 +303,18 @@ st.subheader("Training")
 t = st.columns(4)
 epochs = t[0].number_input("Epochs", 1, None, DEFAULTS["epochs"], key="epochs", persist_state=KEEP,
                            help=EPOCHS.help("Passes over the training windows."))
-batch_size = t[1].number_input("Batch size", 1, 8192, DEFAULTS["batch_size"], key="batch_size", persist_state=KEEP)
-learning_rate = t[2].number_input("Learning rate", 1e-5, 1.0, DEFAULTS["learning_rate"], format="%.4f",
+batch_size = t[1].number_input("Batch size", 1, None, DEFAULTS["batch_size"], key="batch_size", persist_state=KEEP,
+                               help=BATCH.help("Windows per training step."))
+learning_rate = t[2].number_input("Learning rate", 1e-5, None, DEFAULTS["learning_rate"], format="%.4f",
                                   key="learning_rate", persist_state=KEEP)
-seed = t[3].number_input("Seed", 0, 2**31 - 1, DEFAULTS["seed"], key="seed", persist_state=KEEP)
+seed = t[3].number_input("Seed", 0, None, DEFAULTS["seed"], key="seed", persist_state=KEEP)
 u = st.columns(4)
 scaler = u[0].selectbox("Scaler", SCALER_KINDS, key="scaler", persist_state=KEEP,
                         help="Fitted on the training rows only.")
 early_stopping = u[1].checkbox("Early stopping", value=DEFAULTS["early_stopping"], key="early_stopping",
                                persist_state=KEEP,
                                help="Stop when validation loss stops improving; keep the best weights.")
-patience = u[2].number_input("Patience", 1, 1000, DEFAULTS["patience"], key="patience", persist_state=KEEP)
+patience = u[2].number_input("Patience", 1, None, DEFAULTS["patience"], key="patience", persist_state=KEEP)
 calendar = u[3].checkbox("Calendar features", value=DEFAULTS["calendar"], key="calendar", persist_state=KEEP,
                          help="Add month / weekday / hour as sine and cosine inputs.")
 v = st.columns([1, 1, 2])
@@ -323,32 +327,51 @@ folds = v[2].number_input("Backtest folds", 2, MAX_FOLDS, DEFAULTS["folds"], key
                           help="The test part is cut into this many consecutive folds.") if mode == "Backtest" else 5
 ahead = st.columns(4)[0].number_input(
     "Forecast past the end (rows)", 1, None, DEFAULTS["forecast_steps"], key="forecast_steps", persist_state=KEEP,
-    placeholder="one season", help=FORECAST.help("How far the forecast past the end of the data goes. Empty: one "
-                                                 "season (12 rows when the series has none)."))
-bounds = [(FORECAST, ahead or 0, "Forecast past the end"), (EPOCHS, epochs, "Epochs")]
+    placeholder="one season", help=FORECAST.help(
+        "How far the forecast past the end of the data goes. Empty: one season (12 rows when the series has none). "
+        "A network with extra input features (besides calendar ones) forecasts only the rows its window predicts: "
+        "those features have no known future."))
+
+
+def chosen_specs() -> list[ModelSpec]:
+    """The models asked for: presets, the custom model and the searched one (a bad custom model raises)."""
+    picked = [PRESETS[n] for n in chosen]
+    if add_custom:
+        picked.append(ModelSpec(f"custom_{cell}", cell=cell, units=(int(units),) * int(layers),
+                                dropout=float(dropout), bidirectional=bidirectional))
+    if include_searched:
+        picked.append(searched["spec"])
+    return picked
+
+
+def training_config() -> TrainingConfig:
+    """The training settings (an impossible one raises, naming it)."""
+    return TrainingConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
+                          early_stopping=early_stopping, patience=int(patience), seed=int(seed), reduce_lr=reduce_lr)
+
+
+bounds = [(FORECAST, ahead or 0, "Forecast past the end"), (EPOCHS, epochs, "Epochs"),
+          (BATCH, batch_size, "Batch size")]
 if add_custom:
     bounds += [(LAYERS, layers, "Layers (custom model)"), (UNITS, units, "Units per layer (custom model)")]
-over_limit = False
+problems: list[RnnkitError] = []  # every setting checked now, named with its fix, rather than after a click
 for limit, value, name in bounds:
     try:
         limit.check(value, name)
     except RnnkitError as error:
-        show_error(error)
-        over_limit = True
-submitted = st.button("Train and compare", type="primary", key="train", disabled=over_limit)
+        problems.append(error)
+for build in (chosen_specs, training_config) if not problems else ():  # the limits first, said once
+    try:
+        build()
+    except RnnkitError as error:
+        problems.append(error)
+for problem in problems:
+    show_error(problem)
+submitted = st.button("Train and compare", type="primary", key="train", disabled=bool(problems))
 
 if submitted:
     try:
-        specs = [PRESETS[n] for n in chosen]
-        if add_custom:
-            specs.append(ModelSpec(f"custom_{cell}", cell=cell, units=(int(units),) * int(layers),
-                                   dropout=float(dropout), bidirectional=bidirectional))
-        if include_searched:
-            specs.append(searched["spec"])
-        training = TrainingConfig(epochs=int(epochs), batch_size=int(batch_size), learning_rate=float(learning_rate),
-                                  early_stopping=early_stopping, patience=int(patience), seed=int(seed),
-                                  reduce_lr=reduce_lr)
-        request = make_request(series, window, specs, split, training, scaler, calendar=calendar,
+        request = make_request(series, window, chosen_specs(), split, training_config(), scaler, calendar=calendar,
                                snapshot_folder=jobs.snapshot_folder, folds=int(folds) if mode == "Backtest" else None,
                                forecast_steps=int(ahead) if ahead else None,
                                label=st.session_state.get("dataset_label", series.name))

@@ -61,7 +61,8 @@ def model_file_note(result: ComparisonResult, model: str) -> str:
                 "must be fitted and added back, so outside rnnkit it does not forecast on its own.")
     calendar = [f for f in result.features if f.endswith(("_sin", "_cos"))]
     inputs = ("its inputs are windows of the scaled input columns" +
-              (f" (the calendar features {', '.join(calendar)} computed from the timestamps too)" if calendar else "")
+              (f" (the calendar features {', '.join(calendar)} computed from the timestamps too, as "
+               "rnnkit.data.calendar.with_calendar_features does)" if calendar else "")
               + " and its outputs scaled targets")
     if result.scaler is None:
         return (f"{load} {inputs[0].upper()}{inputs[1:]}; this run was saved before rnnkit kept the scaler's values "

@@ -30,7 +30,7 @@ def job_line(job: Job) -> str:
     elif job.status == JobStatus.RUNNING and job.models:
         state = f"running, {models_done(job)} of {len(job.models)} models done"
     elif job.status == JobStatus.FINISHED and job.result is not None and job.result.best_model:
-        state = f"finished, best {job.result.best_model}"
+        state = f"finished, best network {job.result.best_model}"
     when = time.strftime("%d %b %H:%M %Z", time.localtime(job.created_at)).lstrip("0")
     return f"{job.label} · {state} · {when} · {job.id[:6]}"
 

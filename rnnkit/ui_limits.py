@@ -43,6 +43,7 @@ LAYERS = Limit(4, "each recurrent layer runs sequentially over the window; deepe
 UNITS = Limit(512, "a recurrent layer's time and memory grow with the square of its units.")
 FORECAST = Limit(1_000, "each step past the end of the data builds on the forecasts before it, so time grows "
                          "with it and errors compound.")
+BATCH = Limit(8_192, "a batch of windows is held in memory at once, so memory grows with it.")
 HORIZON = Limit(1_000, "each window predicts this many rows at once, so the output layer and every target grow "
                        "with it. For a longer forecast, predict a coarser series or use a delay.")
 

@@ -43,12 +43,13 @@ def verdict(model: str, baseline: str, skill_pct: float, p_value: float, p_holm:
         significance = ("a real difference" if decisive < SIGNIFICANCE else "within noise") + " at the 5% level"
         p_text = f"p = {p_value:.3g}" + (f", Holm-corrected over {n_models} models p = {p_holm:.3g}"
                                           if corrected else "") + ": "
+    test = f"Diebold–Mariano {p_text}{significance}" if p_text else significance  # no p-value: no test named
     if skill_pct > 0:
-        return f"{model} beats {baseline} by {skill_pct:.1f}% RMSE (Diebold–Mariano {p_text}{significance})."
+        return f"{model} beats {baseline} by {skill_pct:.1f}% RMSE ({test})."
     ratio = 1 - skill_pct / 100  # past 10 times, a ratio reads better than a percentage
     worse = (f"{-skill_pct:.1f}% higher" if ratio < 10 else
              f"{ratio:.1f} times as high" if ratio < 100 else f"{ratio:,.0f} times as high")
-    return f"{model} does not beat {baseline}: its RMSE is {worse} (Diebold–Mariano {p_text}{significance})."
+    return f"{model} does not beat {baseline}: its RMSE is {worse} ({test})."
 
 
 def result_verdict(result: ComparisonResult) -> str | None:
@@ -127,3 +128,20 @@ def interval_note(result: ComparisonResult) -> str:
             "the validation part (for recursive forecasts they widen with the square root of the steps ahead, "
             "an approximation); the statistical baselines' intervals are their own. Test coverage shows how "
             "well each interval kept its promise.")
+
+
+def forecast_note(result: ComparisonResult) -> str | None:
+    """Which networks forecast fewer rows past the end than the others, and why; None when all reach as far."""
+    lengths = {m.name: len(m.forecast) for m in result.models if m.forecast is not None and len(m.forecast)}
+    lengths |= {name: len(frame) for name, frame in result.baseline_forecasts.items()}
+    if not lengths:
+        return None
+    longest = max(lengths.values())
+    short = [name for name, n in lengths.items() if n < longest and name in {m.name for m in result.models}]
+    if not short:
+        return None
+    rows = sorted({lengths[name] for name in short})
+    return (f"{', '.join(short)} forecast{'s' if len(short) == 1 else ''} {' or '.join(map(str, rows))} "
+            f"row{'s' if rows != [1] else ''} past the end, not {longest}: a network goes further only when it "
+            "predicts several rows at once (horizon) or when every input besides the target is a calendar feature, "
+            "so that its own forecasts can be fed back. Extra input features have no known future values.")

@@ -287,6 +287,16 @@ def test_train_page_bounds_what_a_shared_server_can_afford() -> None:
     test.number_input(key="epochs").set_value(5)
     test.number_input(key="custom_units").set_value(8).run()
     assert not test.error and not test.button(key="train").disabled
+    # settings without a server limit are checked as they are set too, never silently kept at an old value
+    test.number_input(key="learning_rate").set_value(20.0)
+    test.number_input(key="custom_dropout").set_value(1.5).run()
+    assert [shown(e.value) for e in test.error] == ["dropout of model 'custom_simple_rnn' is 1.5.",
+                                                    "learning rate is 20.0."]
+    assert test.button(key="train").disabled
+    test.number_input(key="custom_dropout").set_value(0.2).run()
+    test.number_input(key="learning_rate").set_value(0.01).run()
+    test.number_input(key="batch_size").set_value(10_000).run()
+    assert [shown(e.value) for e in test.error] == ["Batch size is 10,000, over this shared server's limit of 8,192."]
 
 
 def upload(test: AppTest, name: str, frame: pd.DataFrame) -> AppTest:
@@ -679,7 +689,7 @@ def test_train_page_lists_every_job_of_its_user_and_shows_the_one_picked(tiny_se
     test.run().switch_page("pages/train.py").run()
     assert not test.exception
     picker = test.selectbox(key="job_id")
-    assert picker.options[0].startswith("tiny · finished, best ") and picker.options[1].startswith(
+    assert picker.options[0].startswith("tiny · finished, best network ") and picker.options[1].startswith(
         "first try · interrupted · ")  # newest first, and only this user's jobs
     assert picker.value == done.id and test.dataframe  # the newest is shown, with its comparison
     assert INTERRUPTED_MESSAGE not in text_of(test)

@@ -184,3 +184,16 @@ def test_a_split_date_with_a_utc_offset_splits_a_naive_index() -> None:
     index = pd.date_range("2020-01-01", periods=48, freq="h")
     bounds = SplitSpec(test_start="2020-01-02T02:00+02:00").bounds(index)  # = 2020-01-02 00:00 UTC
     assert index[bounds.val_stop] == pd.Timestamp("2020-01-02 00:00")
+
+
+def test_a_network_that_forecasts_fewer_rows_past_the_end_is_named_with_why(tiny_result) -> None:
+    from dataclasses import replace
+
+    from rnnkit.verdicts import forecast_note
+
+    assert forecast_note(tiny_result) is None  # every forecaster reaches as far
+    longest = max(len(m.forecast) for m in tiny_result.models)
+    one_row = replace(tiny_result.models[0], forecast=tiny_result.models[0].forecast.head(1))
+    note = forecast_note(replace(tiny_result, models=[one_row, *tiny_result.models[1:]]))
+    assert note is not None and note.startswith(f"{one_row.name} forecasts 1 row past the end, not {longest}:")
+    assert "Extra input features have no known future values." in note
