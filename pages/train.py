@@ -44,10 +44,9 @@ def remember_pick() -> None:
 def pick_job(mine: list[Job]) -> Job | None:
     """This user's jobs, newest first, in a picker when there are several; the one to show (the newest unless
     another was picked)."""
-    picked = shown_job(mine, st.session_state.get("picked_job"))
-    if picked is None:
+    picked = shown_job(mine, st.session_state.get("picked_job"))  # only a user's pick is kept, never the newest:
+    if picked is None:  # a job queued since (another tab, the CLI) then shows at once
         return None
-    st.session_state["picked_job"] = picked.id
     st.session_state["job_signature"] = status_signature(mine)  # what this run draws the list from
     if len(mine) > 1:
         st.session_state["job_id"] = picked.id  # the picker's own key, set before it is drawn in this run

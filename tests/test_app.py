@@ -693,7 +693,11 @@ def test_train_page_lists_every_job_of_its_user_and_shows_the_one_picked(tiny_se
         "first try · interrupted · ")  # newest first, and only this user's jobs
     assert picker.value == done.id and test.dataframe  # the newest is shown, with its comparison
     assert INTERRUPTED_MESSAGE not in text_of(test)
-    picker.set_value(lost.id).run()
+    elsewhere = job_manager().start(TESTER, ComparisonRequest.from_dict(_asked(tiny_series)))  # another tab, the CLI
+    test.run()
+    assert test.selectbox(key="job_id").value == elsewhere.id  # shown at once: the user had picked nothing
+    assert wait_for_job(test).id == elsewhere.id
+    test.run().selectbox(key="job_id").set_value(lost.id).run()
     assert not test.exception
     assert INTERRUPTED_MESSAGE in text_of(test) and not test.dataframe
     test.switch_page("pages/runs.py").run()
@@ -703,7 +707,7 @@ def test_train_page_lists_every_job_of_its_user_and_shows_the_one_picked(tiny_se
     assert not test.exception
     again = job_manager().latest(TESTER)
     assert again.id not in (done.id, lost.id) and test.selectbox(key="job_id").value == again.id
-    assert len(test.selectbox(key="job_id").options) == 3
+    assert len(test.selectbox(key="job_id").options) == 4  # one training and the last 3 that ended
     assert wait_for_job(test).status == "finished"  # nothing is left training when the test ends
     while not job_manager().get(theirs.id, "somebody-else-0123456789abcdef").done:
         time.sleep(0.2)
