@@ -279,7 +279,8 @@ def throughput(r: dict) -> list[str]:
         e = r["e"]
         lines += [f"**Watching a job**: the same job ({', '.join(e['models'])}, {e['epochs']} epochs) run by a "
                   f"`streamlit run app.py` server ({e['runner']} runner, {e['workers']} workers), with no tab open "
-                  f"and with a headless Chromium tab polling its Train page: median {e['median_s']['closed']} s "
+                  f"and with a headless Chromium tab polling its Train page"
+                  + (f" ({e['tab']})" if e.get("tab") else "") + f": median {e['median_s']['closed']} s "
                   f"closed, {e['median_s']['open']} s open, ratio {e['ratio_open_vs_closed']} (target ≤ "
                   f"{e['target_ratio']}; before the job queue it was 129 s against 9 s, 14×)."]
         if "server_cpu_s" in e:
