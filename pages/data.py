@@ -16,13 +16,9 @@ from rnnkit.datasets.registry import DATASETS
 from rnnkit.display import code_span, escape_markdown, time_span
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import series_overview
-from rnnkit.page_memory import PageMemory
 
 RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly": "W", "monthly": "MS"}
 DATE_ORDER_CHOICES = {"auto": "automatic", "day-first": "day first (31/01)", "month-first": "month first (01/31)"}
-#: the choices kept while the user visits other pages, so coming back shows (and keeps) the same data
-SETTINGS = ("data_source", "missing_policy", "resample", "max_filled_pct", "date_order", "dataset_key", "ticker",
-            "time_column_*", "target_*", "features_*")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -65,7 +61,6 @@ def keeps_reused_data(selection: tuple) -> bool:
 
 active = ActiveData(st.session_state)
 st.title("Data")
-PageMemory(st.session_state, "data", SETTINGS).sync("data")
 source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source",
                   persist_state="session")
 

@@ -27,10 +27,8 @@ for column, (key, info) in zip(st.columns(len(DATASETS)), DATASETS.items(), stri
             st.info(f"Needs a download: {info.url}", icon=":material/download:")
         if st.button(f"Use {info.title}", key=f"use_{key}", icon=":material/arrow_forward:"):
             from rnnkit.active_data import ActiveData
-            from rnnkit.page_memory import PageMemory
 
-            PageMemory(st.session_state, "data", ()).remember("data", {"data_source": "Built-in dataset",
-                                                                       "dataset_key": key})
+            st.session_state.update(data_source="Built-in dataset", dataset_key=key)  # the Data page's widgets
             ActiveData(st.session_state).release()  # a choice, not a view: it replaces reused data
             st.switch_page("pages/data.py")
 

@@ -29,11 +29,6 @@ from rnnkit.windows.spec import WindowSpec
 
 st.title("Train & compare")
 jobs = job_manager()
-#: the settings kept while the user visits other pages (for each dataset); the Train button commits the form's
-SETTINGS = ("lookback", "step", "delay", "horizon", "use_default_split", "train_pct", "val_pct", "presets",
-            "add_custom", "custom_cell", "custom_layers", "custom_units", "custom_dropout", "custom_bidirectional",
-            "epochs", "batch_size", "learning_rate", "seed", "scaler", "early_stopping", "patience", "calendar",
-            "reduce_lr", "evaluation", "folds", "forecast_steps")
 
 
 def remember_pick() -> None:
@@ -197,8 +192,6 @@ if series is None:
     show_jobs()
     st.stop()
 
-settings, scope = PageMemory(st.session_state, "train", SETTINGS), series_scope(series)
-settings.sync(scope)
 suggested = series_defaults(series)
 default_window: WindowSpec = suggested.window
 default_training: TrainingConfig = suggested.training
@@ -215,6 +208,8 @@ DEFAULTS = {
     "evaluation": "Single split", "folds": 5, "forecast_steps": None,
 }
 KEEP = "session"  # Streamlit keeps a setting across pages (rnnkit.page_memory swaps them per dataset)
+settings, scope = PageMemory(st.session_state, "train", DEFAULTS), series_scope(series)  # every setting is kept
+settings.sync(scope)
 with st.expander("Why these defaults", icon=":material/tune:"):
     st.markdown("\n".join(f"- {reason}" for reason in suggested.reasons))
     st.caption("Every default below can be changed; they are general rules, not tuned to this series. Your "

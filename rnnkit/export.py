@@ -60,12 +60,12 @@ def model_file_note(result: ComparisonResult, model: str) -> str:
         return (f"{load} This file is only the network of a hybrid: it predicts the errors of {spec.hybrid}, which "
                 "must be fitted and added back, so outside rnnkit it does not forecast on its own.")
     calendar = [f for f in result.features if f.endswith(("_sin", "_cos"))]
-    inputs = ("its inputs are windows of the scaled input columns" +
+    inputs = ("Its inputs are windows of the scaled input columns" +
               (f" (the calendar features {', '.join(calendar)} computed from the timestamps too, as "
                "rnnkit.data.calendar.with_calendar_features does)" if calendar else "")
               + " and its outputs scaled targets")
     if result.scaler is None:
-        return (f"{load} {inputs[0].upper()}{inputs[1:]}; this run was saved before rnnkit kept the scaler's values "
+        return (f"{load} {inputs}; this run was saved before rnnkit kept the scaler's values "
                 "in its configuration: train it again to get them.")
-    return (f"{load} {inputs[0].upper()}{inputs[1:]}: the run configuration's `scaler` entry holds the values to "
+    return (f"{load} {inputs}: the run configuration's `scaler` entry holds the values to "
             "scale the inputs and to turn the outputs back into the series' units.")

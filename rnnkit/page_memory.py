@@ -29,20 +29,14 @@ def series_scope(series: TimeSeries) -> str:
 
 
 class PageMemory:
-    """The widget values under ``keys`` of one page, saved and restored in ``state`` for each scope.
-
-    A key ending in ``*`` stands for every key with that prefix (widgets keyed by their dataset).
-    """
+    """The widget values under ``keys`` of one page, saved and restored in ``state`` for each scope."""
 
     def __init__(self, state: MutableMapping[str, Any], page: str, keys: Iterable[str]) -> None:
-        self.state, self._patterns = state, tuple(keys)
+        self.state, self.keys = state, tuple(keys)
         self._slot = f"_page_memory_{page}"
 
-    def _matches(self, key: str) -> bool:
-        return any(key.startswith(p[:-1]) if p.endswith("*") else key == p for p in self._patterns)
-
     def _present(self) -> list[str]:
-        return [key for key in list(self.state) if isinstance(key, str) and self._matches(key)]
+        return [key for key in self.keys if key in self.state]
 
     def sync(self, scope: str) -> list[str]:
         """Keep the page's values for ``scope``; when the scope changed, swap them. Returns the keys put back.
@@ -51,8 +45,7 @@ class PageMemory:
         the widgets hold are saved for the last scope. When ``scope`` is another one,
         they are taken off the widgets, and what was set for ``scope`` before (if
         anything) is put back through the state, else the widgets show their defaults.
-        A key missing from the state (never drawn, or taken off by :meth:`remember`) is
-        put back too.
+        A key missing from the state (never drawn) is put back too.
         """
         memory: dict[str, dict[str, Any]] = self.state.setdefault(self._slot, {})
         last = self.state.get(self._slot + "_scope", scope)
@@ -69,13 +62,6 @@ class PageMemory:
             del memory[old]
         self.state[self._slot + "_scope"] = scope
         return restored
-
-    def remember(self, scope: str, values: dict[str, Any]) -> None:
-        """Set ``values`` for ``scope`` from elsewhere (another page's button): the page shows them when drawn next."""
-        memory: dict[str, dict[str, Any]] = self.state.setdefault(self._slot, {})
-        memory.setdefault(scope, {}).update(values)
-        for key in values:
-            self.state.pop(key, None)  # a value left by the page's last run must not win over the new one
 
     def reset(self, scope: str, defaults: dict[str, Any]) -> None:
         """Back to ``defaults`` (the widgets' own) for ``scope``, before the widgets are drawn in this run.

@@ -96,22 +96,3 @@ def test_a_series_scope_changes_with_its_target_features_and_rows() -> None:
     assert series_scope(series) == series_scope(same)
     assert series_scope(series) != series_scope(load_series(csv_bytes(synthetic_frame(130)), name="mine.csv"))
     assert series_scope(series) != series_scope(series.with_columns(series.target, series.numeric_columns))
-
-
-def test_a_pattern_keeps_every_key_with_its_prefix() -> None:
-    state: dict = {"features_a.csv": ["x"], "features_b.csv": ["y"], "target": "v", "featuresque": 1}
-    memory = PageMemory(state, "data", ("target", "features_*"))
-    memory.sync("data")
-    for key in ("features_a.csv", "features_b.csv", "target", "featuresque"):
-        del state[key]
-    assert sorted(memory.sync("data")) == ["features_a.csv", "features_b.csv", "target"]
-    assert "featuresque" not in state
-
-
-def test_values_remembered_from_elsewhere_win_over_the_last_run() -> None:
-    state: dict = {"dataset_key": "electric", "target": "x"}
-    memory = PageMemory(state, "data", ("dataset_key", "target"))
-    memory.sync("data")
-    PageMemory(state, "data", ("dataset_key", "target")).remember("data", {"dataset_key": "stocks"})
-    assert memory.sync("data") == ["dataset_key"]
-    assert state["dataset_key"] == "stocks" and state["target"] == "x"

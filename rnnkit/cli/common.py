@@ -6,6 +6,7 @@ import argparse
 import errno
 from typing import TYPE_CHECKING, BinaryIO
 
+from rnnkit.data.dayfirst import DATE_ORDERS
 from rnnkit.errors import RnnkitError
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> argparse._MutuallyE
     parser.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h")
     parser.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
                         help="largest share of rows that filling gaps may invent (default 0.2)")
-    parser.add_argument("--date-order", choices=("auto", "day-first", "month-first"), default="auto",
+    parser.add_argument("--date-order", choices=DATE_ORDERS, default="auto",
                         help="how to read dates such as 01/02/2020 (default auto: from the values, said when guessed)")
     return source
 

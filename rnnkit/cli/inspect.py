@@ -6,6 +6,7 @@ import argparse
 
 from rnnkit.cli.common import open_user_file
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
+from rnnkit.data.dayfirst import DATE_ORDERS
 from rnnkit.data.series import TimeSeries, load_series
 
 
@@ -20,7 +21,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     inspect.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
                          help="largest share of rows that filling gaps may invent (default 0.2)")
     inspect.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h or D")
-    inspect.add_argument("--date-order", choices=("auto", "day-first", "month-first"), default="auto",
+    inspect.add_argument("--date-order", choices=DATE_ORDERS, default="auto",
                          help="how to read dates such as 01/02/2020 (default auto: from the values, said when guessed)")
 
 
