@@ -8,6 +8,7 @@ import streamlit as st
 from pages._shared import job_manager, owner, run_store, show_error
 from rnnkit.display import escape_markdown
 from rnnkit.errors import RnnkitError
+from rnnkit.run_compare import METRICS, available_metrics, metric_changes, same_test_targets, settings_differences
 from rnnkit.store import RunStatus
 
 st.title("Runs")
@@ -88,10 +89,31 @@ finished = [r.id for r in records if r.status in {RunStatus.FINISHED, RunStatus.
 if len(finished) >= 2:
     st.subheader("Compare two runs")
     a, b = st.columns(2)
-    first = a.selectbox("First", finished, format_func=labels.get, key="compare_a")
-    second = b.selectbox("Second", finished, index=1, format_func=labels.get, key="compare_b")
-    for column, run_id in ((a, first), (b, second)):  # side by side, each under its own picker
-        metrics = pd.DataFrame(by_id[run_id].metrics).T.reindex(columns=["mae", "rmse", "mase", "skill_pct"])
-        column.dataframe(metrics.astype(float).style.format("{:.4f}", na_rep=""), width="stretch",
-                         column_config={"mae": "MAE", "rmse": "RMSE", "mase": "MASE", "skill_pct": "skill (%)"})
-    st.caption("Test metrics in each run's own units and test part: compare runs of the same data and split.")
+    first = by_id[a.selectbox("First", finished, format_func=labels.get, key="compare_a")]
+    second = by_id[b.selectbox("Second", finished, index=1, format_func=labels.get, key="compare_b")]
+    asked = first.params.get("request"), second.params.get("request")
+    if same_test_targets(*asked) is False:
+        st.warning("These runs were not scored on the same test targets (other data, split, delay or horizon), "
+                   "so their metrics cannot be compared directly: compare each run's models with its own "
+                   "baselines instead.", icon=":material/warning:")
+    differences = settings_differences(*asked)
+    if differences:
+        st.markdown("**What was asked differently**")
+        st.dataframe(pd.DataFrame([vars(d) for d in differences]), width="stretch", hide_index=True,
+                     column_config={"setting": "setting", "first": "first run", "second": "second run"})
+    elif None in asked:
+        st.caption("One of these runs was stored by an older rnnkit, without its settings.")
+    elif first.id != second.id:
+        st.caption("Both runs were asked exactly the same way: differences below are the training's own noise.")
+    choices = available_metrics(first.metrics, second.metrics)
+    if choices:
+        metric = st.selectbox("Metric", choices, format_func=METRICS.get, key="compare_metric")
+        changes = metric_changes(first.metrics, second.metrics, metric)
+        unit = changes.attrs["change"]
+        st.dataframe(changes.style.format("{:.4f}", subset=["first", "second"], na_rep="")
+                     .format("{:+.1f}", subset=["change"], na_rep=""), width="stretch",
+                     column_config={"first": f"{METRICS[metric]}, first run",
+                                    "second": f"{METRICS[metric]}, second run", "change": f"change ({unit})"})
+        st.caption(f"Test {METRICS[metric]} of every model and baseline, in each run's own units; the change is "
+                   + ("in percentage points." if unit == "points" else "relative to the first run (negative: the "
+                      "second run's error is lower).") + " A blank: that forecaster is in one run only.")

@@ -419,26 +419,38 @@ def test_predictions_and_runs_pages_after_a_run() -> None:
     assert "No stored runs yet" in text_of(test)
 
 
-def _store_two_runs(tiny_result) -> list[str]:
+def _store_two_runs(tiny_result, params: tuple[dict, dict] = ({}, {})) -> list[str]:
     from pages._shared import run_store
 
     ids = []
-    for _ in range(2):
-        run_id = run_store().start("tiny", "value", ["tiny_gru", "tiny_rnn"], {}, owner=TESTER)
+    for asked in params:
+        run_id = run_store().start("tiny", "value", ["tiny_gru", "tiny_rnn"], asked, owner=TESTER)
         run_store().finish(run_id, tiny_result)
         ids.append(run_id)
     return ids
 
 
 def test_runs_page_opens_compares_and_deletes(tiny_result) -> None:
-    ids = _store_two_runs(tiny_result)
+    asked = {"series": {"sha256": "a" * 64, "name": "tiny", "rows": 160}, "window": {"lookback": 12, "delay": 0},
+             "training": {"epochs": 2}}
+    ids = _store_two_runs(tiny_result, ({"request": asked}, {"request": asked | {"training": {"epochs": 5}}}))
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     test.query_params["u"] = TESTER
     test.run().switch_page("pages/runs.py").run()
     assert not test.exception
     assert set(test.dataframe[0].value["run"]) == set(ids)
-    assert len(test.dataframe) == 3  # the list and the two runs' metrics side by side
-    assert list(test.dataframe[1].value.columns) == ["mae", "rmse", "mase", "skill_pct"]
+    assert len(test.dataframe) == 3  # the list, what was asked differently, and each forecaster's change
+    differences = test.dataframe[1].value
+    assert differences.to_dict("records") in (
+        [{"setting": "training.epochs", "first": a, "second": b}] for a, b in (("2", "5"), ("5", "2")))
+    changes = test.dataframe[2].value
+    assert list(changes.columns) == ["first", "second", "change"]
+    assert set(tiny_result.metrics.index) == set(changes.index)
+    assert (changes["change"] == 0).all()  # the same result stored twice
+    assert test.selectbox(key="compare_metric").options == ["RMSE", "MAE", "MASE", "sMAPE (%)",
+                                                              "skill vs chosen baseline (%)"]
+    test.selectbox(key="compare_metric").set_value("skill_pct").run()
+    assert "points" in test.caption[-1].value or any("points" in c.value for c in test.caption)
     test.button(key="open_button").click().run()
     assert not test.exception
     assert test.session_state["result_run_id"] in ids
