@@ -67,7 +67,9 @@ source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=Tr
 with st.expander("Cleaning", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
     missing = c1.selectbox("Fill missing values", MISSING_POLICIES, key="missing_policy", persist_state="session",
-                           help="interpolate: along time; ffill: carry the last value; drop: drop rows; zero")
+                           help="ffill: carry the last value (earlier rows only); interpolate: along time, leaning "
+                                "on the next known value too, so a forecast from a filled row partly sees its "
+                                "target; drop: drop rows; zero")
     resample_label = c2.selectbox("Resample", list(RESAMPLE_CHOICES), key="resample", persist_state="session",
                                   help="Aggregate (mean) to a coarser frequency, e.g. 10-minute Jena to hourly")
     filled_pct = c3.number_input("Largest share of rows filled (%)", 0, 100, 20, step=5, key="max_filled_pct",

@@ -23,7 +23,7 @@ from rnnkit.request import make_request
 from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
-from rnnkit.verdicts import MIN_TEST_WINDOWS, coverage_note, divergence_note, result_verdict, skipped_note
+from rnnkit.verdicts import MIN_TEST_WINDOWS, coverage_note, divergence_note, result_verdict, result_wins, skipped_note
 from rnnkit.ui_limits import BATCH, EPOCHS, FORECAST, HORIZON, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
 from rnnkit.windows.spec import WindowSpec
 
@@ -145,8 +145,10 @@ def show_jobs() -> None:
     if (message := result_verdict(result)) is not None:
         message = f"Last fold: {message}" if result.backtest_verdict else message
         skill = float(metrics.loc[best, "skill_pct"]) if best else float("nan")
-        if skill > 0 and result.selection == "validation":
+        if result_wins(result) and result.selection == "validation":
             st.success(message, icon=":material/emoji_events:")
+        elif skill > 0:  # lower, within noise: no win claimed, no alarm either
+            st.info(message, icon=":material/info:")
         else:
             st.warning(message, icon=":material/info:")
     for note in (skipped_note(result), coverage_note(result)):

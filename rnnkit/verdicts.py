@@ -23,6 +23,9 @@ def verdict(model: str, baseline: str, skill_pct: float, p_value: float, p_holm:
             n_models: int = 1, n_test: int | None = None) -> str:
     """One sentence on whether ``model`` beats ``baseline`` on test, and whether that is noise.
 
+    "Beats" is said only of a lower test RMSE that the test calls real; a lower RMSE
+    within noise is given as a figure with "not enough to call it a win".
+
     With several models compared, significance is judged on the Holm-corrected
     p-value ``p_holm``, since the best of several is more likely to win by luck.
     With fewer than :data:`MIN_TEST_WINDOWS` test windows (``n_test``) no difference is called real.
@@ -32,6 +35,7 @@ def verdict(model: str, baseline: str, skill_pct: float, p_value: float, p_holm:
                 "the test part is probably constant. Choose a longer test part or another target.")
     corrected = p_holm is not None and n_models > 1
     decisive = p_holm if corrected else p_value
+    real = real_difference(p_value, p_holm, n_models, n_test)
     if n_test is not None and n_test < MIN_TEST_WINDOWS:
         significance = (f"only {n_test} test window{'s' if n_test != 1 else ''}, too few to tell a real difference "
                         f"from noise: give the test part at least {MIN_TEST_WINDOWS}")
@@ -40,16 +44,47 @@ def verdict(model: str, baseline: str, skill_pct: float, p_value: float, p_holm:
         significance = "too few test windows to tell a real difference from noise"
         p_text = ""
     else:
-        significance = ("a real difference" if decisive < SIGNIFICANCE else "within noise") + " at the 5% level"
+        significance = ("a real difference" if real else "within noise") + " at the 5% level"
         p_text = f"p = {p_value:.3g}" + (f", Holm-corrected over {n_models} models p = {p_holm:.3g}"
                                           if corrected else "") + ": "
     test = f"Diebold–Mariano {p_text}{significance}" if p_text else significance  # no p-value: no test named
-    if skill_pct > 0:
+    if skill_pct > 0 and real:
         return f"{model} beats {baseline} by {skill_pct:.1f}% RMSE ({test})."
+    if skill_pct > 0:  # lower, but not shown to be lower: no win is claimed
+        return (f"{model}'s test RMSE is {skill_pct:.1f}% lower than {baseline}'s, not enough to call it a win "
+                f"({test}).")
     ratio = 1 - skill_pct / 100  # past 10 times, a ratio reads better than a percentage
     worse = (f"{-skill_pct:.1f}% higher" if ratio < 10 else
              f"{ratio:.1f} times as high" if ratio < 100 else f"{ratio:,.0f} times as high")
     return f"{model} does not beat {baseline}: its RMSE is {worse} ({test})."
+
+
+def real_difference(p_value: float, p_holm: float | None = None, n_models: int = 1, n_test: int | None = None) -> bool:
+    """Whether the test calls a difference real: Holm's p with several models, enough test windows, p < 5%."""
+    if n_test is not None and n_test < MIN_TEST_WINDOWS:
+        return False
+    decisive = p_holm if p_holm is not None and n_models > 1 else p_value
+    return decisive is not None and bool(np.isfinite(decisive)) and decisive < SIGNIFICANCE
+
+
+def _verdict_inputs(result: ComparisonResult) -> tuple[str, str, float, float, float | None, int, int] | None:
+    model, baseline = result.best_model, result.best_baseline
+    if model is None or baseline is None:
+        return None
+    table = result.metrics
+    n_models = int((table["kind"] == "model").sum() - len(result.diverged))
+    p_holm = float(table.loc[model, "dm_p_holm"]) if "dm_p_holm" in table else None
+    return (model, baseline, float(table.loc[model, "skill_pct"]), float(table.loc[model, "dm_p"]), p_holm, n_models,
+            len(result.y_test))
+
+
+def result_wins(result: ComparisonResult) -> bool:
+    """Whether the chosen model beats the chosen baseline on test by a difference the test calls real."""
+    inputs = _verdict_inputs(result)
+    if inputs is None:
+        return False
+    _, _, skill, p_value, p_holm, n_models, n_test = inputs
+    return bool(np.isfinite(skill)) and skill > 0 and real_difference(p_value, p_holm, n_models, n_test)
 
 
 def result_verdict(result: ComparisonResult) -> str | None:
@@ -58,19 +93,15 @@ def result_verdict(result: ComparisonResult) -> str | None:
     None when there is no scored model or baseline. Scores that are not finite
     numbers (values so large their squares overflow) never produce a verdict.
     """
-    model, baseline = result.best_model, result.best_baseline
-    if model is None or baseline is None:
+    inputs = _verdict_inputs(result)
+    if inputs is None:
         return None
-    table = result.metrics
-    scores = [table.loc[model, "rmse"], table.loc[baseline, "rmse"]]
+    model, baseline = inputs[:2]
+    scores = [result.metrics.loc[model, "rmse"], result.metrics.loc[baseline, "rmse"]]
     if not all(np.isfinite(float(s)) for s in scores):
         return ("No verdict: the test scores are not finite numbers, because the series' values are too large "
                 "to square. Rescale the target (for example divide it by a power of ten) and compare again.")
-    n_models = int((table["kind"] == "model").sum() - len(result.diverged))
-    p_holm = float(table.loc[model, "dm_p_holm"]) if "dm_p_holm" in table else None
-    sentence = verdict(model, baseline, float(table.loc[model, "skill_pct"]), float(table.loc[model, "dm_p"]),
-                       p_holm, n_models, len(result.y_test))
-    return f"{sentence} {selection_note(result)}"
+    return f"{verdict(*inputs)} {selection_note(result)}"
 
 
 def selection_note(result: ComparisonResult) -> str:

@@ -16,8 +16,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     inspect.add_argument("--target", help="target column (default: the first numeric column)")
     inspect.add_argument("--features", default="", help="extra input columns, comma-separated")
     inspect.add_argument("--time-column", help="time column (default: detected)")
-    inspect.add_argument("--missing", choices=MISSING_POLICIES, default="interpolate",
-                         help="how to fill missing values (default: interpolate)")
+    inspect.add_argument("--missing", choices=MISSING_POLICIES, default="ffill",
+                         help="how to fill missing values (default: ffill, from earlier rows only)")
     inspect.add_argument("--max-filled", type=float, default=0.2, metavar="SHARE",
                          help="largest share of rows that filling gaps may invent (default 0.2)")
     inspect.add_argument("--resample", help="aggregate to this frequency first, e.g. 1h or D")

@@ -24,7 +24,7 @@ Aggregation = Literal["mean", "last", "first", "sum", "min", "max"]
 #: rows filling may always invent, whatever their share (a short file with one gap)
 FILL_WITHOUT_ASKING = 10
 
-MISSING_POLICIES: tuple[str, ...] = ("interpolate", "ffill", "drop", "zero")
+MISSING_POLICIES: tuple[str, ...] = ("ffill", "interpolate", "drop", "zero")
 DUPLICATE_POLICIES: tuple[str, ...] = ("mean", "first", "last")
 AGGREGATIONS: tuple[str, ...] = ("mean", "last", "first", "sum", "min", "max")
 
@@ -34,8 +34,10 @@ class CleaningOptions:
     """How to repair a series.
 
     Args:
-        missing: how missing values are filled: time-weighted ``"interpolate"``
-            (default), ``"ffill"`` (carry the last value), ``"drop"`` the rows, or ``"zero"``.
+        missing: how missing values are filled: ``"ffill"`` (default: carry the last
+            value, so a filled row holds nothing from later rows), time-weighted
+            ``"interpolate"`` (smoother, but a filled row leans on the next known value,
+            which a one-step forecast from it then partly sees), ``"drop"`` the rows, or ``"zero"``.
         duplicate_timestamps: how rows that share a timestamp are merged.
         fill_gaps: insert rows for missing grid steps (then fill them). ``None``
             means yes, except on business-day data, where gaps are market holidays.
@@ -51,7 +53,7 @@ class CleaningOptions:
             guessed), ``"day-first"`` or ``"month-first"``.
     """
 
-    missing: MissingPolicy = "interpolate"
+    missing: MissingPolicy = "ffill"
     duplicate_timestamps: DuplicatePolicy = "mean"
     fill_gaps: bool | None = None
     resample: str | None = None
@@ -108,7 +110,7 @@ class CleaningLog:
     gaps_filled: bool = False
     missing_values: dict[str, int] = field(default_factory=dict)
     values_filled: int = 0
-    missing_policy: str = "interpolate"
+    missing_policy: str = "ffill"
     rows_dropped_missing: int = 0
     #: leading rows dropped because a model column had no value yet (nothing earlier to fill from)
     leading_rows_dropped: int = 0

@@ -66,11 +66,19 @@ def test_frequency_labels() -> None:
     assert frequency_label(None) == "irregular"
 
 
+def test_the_default_fill_takes_nothing_from_later_rows() -> None:
+    text = "date,v\n2020-01-01,10\n2020-01-02,11\n2020-01-03,12\n2020-01-04,\n2020-01-05,100\n2020-01-06,101\n"
+    series = load_series(text.encode())
+    assert series.report.cleaning.missing_policy == "ffill"
+    assert series.frame["v"].tolist() == [10, 11, 12, 12, 100, 101]  # not 56: half of the next row, its target
+    assert "1 missing value filled (ffill)." in series.report.summary_lines()
+
+
 def test_gaps_are_reported_and_filled_by_interpolation() -> None:
     frame = _hourly(48)
     frame["value"] = np.arange(48, dtype=float)
     holed = frame.drop(index=[10, 11, 12, 30])
-    series = load_series(csv_bytes(holed), target="value")
+    series = load_series(csv_bytes(holed), target="value", options=CleaningOptions(missing="interpolate"))
     log = series.report.cleaning
     assert log.frequency == "h"
     assert [g.missing_steps for g in log.gaps] == [3, 1]
@@ -123,7 +131,7 @@ def test_resampling_ten_minutes_to_hourly() -> None:
 
 
 def test_bad_options_are_rejected_with_the_choices() -> None:
-    with pytest.raises(DataError, match="interpolate, ffill, drop, zero"):
+    with pytest.raises(DataError, match="ffill, interpolate, drop, zero"):
         CleaningOptions(missing="guess")
     with pytest.raises(DataError, match="'1h'"):
         CleaningOptions(resample="every hour")

@@ -144,6 +144,14 @@ def test_verdict_on_a_constant_test_part_explains_itself() -> None:
         "gru beats naive by 12.5% RMSE (Diebold–Mariano p = 0.001: a real difference at the 5% level).")
 
 
+@pytest.mark.parametrize(("p", "p_holm", "n_test"), [(0.71, 1.0, 147), (0.03, 0.09, 147), (1e-6, 1e-6, 4),
+                                                     (float("nan"), None, 147)])
+def test_a_lower_rmse_within_noise_is_never_called_a_win(p: float, p_holm: float | None, n_test: int) -> None:
+    text = verdict("tuned_gru", "auto_ets", 0.4, p, p_holm, 3, n_test)
+    assert "beats" not in text
+    assert text.startswith("tuned_gru's test RMSE is 0.4% lower than auto_ets's, not enough to call it a win (")
+
+
 def test_a_verdict_on_a_handful_of_test_windows_calls_nothing_real_and_huge_losses_read_as_ratios() -> None:
     few = verdict("gru", "naive", 12.0, 1e-6, n_test=9)  # one below the least the verdict trusts
     assert "only 9 test windows, too few to tell a real difference from noise" in few
