@@ -22,8 +22,8 @@ METRICS: dict[str, str] = {"rmse": "RMSE", "mae": "MAE", "mase": "MASE", "smape"
 _POINTS = {"skill_pct"}
 #: request fields that describe how it was stored, not what was asked
 _NOT_SETTINGS = {"version", "series.path", "series.sha256", "label"}
-#: what must match for two runs' test metrics to be about the same targets
-_SAME_TARGETS = ("series.sha256", "split", "window.delay", "window.horizon")
+#: what must match for two runs' test metrics to be about the same targets (a backtest stores its last fold's)
+_SAME_TARGETS = ("series.sha256", "split", "window.delay", "window.horizon", "folds")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def settings_differences(first: Mapping[str, Any] | None, second: Mapping[str, A
 
 
 def same_test_targets(first: Mapping[str, Any] | None, second: Mapping[str, Any] | None) -> bool | None:
-    """Whether both runs were scored on the same test targets (same data, split, delay and horizon); None: unknown."""
+    """Whether both runs were scored on the same test targets (data, split, delay, horizon, folds); None: unknown."""
     if not first or not second:
         return None
     a_flat, b_flat = _flat(first), _flat(second)

@@ -66,6 +66,7 @@ def test_other_data_split_delay_or_horizon_means_other_test_targets() -> None:
     assert same_test_targets(a, request(split__train=0.6)) is False
     assert same_test_targets(a, request(window__delay=23)) is False
     assert same_test_targets(a, request(window__horizon=12)) is False
+    assert same_test_targets(a, request(folds=5)) is False  # a backtest's metrics are its last fold's
     assert same_test_targets(a, None) is None  # a run stored without its request: unknown
     assert settings_differences(None, a) == []
 
