@@ -183,9 +183,8 @@ def score_forecasters(prepared: PreparedData, results: list[ModelResult], period
     """
     series, window = prepared.series, prepared.spec
     values = series.frame[series.target].to_numpy(dtype=np.float64)
-    scaler = prepared.scaler
-    y_val = scaler.inverse_target(prepared.val.targets()) if len(prepared.val) else np.empty((0, window.horizon))
-    y_test = scaler.inverse_target(prepared.test.targets())
+    y_val = prepared.actual(prepared.val) if len(prepared.val) else np.empty((0, window.horizon))
+    y_test = prepared.actual(prepared.test)
     val_forecasts = {r.name: r.val_pred for r in results if r.val_pred is not None and len(r.val_pred)}
     test_forecasts = {r.name: r.test_pred for r in results}
     intervals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -312,7 +311,7 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
     calibration = prepared.val  # training residuals are in-sample: far too small to calibrate on
     if len(calibration):
         residuals = prepared.scaler.inverse_target(predict(trained, calibration)) - \
-            prepared.scaler.inverse_target(calibration.targets())
+            prepared.actual(calibration)
     else:
         residuals = np.empty((0, spec.horizon))
     half_width = conformal_quantiles(residuals, level)

@@ -106,7 +106,7 @@ def base_forecasts(name: str, prepared: PreparedData, period: int | None) -> Bas
 def _actual(prepared: PreparedData, windows: WindowSet, anchors: np.ndarray) -> np.ndarray:
     """The targets of the windows at ``anchors``, in the series' units."""
     subset = dataclasses.replace(windows, anchors=anchors)
-    return prepared.scaler.inverse_target(subset.targets())
+    return prepared.actual(subset)
 
 
 def error_data(prepared: PreparedData, base: BaseForecasts) -> PreparedData:
@@ -166,7 +166,7 @@ def hybrid_beyond(trained: TrainedModel, base: BaseForecasts, prepared: Prepared
     spec, series = prepared.spec, prepared.series
     values = series.frame[series.target].to_numpy(dtype=np.float64)
     if val_pred is not None and len(val_pred):
-        half = conformal_quantiles(val_pred - prepared.scaler.inverse_target(prepared.val.targets()), level)
+        half = conformal_quantiles(val_pred - prepared.actual(prepared.val), level)
     else:
         half = np.full(spec.horizon, np.nan)
     fitted = fit_recent(base.name, values, period)

@@ -83,6 +83,15 @@ class PreparedData:
     def counts(self) -> dict[str, int]:
         return {name: len(getattr(self, name)) for name in SPLIT_NAMES}
 
+    def actual(self, windows: WindowSet) -> np.ndarray:
+        """The targets of ``windows``, ``(n, horizon)``, in the series' own units: exactly its values.
+
+        Taken from the float64 target column, not unscaled from the float32 model
+        targets, whose rounding reaches whole units on series near 1e9.
+        """
+        values = self.series.frame[self.series.target].to_numpy(dtype=np.float64)
+        return gather_targets(values, windows.anchors, windows.spec)
+
     def latest_window(self) -> np.ndarray:
         """The input window that ends with the last row: shape ``(1, n_steps, features)``.
 

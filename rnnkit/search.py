@@ -347,7 +347,7 @@ def run_trial(task: TrialTask, report: Callable[[int, float], bool] | None = Non
     candidate = make_candidate(task.params, task.window, task.base, len(prepared.train))
     monitor = TrialMonitor(report, task.deadline)
     trained = train_model(candidate.spec, prepared, candidate.training, cancel=cancel, extra_callbacks=[monitor])
-    y_val = prepared.scaler.inverse_target(prepared.val.targets())
+    y_val = prepared.actual(prepared.val)
     pred = prepared.scaler.inverse_target(predict(trained, prepared.val))
     score = rmse(y_val, pred) if trained.status != "diverged" else math.nan
     status = ("cancelled" if trained.status == "cancelled" else "pruned" if monitor.pruned else

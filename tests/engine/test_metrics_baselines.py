@@ -108,6 +108,20 @@ def test_baselines_know_the_right_answers() -> None:
     np.testing.assert_allclose(drift(values, windows)[0], values[t0 - 1] + slope * np.array([2, 3]))
 
 
+@pytest.mark.parametrize("scaling", ["none", "minmax"])
+def test_scored_targets_are_the_series_values_exactly_even_near_a_billion(scaling: str) -> None:
+    values = 1e9 + np.cumsum(np.random.default_rng(0).normal(0, 3, 80))  # float32 rounds these to 64 units
+    prepared = prepare(_series(values), WindowSpec(lookback=6, delay=1, horizon=2), SplitSpec(train=0.6, val=0.2),
+                       scaling)
+    for windows in (prepared.val, prepared.test):
+        expected = np.stack([values[windows.anchors + 1], values[windows.anchors + 2]], axis=1)
+        assert np.array_equal(prepared.actual(windows), expected)
+    naive_mae = mae(prepared.actual(prepared.test), naive(values, prepared.test))
+    true_mae = np.mean(np.abs(np.stack([values[prepared.test.anchors + k] for k in (1, 2)], axis=1)
+                              - values[prepared.test.anchors - 1][:, None]))
+    assert naive_mae == pytest.approx(true_mae, rel=1e-12)
+
+
 def test_linear_baseline_is_exact_on_a_linear_series() -> None:
     values = 3.0 + 0.25 * np.arange(120)
     prepared = prepare(_series(values, "D"), WindowSpec(lookback=5), SplitSpec(train=0.6, val=0.2))
