@@ -136,7 +136,7 @@ def show_jobs() -> None:
         st.plotly_chart(backtest_folds_figure(result.backtest_folds, result.backtest_summary), width="stretch")
         st.dataframe(result.backtest_summary.drop(columns=["folds"]).style.format(precision=4, na_rep=""),
                      width="stretch", column_config={
-                         "val_rmse": "validation RMSE (mean, the choice)", "rmse_mean": "test RMSE (mean)",
+                         "val_rmse": "validation RMSE before fold 1 (the choice)", "rmse_mean": "test RMSE (mean)",
                          "rmse_std": "test RMSE (spread)", "mae_mean": "test MAE (mean)",
                          "mae_std": "test MAE (spread)",
                          "coverage_pct": "interval coverage (%)", "pooled_dm_p": "pooled DM p",

@@ -2,9 +2,13 @@
 
 The test part of the split is cut into ``k`` consecutive folds. For fold ``i``
 every model is trained again on all rows before the fold (an expanding
-window), with the validation part just before the fold for early stopping
-and for choosing; the statistical baselines are refitted the same way. All
-forecasters are scored on the fold's identical targets. Folds are independent
+window), with the validation part just before the fold for early stopping;
+the statistical baselines are refitted the same way. All forecasters are
+scored on the fold's identical targets. The model and the baseline whose
+pooled test errors are compared are chosen on the first fold's validation
+part, the only one before every fold's test rows: a later fold's validation
+part holds earlier folds' test rows, so choosing on it would let the test
+part take part in the choice. Folds are independent
 work: :func:`plan_folds` gives picklable plans, and :mod:`rnnkit.plan` turns
 each fold's models into tasks that a runner spreads over processes or a cluster.
 """
@@ -91,7 +95,7 @@ class BacktestResult:
         return pd.DataFrame(rows)
 
     def summary(self) -> pd.DataFrame:
-        """Per forecaster: mean validation RMSE (the choice), test RMSE and MAE mean and spread across folds.
+        """Per forecaster: validation RMSE before the first fold (the choice), test RMSE and MAE across folds.
 
         ``chosen`` marks the model and the baseline the backtest chose.
         """
@@ -101,9 +105,10 @@ class BacktestResult:
                                          "coverage_pct", "winkler", "folds", "pooled_dm_p", "pooled_dm_p_holm",
                                          "chosen"])
         grouped = table.groupby("name", sort=False)
+        first_fold = table[table["fold"] == self.plans[0].fold].set_index("name")["val_rmse"]
         out = pd.DataFrame({
             "kind": grouped["kind"].first(),
-            "val_rmse": grouped["val_rmse"].mean(),
+            "val_rmse": first_fold.reindex(grouped["kind"].first().index),
             "rmse_mean": grouped["rmse"].mean(), "rmse_std": grouped["rmse"].std(ddof=0),
             "mae_mean": grouped["mae"].mean(), "mae_std": grouped["mae"].std(ddof=0),
             "coverage_pct": grouped["coverage_pct"].mean(), "winkler": grouped["winkler"].mean(),
@@ -125,31 +130,36 @@ class BacktestResult:
         return "validation" if len(table) and np.isfinite(table["val_rmse"].to_numpy(dtype=float)).any() else "test"
 
     def _choose(self, kind: str) -> str | None:
-        """The forecaster of ``kind`` with the lowest mean score over the folds, among those scored in every fold.
+        """The forecaster of ``kind`` with the lowest validation RMSE on fold 1, among those scored in every fold.
 
-        On validation, only forecasters with a finite validation RMSE in every fold
-        compete (one skipped on some fold's validation part is never chosen by its
-        test score); without any validation part, on test.
+        Only the first fold's validation part comes before every fold's test rows, so
+        only it may choose the pair whose pooled test errors are compared. A
+        forecaster missing from a fold, or without a validation score on the first,
+        never competes (it is never chosen by a test score). Without any validation
+        part, the choice is made on the mean test RMSE over the folds (optimistic, and said so).
         """
         table = self.fold_table()
         if table.empty:
             return None
         table = table[table["kind"] == kind]
-        basis = "val_rmse" if self.selection == "validation" else "rmse"
-        finite = table[np.isfinite(table[basis].to_numpy(dtype=float))]
-        counts = finite.groupby("name")[basis].count()
-        complete = counts[counts == len(self.folds)].index
-        scores = finite[finite["name"].isin(complete)].groupby("name")[basis].mean()
+        scored = table[np.isfinite(table["rmse"].to_numpy(dtype=float))].groupby("name")["rmse"].count()
+        complete = scored[scored == len(self.folds)].index
+        table = table[table["name"].isin(complete)]
+        if self.selection == "validation":
+            first = table[table["fold"] == self.plans[0].fold]
+            scores = first[np.isfinite(first["val_rmse"].to_numpy(dtype=float))].set_index("name")["val_rmse"]
+        else:
+            scores = table.groupby("name")["rmse"].mean()
         return scores.idxmin() if len(scores) else None
 
     @property
     def best_model(self) -> str | None:
-        """The model with the lowest mean validation RMSE across folds."""
+        """The model with the lowest validation RMSE before the first fold."""
         return self._choose("model")
 
     @property
     def best_baseline(self) -> str | None:
-        """The baseline with the lowest mean validation RMSE across folds."""
+        """The baseline with the lowest validation RMSE before the first fold."""
         return self._choose("baseline")
 
     def errors(self, name: str) -> np.ndarray | None:
@@ -209,7 +219,8 @@ class BacktestResult:
         skill = 100 * (1 - model_rmse / base_rmse) if base_rmse > 0 else float("-inf")
         n_models = len(self.pooled_tests())
         sentence = verdict(model, base, skill, self.pooled_dm_p, self.pooled_dm_p_holm, n_models, len(model_errors))
-        how = ("Both were chosen by their mean validation RMSE across folds." if self.selection == "validation"
+        how = ("Both were chosen by their validation RMSE on the part before the first fold, so no fold's test "
+               "rows took part in the choice." if self.selection == "validation"
                else "There is no validation part, so both were chosen on the folds' test parts: this verdict is "
                     "optimistic. Give validation a share of the series for an honest one.")
         return f"Over all {len(self.folds)} folds' test targets: {sentence} {how}"

@@ -335,7 +335,7 @@ def format_backtest(result: BacktestResult) -> str:
     with pd.option_context("display.width", 220, "display.max_columns", 30, "display.float_format", "{:.4g}".format):
         text = summary.join(wide).sort_values(["kind", "rmse_mean"], ascending=[False, True]).to_string(na_rep="")
     return (f"Rolling-origin backtest of {result.target!r}: {len(result.folds)} folds, each refitted on all rows "
-            f"before it (val_rmse: mean validation RMSE across folds, the basis of the choice):\n{text}\n\n"
+            f"before it (val_rmse: validation RMSE before the first fold, the basis of the choice):\n{text}\n\n"
             f"{result.verdict()}")
 
 

@@ -228,6 +228,32 @@ def test_a_backtest_never_chooses_by_test_score() -> None:
     assert without_val.selection == "test" and "optimistic" in without_val.verdict()
 
 
+def test_a_backtest_chooses_only_on_the_validation_rows_before_every_test_row() -> None:
+    """A later fold's validation part holds earlier folds' test rows: its scores never sway the choice."""
+    result = backtest(monthly_series(120), WindowSpec(12), TINY_SPECS[:2], 3, SplitSpec(train_rows=60, val_rows=12),
+                      TINY_TRAINING, statistical=False)
+    plans = result.plans
+    assert plans[1].train_stop < plans[0].test_stop  # fold 2's validation part is fold 1's test part
+    table = result.fold_table()
+    first = table[table["fold"] == 1].set_index("name")
+    models, baselines = first[first["kind"] == "model"], first[first["kind"] == "baseline"]
+    assert result.best_model == models["val_rmse"].idxmin()
+    assert result.best_baseline == baselines["val_rmse"].idxmin()
+    assert result.summary()["val_rmse"].to_dict() == pytest.approx(first["val_rmse"].to_dict())
+
+    class Swayed(type(result)):  # later folds' validation scores made to favour the other model, hugely
+        def fold_table(self) -> pd.DataFrame:
+            table = super().fold_table()
+            later = table["fold"] > 1
+            table.loc[later & (table["name"] == result.best_model), "val_rmse"] = 1e9
+            table.loc[later & (table["name"] != result.best_model), "val_rmse"] = 0.0
+            return table
+
+    swayed = Swayed(result.target, result.window, result.plans, result.folds, result.status)
+    assert swayed.best_model == result.best_model and swayed.best_baseline == result.best_baseline
+    assert "before the first fold, so no fold's test rows took part in the choice" in result.verdict()
+
+
 def test_too_few_validation_windows_give_no_intervals_rather_than_zero_coverage() -> None:
     result = compare(monthly_series(120), WindowSpec(12), TINY_SPECS[:1], SplitSpec(train_rows=100, val_rows=6),
                      TINY_TRAINING, statistical=False)
