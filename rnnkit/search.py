@@ -194,9 +194,11 @@ def search(
     remote = runner is not None and runner.name != "inline"
     if remote and storage is None:
         storage = shared_storage()  # workers report to the study through it
-    name = study_name or default_study_name(series, window)
+    fingerprint = search_fingerprint(series, window, split, base, scaling)
+    name = study_name or default_study_name(series, window, fingerprint)
     study = optuna.create_study(storage=storage, study_name=name, direction="minimize", load_if_exists=True,
                                 pruner=optuna.pruners.MedianPruner(PRUNER_STARTUP_TRIALS, PRUNER_WARMUP_EPOCHS))
+    _require_same_task(study, fingerprint)
     # Seeded, but offset by the trials already in the study, so a continued study does not redraw them.
     study.sampler = optuna.samplers.TPESampler(seed=(seed + len(study.trials)) % 2**32,
                                                n_startup_trials=SAMPLER_STARTUP_TRIALS)
@@ -403,9 +405,48 @@ def make_candidate(params: dict[str, Any], window: WindowSpec, base: TrainingCon
     return Candidate(spec, training, trial_window(params, window))
 
 
-def default_study_name(series: TimeSeries, window: WindowSpec) -> str:
-    """A study per series, target and task, so one storage file can hold several."""
-    return f"rnnkit:{series.name}:{series.target}:step{window.step}:delay{window.delay}:h{window.horizon}"
+def search_fingerprint(series: TimeSeries, window: WindowSpec, split: SplitSpec, base: TrainingConfig,
+                       scaling: str) -> str:
+    """What a trial's validation RMSE depends on besides its own parameters, hashed (SHA-256, hex).
+
+    The data itself (every value of the target and inputs, and their times), the
+    split's row bounds, the window's step, delay and horizon, the scaler and the
+    base training settings: trials that differ in any of these were scored on other
+    validation targets or by other rules, so they never meet in one study.
+    """
+    import hashlib
+    import json
+
+    import pandas as pd
+
+    frame = series.frame[[series.target, *[c for c in series.inputs if c != series.target]]]
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    bounds = split.bounds(series.frame.index)
+    task = {"target": series.target, "inputs": list(series.inputs), "step": window.step, "delay": window.delay,
+            "horizon": window.horizon, "split": [bounds.train_stop, bounds.val_stop, bounds.n_rows],
+            "scaling": scaling, "base": dataclasses.asdict(base)}
+    digest.update(json.dumps(task, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def default_study_name(series: TimeSeries, window: WindowSpec, fingerprint: str) -> str:
+    """A study per series, target, task and everything else trials are scored by, so one storage can hold several."""
+    return (f"rnnkit:{series.name}:{series.target}:step{window.step}:delay{window.delay}:h{window.horizon}:"
+            f"{fingerprint[:12]}")
+
+
+def _require_same_task(study: optuna.Study, fingerprint: str) -> None:
+    """Continue a stored study only on the data and settings it was searched on; mark a new one with them."""
+    known = study.user_attrs.get("rnnkit_fingerprint")
+    if known is None:
+        if not study.trials:
+            study.set_user_attr("rnnkit_fingerprint", fingerprint)
+        return
+    if known != fingerprint:
+        raise RnnkitError(f"The study {study.study_name!r} in this storage was searched on other data or settings "
+                          "(values, split, window step, delay or horizon, scaler, or base training settings), so "
+                          "its trials' validation scores are not comparable with this search's.",
+                          "Give this search another study name, or search the same data with the same settings.")
 
 
 def _require_validation(series: TimeSeries, window: WindowSpec, split: SplitSpec) -> None:

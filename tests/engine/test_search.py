@@ -115,6 +115,22 @@ def test_sqlite_storage_continues_one_study(tiny_series: TimeSeries, tmp_path: P
     assert len(loaded.trials) == 2
 
 
+def test_a_stored_study_never_mixes_trials_scored_on_other_data_or_splits(tiny_series: TimeSeries,
+                                                                          tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    first = search(tiny_series, WINDOW, SPLIT, budget_s=120, n_trials=1, base=ONE_EPOCH, storage=url)
+    other_split = SplitSpec(train=SPLIT.train - 0.1, val=SPLIT.val)
+    second = search(tiny_series, WINDOW, other_split, budget_s=120, n_trials=1, base=ONE_EPOCH, storage=url)
+    assert second.study_name != first.study_name and list(second.trials["number"]) == [0]
+    changed = dataclasses.replace(tiny_series, frame=tiny_series.frame * 1.01)  # same name, other values
+    third = search(changed, WINDOW, SPLIT, budget_s=120, n_trials=1, base=ONE_EPOCH, storage=url)
+    assert third.study_name not in (first.study_name, second.study_name)
+    with pytest.raises(RnnkitError, match="searched on other data or settings"):  # a name given by hand
+        search(changed, WINDOW, SPLIT, budget_s=120, n_trials=1, base=ONE_EPOCH, storage=url,
+               study_name=first.study_name)
+    assert len(optuna.load_study(study_name=first.study_name, storage=url).trials) == 1
+
+
 def test_trials_are_plain_picklable_tasks(tiny_series: TimeSeries) -> None:
     task = TrialTask(tiny_series, WINDOW, SPLIT, "minmax", TINY_TRAINING, default_params(WINDOW, TINY_TRAINING))
     copy = pickle.loads(pickle.dumps(task))
