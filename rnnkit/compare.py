@@ -336,7 +336,7 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
         widths = half_width
     return pd.DataFrame({
         "time": future_times(index[-1], rows_ahead, series.report.frequency, fallback),
-        "step": np.arange(1, len(values) + 1),
+        "step": rows_ahead,  # rows after the last one, as for every forecaster (a delay skips the first ones)
         "forecast": values,
         "lower": values - widths,
         "upper": values + widths,

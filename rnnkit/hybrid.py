@@ -187,7 +187,7 @@ def hybrid_beyond(trained: TrainedModel, base: BaseForecasts, prepared: Prepared
         widths = half
     return pd.DataFrame({
         "time": future_times(index[-1], rows_ahead, series.report.frequency, fallback),
-        "step": np.arange(1, len(forecasts) + 1), "forecast": forecasts,
+        "step": rows_ahead, "forecast": forecasts,
         "lower": forecasts - widths, "upper": forecasts + widths,
     })
 

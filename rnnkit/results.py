@@ -158,7 +158,11 @@ class ComparisonResult:
         return frame
 
     def forecast_frame(self) -> pd.DataFrame:
-        """All models' forecasts past the end of the data, stacked, with their intervals."""
+        """All models' forecasts past the end of the data, stacked, with their intervals.
+
+        ``step`` is the number of rows after the last row (1: the next one) for every
+        forecaster, so a network with a delay starts at ``delay + 1``.
+        """
         parts = [r.forecast.assign(model=r.name) for r in self.models if len(r.forecast)]
         parts += [frame.assign(model=name) for name, frame in self.baseline_forecasts.items() if len(frame)]
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(

@@ -58,6 +58,16 @@ def test_direct_multi_step_forecast(tiny_series) -> None:
     assert result.predictions_frame()["step"].max() == 3
 
 
+def test_forecast_steps_count_rows_after_the_last_for_every_forecaster(tiny_series) -> None:
+    result = compare(tiny_series, WindowSpec(lookback=12, delay=2, horizon=2), [ModelSpec("d", cell="gru", units=(4,))],
+                     SplitSpec(train=0.6, val=0.2), TINY_TRAINING)
+    frame = result.forecast_frame()
+    last = tiny_series.frame.index[-1]
+    for _, row in frame.iterrows():  # the same step is the same month, whoever forecasts it
+        assert row["time"] == last + int(row["step"]) * pd.offsets.MonthBegin(1), row["model"]
+    assert frame.loc[frame["model"] == "d", "step"].tolist() == [3, 4]
+
+
 def test_multi_step_target_times_come_from_the_series_own_rows() -> None:
     """Trading days with a holiday: step k of a window is the k-th next row, never a day missing from the data."""
     days = pd.bdate_range("2021-01-04", periods=130)
