@@ -134,8 +134,8 @@ def show_jobs() -> None:
         st.subheader(f"Rolling-origin backtest: {result.backtest_folds['fold'].nunique()} folds")
         st.info(result.backtest_verdict, icon=":material/timeline:")
         st.plotly_chart(backtest_folds_figure(result.backtest_folds, result.backtest_summary), width="stretch")
-        st.dataframe(result.backtest_summary.drop(columns=["folds"]).style.format(precision=4, na_rep=""),
-                     width="stretch", column_config={
+        st.dataframe(result.backtest_summary.style.format(precision=4, na_rep=""),
+                     width="stretch", column_config={"folds": "folds scored",
                          "val_rmse": "validation RMSE before fold 1 (the choice)", "rmse_mean": "test RMSE (mean)",
                          "rmse_std": "test RMSE (spread)", "mae_mean": "test MAE (mean)",
                          "mae_std": "test MAE (spread)",

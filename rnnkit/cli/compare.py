@@ -259,8 +259,11 @@ def _run_again(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, default=str))
     else:
         print(format_metrics(result))
+        last = result_verdict(result)
+        if last is not None and result.backtest_verdict:  # the pooled verdict above; this one is one fold's
+            last = f"Last fold: {last}"
         for note in (result.backtest_verdict, divergence_note(result), skipped_note(result), coverage_note(result),
-                     result_verdict(result)):
+                     last):
             if note is not None:
                 print("\n" + note)
         if run_id:
