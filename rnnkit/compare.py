@@ -21,7 +21,7 @@ from rnnkit.metrics import coverage, holm, mae, mase_scale, metrics_table, rmse,
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData
 from rnnkit.request import DEFAULT_INTERVAL
-from rnnkit.results import ComparisonResult, ComparisonStatus, ModelResult, future_times  # noqa: F401 - re-exported
+from rnnkit.results import ComparisonResult, ComparisonStatus, ModelResult, future_times, typical_step  # noqa: F401 - re-exported
 from rnnkit.runners.base import Runner
 from rnnkit.scaling import ScalerKind
 from rnnkit.splits import SplitSpec
@@ -254,7 +254,7 @@ def _statistical_ahead(prepared: PreparedData, names: list[str], period: int | N
     series = prepared.series
     values = series.frame[series.target].to_numpy(dtype=np.float64)
     index = series.frame.index
-    fallback = (index[-1] - index[0]) / max(len(index) - 1, 1)
+    fallback = typical_step(index)
     frames = {}
     for name, (mean, lower, upper) in forecast_ahead(values, steps, period, level, tuple(names)).items():
         frames[name] = pd.DataFrame({
@@ -316,7 +316,7 @@ def forecast_beyond(trained: TrainedModel, prepared: PreparedData, level: float,
         residuals = np.empty((0, spec.horizon))
     half_width = conformal_quantiles(residuals, level)
     index = series.frame.index
-    fallback = (index[-1] - index[0]) / max(len(index) - 1, 1)
+    fallback = typical_step(index)
     calendar: tuple[str, ...] = tuple(series.extras.get("calendar", ()))  # type: ignore[arg-type]
     known_future = [series.target, *calendar_names(calendar)]
     recursive = spec.horizon == 1 and spec.delay == 0 and sorted(series.inputs) == sorted(known_future) and steps > 1

@@ -34,7 +34,7 @@ from rnnkit.errors import RnnkitError
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, WindowSet
 from rnnkit.progress import CancelToken, ProgressCallback
-from rnnkit.results import ModelResult, future_times
+from rnnkit.results import ModelResult, future_times, typical_step
 from rnnkit.statistical import fit_recent, forward_mean, rolling_forecasts
 from rnnkit.training import TrainedModel, TrainingConfig, predict
 from rnnkit.windows.batches import WindowBatches
@@ -171,7 +171,7 @@ def hybrid_beyond(trained: TrainedModel, base: BaseForecasts, prepared: Prepared
         half = np.full(spec.horizon, np.nan)
     fitted = fit_recent(base.name, values, period)
     index = series.frame.index
-    fallback = (index[-1] - index[0]) / max(len(index) - 1, 1)
+    fallback = typical_step(index)
     calendar: tuple[str, ...] = tuple(series.extras.get("calendar", ()))  # type: ignore[arg-type]
     if _recursive(prepared, calendar) and steps > 1:
         forecasts = _recursive_hybrid(trained.model, fitted, base.scale, prepared, values, steps, calendar,

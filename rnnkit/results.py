@@ -177,6 +177,17 @@ def _shift(times: pd.DatetimeIndex, steps: np.ndarray, frequency: str | None) ->
     return np.array([t + int(s) * offset for t in times for s in steps], dtype="datetime64[ns]")
 
 
+def typical_step(index: pd.DatetimeIndex) -> pd.Timedelta:
+    """The median spacing of consecutive rows: the step past the end for series without a known frequency.
+
+    Taken from consecutive differences in the index's own unit, so a span of
+    centuries (which overflows a nanosecond ``Timedelta``) is no problem.
+    """
+    if len(index) < 2:
+        return pd.Timedelta(0)
+    return pd.Timedelta(int(np.median(np.diff(index.asi8))), unit=index.unit)
+
+
 def future_times(last: pd.Timestamp, rows_ahead: np.ndarray, frequency: str | None,
                  fallback_step: pd.Timedelta) -> pd.DatetimeIndex:
     """Timestamps ``rows_ahead`` rows after ``last`` (1 = the next row)."""

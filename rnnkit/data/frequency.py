@@ -68,7 +68,8 @@ def infer_frequency(index: pd.DatetimeIndex) -> str | None:
         return "QS"
     if dates_only and pd.Timedelta(days=365) <= step <= pd.Timedelta(days=366):
         return "YS" if ((index.month == 1) & (index.day == 1)).all() else "YE"
-    coverage = len(index) / ((index[-1] - index[0]) / step + 1)  # share of the grid's slots that hold a row
+    span_steps = (int(index.asi8[-1]) - int(index.asi8[0])) / int(steps.iloc[0])  # Python ints: centuries fit
+    coverage = len(index) / (span_steps + 1)  # share of the grid's slots that hold a row
     if on_grid < 0.5 or coverage < 0.5:  # no common step, or mostly empty slots: events, not a sampled series
         return None
     if dates_only and step == _DAY and (index.day_of_week < 5).all() and len(index) > 10:

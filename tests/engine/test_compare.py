@@ -58,6 +58,18 @@ def test_direct_multi_step_forecast(tiny_series) -> None:
     assert result.predictions_frame()["step"].max() == 3
 
 
+def test_a_series_spanning_three_centuries_is_compared_and_forecast() -> None:
+    """Sunspots' layout (years as numbers, 1700-2008): a span past a nanosecond Timedelta's 292 years."""
+    years = np.arange(1700, 2009)
+    text = "YEAR,SUNACTIVITY\n" + "\n".join(f"{y}.0,{50 + 40 * np.sin(y / 1.7):.1f}" for y in years)
+    series = load_series(text.encode(), name="sunspots.csv")
+    assert series.report.frequency == "YS"
+    result = compare(series, WindowSpec(lookback=10), [ModelSpec("g", cell="gru", units=(4,))], SplitSpec(),
+                     TINY_TRAINING, statistical=False)
+    assert result.status == "finished"
+    assert result.model("g").forecast["time"].iloc[0] == pd.Timestamp("2009-01-01")
+
+
 def test_forecast_steps_count_rows_after_the_last_for_every_forecaster(tiny_series) -> None:
     result = compare(tiny_series, WindowSpec(lookback=12, delay=2, horizon=2), [ModelSpec("d", cell="gru", units=(4,))],
                      SplitSpec(train=0.6, val=0.2), TINY_TRAINING)
