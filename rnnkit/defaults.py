@@ -121,7 +121,7 @@ def default_models(series: TimeSeries, window: WindowSpec, split: SplitSpec,
                    period: int | None) -> tuple[tuple[str, ...], str]:
     """The default models, and why: the tuned GRU and LSTM, plus the AutoTheta hybrid where its base can run."""
     from rnnkit.prepare import window_counts
-    from rnnkit.statistical import skip_reasons
+    from rnnkit.statistical import hybrid_skip_reasons
 
     why = ("models " + " and ".join(DEFAULT_MODELS) + ": recurrent networks whose head adds the last value, so "
            "they learn the change (the strongest general configuration rnnkit measured)")
@@ -131,7 +131,7 @@ def default_models(series: TimeSeries, window: WindowSpec, split: SplitSpec,
     except RnnkitError:
         return DEFAULT_MODELS, why
     anchors = max(counts["val"], counts["test"])
-    if counts["val"] < 1 or "auto_theta" in skip_reasons(bounds.train_stop, anchors, period):
+    if counts["val"] < 1 or "auto_theta" in hybrid_skip_reasons(window, bounds.train_stop, anchors, period):
         return DEFAULT_MODELS, why + f"; no {DEFAULT_HYBRID}: its AutoTheta base cannot run on this split"
     return (*DEFAULT_MODELS, DEFAULT_HYBRID), (why + f", and {DEFAULT_HYBRID}: a GRU that learns AutoTheta's "
                                               "errors (the M4-winning idea), chosen only if validation prefers it")

@@ -22,7 +22,7 @@ from rnnkit.baselines import SimpleForecasts
 from rnnkit.compare import assemble
 from rnnkit.data.series import TimeSeries
 from rnnkit.plan import ComparisonPlan, plan_comparison
-from rnnkit.progress import CancelToken, ProgressEvent
+from rnnkit.progress import CancelToken, LinkedCancelToken, ProgressEvent
 from rnnkit.request import ComparisonRequest
 from rnnkit.results import ComparisonResult, ComparisonStatus, ModelResult
 from rnnkit.runners import InlineRunner, Runner, default_runner
@@ -72,6 +72,7 @@ def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | 
              cancel: CancelToken | None = None, model_dir: str | None = None) -> tuple[list[UnitOutcome], str]:
     """Submit every task, wait for all, and sort what came back by unit; the first failure is raised."""
     cancel = CancelToken() if cancel is None else cancel
+    asked, cancel = cancel, LinkedCancelToken(cancel)  # a failure stops the tasks without posing as the user's cancel
     inline = isinstance(runner, InlineRunner)
     if model_dir is None and not inline:
         model_dir = _temporary_model_dir()  # workers hand models back as files
@@ -92,7 +93,7 @@ def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | 
         raise
     n_models = len(plan.request.models)
     outcomes = []
-    any_cancelled = cancel.cancelled
+    any_cancelled = asked.cancelled
     for i, unit in enumerate(plan.units):
         results, complete = [], True
         for future in models[i * n_models:(i + 1) * n_models]:

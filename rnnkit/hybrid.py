@@ -35,7 +35,7 @@ from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, WindowSet
 from rnnkit.progress import CancelToken, ProgressCallback
 from rnnkit.results import ModelResult, future_times, typical_step
-from rnnkit.statistical import fit_recent, forward_mean, rolling_forecasts
+from rnnkit.statistical import fit_recent, forward_mean, min_history, rolling_forecasts
 from rnnkit.training import TrainedModel, TrainingConfig, predict
 from rnnkit.windows.batches import WindowBatches
 from rnnkit.windows.indexing import input_offsets
@@ -82,7 +82,8 @@ def base_forecasts(name: str, prepared: PreparedData, period: int | None) -> Bas
     """``name``'s forecasts of the training (recent), validation and test windows, fitted without peeking."""
     series, window, bounds = prepared.series, prepared.spec, prepared.bounds
     values = series.frame[series.target].to_numpy(dtype=np.float64)
-    anchors = prepared.train.anchors[-MAX_TRAIN_WINDOWS:]
+    anchors = prepared.train.anchors
+    anchors = anchors[anchors >= min_history(period)][-MAX_TRAIN_WINDOWS:]  # each forecast from enough rows
 
     def roll(fit_stop: int, part_anchors: np.ndarray, part: str) -> np.ndarray:
         if len(part_anchors) == 0:

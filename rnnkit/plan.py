@@ -91,10 +91,10 @@ def plan_comparison(request: ComparisonRequest, series: TimeSeries | None = None
 def _check_hybrids(request: ComparisonRequest, series: TimeSeries, train_rows: int, anchors: int) -> None:
     """Refuse hybrid models whose statistical base cannot run on this split, before anything is queued."""
     from rnnkit.compare import resolve_period
-    from rnnkit.statistical import skip_reasons
+    from rnnkit.statistical import hybrid_skip_reasons
 
     period = resolve_period(request.period, series.report.frequency, train_rows)
-    reasons = skip_reasons(train_rows, anchors, period)
+    reasons = hybrid_skip_reasons(request.window, train_rows, anchors, period)
     for spec in request.models:
         if spec.hybrid is not None and spec.hybrid in reasons:
             raise RnnkitError(f"The hybrid model {spec.name!r} cannot run on this split: for its {spec.hybrid} "

@@ -47,3 +47,20 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+
+class LinkedCancelToken(CancelToken):
+    """Set when its own flag or its ``parent``'s is; cancelling it leaves the parent alone.
+
+    A comparison stops its remaining tasks through one of these when a task fails,
+    so the caller's token still says whether the *user* cancelled: a failure is
+    then reported as a failure, with its reason, not as a cancellation.
+    """
+
+    def __init__(self, parent: CancelToken) -> None:
+        super().__init__()
+        self._parent = parent
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set() or self._parent.cancelled

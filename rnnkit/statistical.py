@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnkit.windows.spec import WindowSpec
+
 #: The statistical baselines, in the order they are shown.
 STATISTICAL_MODELS: tuple[str, ...] = ("auto_ets", "auto_theta", "auto_arima")
 #: Most recent rows a model is fitted on and forecasts from (older rows barely move these models).
@@ -60,10 +62,19 @@ def _factories(period: int | None, fit_rows: int = HISTORY_ROWS) -> dict[str, Ca
     }
 
 
+def min_history(period: int | None) -> int:
+    """The fewest rows the statistical models are fitted on, or forecast from: two seasons and two rows.
+
+    statsforecast refuses shorter histories ("tiny datasets": AutoTheta below 4
+    rows, seasonal AutoETS below about 11).
+    """
+    return 2 * max(period or 1, 2) + 2
+
+
 def skip_reasons(fit_rows: int, n_anchors: int, period: int | None) -> dict[str, str]:
     """Which statistical models will not run on this data, and why: cheap, for plans and notes."""
     reasons: dict[str, str] = {}
-    if fit_rows < 2 * max(period or 1, 2) + 2:
+    if fit_rows < min_history(period):
         message = (f"the {fit_rows} rows before the scored part are too few to fit it "
                    f"(at least two seasons of {period or 1} rows are needed)")
         return dict.fromkeys(STATISTICAL_MODELS, message)
@@ -71,6 +82,19 @@ def skip_reasons(fit_rows: int, n_anchors: int, period: int | None) -> dict[str,
         if n_anchors > limit:
             reasons[name] = (f"skipped to bound its cost: rolling it over {n_anchors:,} forecast origins would take "
                              f"minutes (it runs up to {limit:,}); use a coarser frequency or a shorter test part")
+    return reasons
+
+
+def hybrid_skip_reasons(window: WindowSpec, train_rows: int, n_anchors: int,
+                        period: int | None) -> dict[str, str]:
+    """:func:`skip_reasons` for a hybrid's base, which also forecasts training windows, each from its own past."""
+    from rnnkit.windows.indexing import anchors_for_targets
+
+    reasons = skip_reasons(train_rows, n_anchors, period)
+    if not (anchors_for_targets(window, 0, train_rows) >= min_history(period)).any():
+        for name in STATISTICAL_MODELS:
+            reasons.setdefault(name, f"no training window has the {min_history(period)} rows before it that the "
+                                     "base model needs to forecast it")
     return reasons
 
 

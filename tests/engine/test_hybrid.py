@@ -119,6 +119,20 @@ def test_multi_step_hybrid_forecasts_its_horizon_directly() -> None:
     assert list(model.forecast["step"]) == [1, 2, 3] and np.isfinite(model.forecast["forecast"]).all()
 
 
+def test_a_hybrid_on_a_short_series_forecasts_only_training_windows_with_enough_past() -> None:
+    """Twelve months: the earliest training windows have too few rows before them for AutoTheta ("tiny datasets")."""
+    from rnnkit.models.presets import PRESETS
+    from rnnkit.statistical import hybrid_skip_reasons
+
+    index = pd.date_range("2020-01-01", periods=12, freq="MS")
+    text = "month,v\n" + "\n".join(f"{d:%Y-%m-%d},{10 + i % 4}" for i, d in enumerate(index))
+    series = load_series(text.encode(), name="twelve.csv")
+    window, split = WindowSpec(lookback=2), SplitSpec(train=0.7, val=0.15)
+    result = compare(series, window, [PRESETS["hybrid_theta_gru"]], split, TINY_TRAINING, statistical=False)
+    assert result.status == "finished" and np.isfinite(result.model("hybrid_theta_gru").test_pred).all()
+    assert "auto_theta" in hybrid_skip_reasons(WindowSpec(lookback=2, horizon=4), 7, 1, None)  # no window has 6 rows
+
+
 def test_a_hybrid_whose_base_cannot_run_is_refused_before_anything_trains(tiny_series) -> None:
     from rnnkit.models.presets import PRESETS
     from rnnkit.plan import plan_comparison

@@ -140,6 +140,23 @@ def test_a_store_that_cannot_start_a_run_fails_the_job_visibly(tmp_path: Path, t
     assert manager.get(job.id, "gina").error == job.error  # recorded in the queue
 
 
+def test_a_task_that_fails_fails_the_job_with_its_reason_not_as_a_cancel(tmp_path: Path, tiny_series, managers,
+                                                                         monkeypatch) -> None:
+    import rnnkit.ensemble
+
+    def failing(spec, *args, **kwargs):  # a failure inside one model's task, as a base model's can be
+        raise RnnkitError(f"The model {spec.name} cannot be trained here (injected).", "Drop it.")
+
+    monkeypatch.setattr(rnnkit.ensemble, "train_spec", failing)
+    store = RunStore(tmp_path)
+    manager = managers(store)
+    job = wait(manager.start("gina", request(tiny_series, store, TINY_SPECS[:2])), 60)
+    assert job.status == JobStatus.FAILED, (job.status, job.error)
+    assert "cannot be trained here (injected)" in job.error and "Cancelled" not in job.error
+    assert store.record(job.run_id).status == "failed"
+    assert manager.get(job.id, "gina").status == JobStatus.FAILED
+
+
 def test_a_full_disk_while_saving_fails_the_job_and_never_leaves_the_run_running(
         tmp_path: Path, tiny_series, monkeypatch, managers) -> None:
     store = RunStore(tmp_path)
