@@ -23,7 +23,8 @@ from rnnkit.request import make_request
 from rnnkit.scaling import SCALER_KINDS
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
-from rnnkit.verdicts import MIN_TEST_WINDOWS, coverage_note, divergence_note, result_verdict, result_wins, skipped_note
+from rnnkit.verdicts import (MIN_TEST_WINDOWS, cancel_note, coverage_note, divergence_note, result_verdict,
+                             result_wins, skipped_note)
 from rnnkit.ui_limits import BATCH, EPOCHS, FORECAST, HORIZON, LAYERS, LIVE_REFRESH_S, LOOKBACK, UNITS
 from rnnkit.windows.spec import WindowSpec
 
@@ -124,8 +125,8 @@ def show_jobs() -> None:
         st.info(f"This comparison is of {escape_markdown(result.series_name)} (target {code_span(result.target)}), "
                 f"not of the active data, {escape_markdown(active.name)}: the settings above are for the active "
                 "data.", icon=":material/swap_horiz:")
-    if result.status == "cancelled":
-        st.warning("The run was cancelled; the models that finished are compared below.")
+    if (note := cancel_note(result)) is not None:
+        st.warning(note, icon=":material/cancel:")
     if (note := divergence_note(result)) is not None:
         st.warning(note, icon=":material/warning:")
     metrics = result.metrics

@@ -135,6 +135,21 @@ def coverage_note(result: ComparisonResult) -> str | None:
             "Treat their bands as too narrow.")
 
 
+def cancel_note(result: ComparisonResult) -> str | None:
+    """What a cancelled comparison holds: the networks it stopped are scored as they were, and named; None otherwise."""
+    if result.status != "cancelled":
+        return None
+    stopped = [m for m in result.models if m.status == "cancelled"]
+    if not stopped:
+        return "The run was cancelled; every network in it had finished and is compared below."
+    epochs = result.training.epochs
+    named = ", ".join(f"{m.name} (epoch {m.epochs_run} of {epochs})" for m in stopped)
+    counted = " The Holm correction counts them too." if len(result.models) > 1 else ""
+    return (f"The run was cancelled. Stopped before their last epoch: {named}. They are scored as they were "
+            "when stopped (best validation epoch so far), so they may trail what full training gives; the choice "
+            f"is still made on validation.{counted}")
+
+
 def divergence_note(result: ComparisonResult) -> str | None:
     """A warning naming the models that diverged and what to change, or None when none did."""
     if not result.diverged:

@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     from rnnkit.defaults import default_setup
     from rnnkit.prepare import plan_windows
     from rnnkit.splits import SplitSpec
-    from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
+    from rnnkit.verdicts import cancel_note, coverage_note, divergence_note, result_verdict, skipped_note
     from rnnkit.serialize import config_dict
     from rnnkit.store import RunStore
 
@@ -193,7 +193,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(payload, indent=2, default=str))
     else:
         print(format_metrics(result))
-        for note in (divergence_note(result), skipped_note(result), coverage_note(result), result_verdict(result)):
+        for note in (cancel_note(result), divergence_note(result), skipped_note(result), coverage_note(result),
+                     result_verdict(result)):
             if note is not None:
                 print("\n" + note)
         if store is not None and run_id:
@@ -228,7 +229,7 @@ def _run_again(args: argparse.Namespace) -> int:
     from rnnkit.request import ComparisonRequest
     from rnnkit.serialize import config_dict
     from rnnkit.store import RunStore
-    from rnnkit.verdicts import coverage_note, divergence_note, result_verdict, skipped_note
+    from rnnkit.verdicts import cancel_note, coverage_note, divergence_note, result_verdict, skipped_note
 
     store = RunStore(Path(args.runs_dir) if args.runs_dir else None)
     record = store.record(args.from_run)
@@ -262,8 +263,8 @@ def _run_again(args: argparse.Namespace) -> int:
         last = result_verdict(result)
         if last is not None and result.backtest_verdict:  # the pooled verdict above; this one is one fold's
             last = f"Last fold: {last}"
-        for note in (result.backtest_verdict, divergence_note(result), skipped_note(result), coverage_note(result),
-                     last):
+        for note in (result.backtest_verdict, cancel_note(result), divergence_note(result), skipped_note(result),
+                     coverage_note(result), last):
             if note is not None:
                 print("\n" + note)
         if run_id:

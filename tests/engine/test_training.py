@@ -65,6 +65,10 @@ def test_cancel_stops_after_the_current_batch_and_keeps_finished_models(tiny_ser
     assert result.models[0].status == "finished" and result.models[0].epochs_run == 3
     assert result.models[1].status == "cancelled" and result.models[1].epochs_run == 1
     assert "never" not in result.metrics.index and "naive" in result.metrics.index
+    from rnnkit.verdicts import cancel_note
+
+    assert cancel_note(result).startswith("The run was cancelled. Stopped before their last epoch: tiny_rnn (epoch 1 "
+                                          "of 3).")
 
 
 def test_bad_training_settings() -> None:
