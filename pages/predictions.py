@@ -92,7 +92,8 @@ d[2].download_button("Run configuration (JSON)", config_json(result), download_n
                      "application/json", key="download_config")
 if run_id:
     try:
-        model_name = d[3].selectbox("Model file", names, key="download_model_name", label_visibility="collapsed")
+        model_name = d[3].selectbox("Model file", names, key="download_model_name", label_visibility="collapsed",
+                                    index=names.index(result.best_model) if result.best_model in names else 0)
         path = run_store().model_path(run_id, model_name, owner=owner())  # never another owner's file
         d[3].download_button(escape_markdown(f"{model_name}.keras"), path.read_bytes(),
                              download_name(result, run_id, model_name, "keras"), "application/octet-stream",

@@ -55,11 +55,12 @@ def series_overview(frame: pd.DataFrame, columns: list[str] | None = None, title
 
 
 def loss_panels(result: ComparisonResult) -> go.Figure:
-    """One panel per model, shared axes: training and validation loss per epoch."""
+    """One panel per model: training and validation loss per epoch, on shared axes unless hybrids (own scale) mix in."""
     models = [m for m in result.models if m.history.get("loss")]
     cols = min(3, max(len(models), 1))
     rows = max(math.ceil(len(models) / cols), 1)
-    figure = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes=True,
+    mixed = len({m.spec.hybrid is None for m in models}) > 1  # a hybrid's loss is on its base's error scale
+    figure = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes=not mixed,
                            subplot_titles=[m.name for m in models] or ["no model trained"])
     for i, model in enumerate(models):
         row, col = i // cols + 1, i % cols + 1
@@ -85,11 +86,18 @@ def loss_overlay(result: ComparisonResult, key: str = "val_loss") -> go.Figure:
     figure = go.Figure()
     if not any(model.history.get(key) for model in result.models):
         key = "loss"  # no validation part: the training loss is what there is
+    hybrids = [m for m in result.models if m.spec.hybrid]
+    apart = bool(hybrids) and len(hybrids) < len(result.models)  # two scales: hybrids get the right-hand axis
     for i, model in enumerate(result.models):
         values = model.history.get(key, [])
+        on_right = apart and model.spec.hybrid is not None
         figure.add_trace(go.Scatter(x=np.arange(1, len(values) + 1), y=values, name=model.name, mode="lines",
-                                    line=dict(color=_colour(i))))
+                                    line=dict(color=_colour(i), dash="dash" if on_right else None),
+                                    yaxis="y2" if on_right else "y"))
     figure.update_layout(xaxis_title="epoch", yaxis_title="loss (scaled)", yaxis_type="log")
+    if apart:  # a hybrid's network learns its base's errors, in units of their spread: not the networks' scale
+        figure.update_layout(yaxis2=dict(title="hybrids (dashed): loss on the base's errors", type="log",
+                                         overlaying="y", side="right", showgrid=False))
     return _layout(figure, "All models, validation loss" if key == "val_loss" else "All models, training loss")
 
 

@@ -13,6 +13,21 @@ def test_loss_panels_one_per_model_with_shared_axes(tiny_result) -> None:
     assert figure.layout.xaxis2.matches == "x" or figure.layout.yaxis2.matches == "y"
     overlay = figures.loss_overlay(tiny_result)
     assert [t.name for t in overlay.data] == ["tiny_gru", "tiny_rnn"]
+    assert {t.yaxis for t in overlay.data} == {"y"} and "yaxis2" not in overlay.layout.to_plotly_json()
+
+
+def test_hybrids_losses_get_their_own_scale(tiny_result) -> None:
+    """A hybrid's network learns its base's errors in units of their spread: never squashed onto the others' axis."""
+    from dataclasses import replace
+
+    hybrid = replace(tiny_result.models[1], spec=replace(tiny_result.models[1].spec, name="tiny_hybrid",
+                                                          hybrid="auto_theta"))
+    mixed = replace(tiny_result, models=[tiny_result.models[0], hybrid])
+    overlay = figures.loss_overlay(mixed)
+    assert [(t.name, t.yaxis) for t in overlay.data] == [("tiny_gru", "y"), ("tiny_hybrid", "y2")]
+    assert overlay.layout.yaxis2.overlaying == "y" and "hybrids" in overlay.layout.yaxis2.title.text
+    panels = figures.loss_panels(mixed)
+    assert panels.layout.yaxis2.matches is None  # its panel keeps its own y axis
 
 
 def test_predictions_against_the_real_data_with_split_shading(tiny_result, tiny_series) -> None:
