@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import active_series, owner, run_store, show_error, visible_range
+from pages._shared import active_series, job_manager, owner, run_store, show_error, visible_range
 from rnnkit.compare import interval_note
 from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
@@ -15,10 +15,21 @@ from rnnkit.verdicts import forecast_note, result_verdict
 
 st.title("Predictions")
 result = st.session_state.get("result")
+if result is None and (latest := run_store().latest_viewable(owner())) is not None:
+    try:  # a new tab or a reload: show this owner's latest run rather than nothing
+        result = run_store().load(latest, owner=owner())
+    except RnnkitError:
+        result = None  # damaged or deleted meanwhile: the Runs page names the problem
+    else:
+        st.session_state["result"], st.session_state["result_run_id"] = result, latest
 if result is None:
     st.info("Train models on the Train & compare page, or open a stored run on the Runs page.")
     st.stop()
 run_id = st.session_state.get("result_run_id")
+newer = job_manager().latest(owner())
+if newer is not None and not newer.done and newer.run_id != run_id:
+    st.info("A newer comparison is waiting or training: these are the results of an earlier run. Follow it on "
+            "Train & compare.", icon=":material/hourglass_top:")
 st.caption(f"{escape_markdown(result.series_name)} · target {code_span(result.target)}"
            + (f" · run {code_span(run_id)}" if run_id else ""))
 

@@ -549,6 +549,11 @@ class RunStore:
             records = [r for r in records if r.owner == key]
         return sorted(records, key=lambda r: (r.created_at, r.id), reverse=True)
 
+    def latest_viewable(self, owner: str) -> str | None:
+        """The id of ``owner``'s newest run that has results to show (finished or cancelled, readable), or None."""
+        viewable = {RunStatus.FINISHED.value, RunStatus.CANCELLED.value}
+        return next((r.id for r in self.list(owner) if r.status in viewable and not r.damaged), None)
+
     def record(self, run_id: str, owner: str | None = None) -> RunRecord:
         """One run; with ``owner``, another owner's run is reported as missing."""
         self.folder(run_id)  # refuses ids that are paths

@@ -481,7 +481,22 @@ def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
     assert any("test intervals cover" in c.proto.spec for c in test.get("plotly_chart"))
     assert test.selectbox(key="forecast_model").options[-1] in {"auto_ets", "auto_theta", "auto_arima"}
     labels = [shown(b.proto.label) for b in test.get("download_button")]
-    assert labels == ["Predictions (CSV)", "Forecast (CSV)", "Run configuration (JSON)", "tiny_gru.keras"]
+    assert labels == ["Predictions (CSV)", "Forecast (CSV)", "Run configuration (JSON)",
+                      f"{tiny_result.best_model}.keras"]  # the chosen network's file first
+
+
+def test_a_new_tab_shows_the_owners_latest_run_on_the_predictions_page(tiny_result) -> None:
+    newest = _store_two_runs(tiny_result)[-1]
+    test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    test.query_params["u"] = TESTER  # a reload or a new tab: no result in the session
+    test.run().switch_page("pages/predictions.py").run()
+    assert not test.exception
+    assert test.session_state["result_run_id"] == newest and newest in text_of(test)
+    assert len(test.get("plotly_chart")) >= 5
+    other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    other.query_params["u"] = "someone-else-0123456789abcdef"  # never another owner's run
+    other.run().switch_page("pages/predictions.py").run()
+    assert "Train models on the Train & compare page" in text_of(other)
 
 
 def test_forecast_tab_says_why_there_is_no_interval(tiny_series) -> None:
@@ -544,7 +559,7 @@ def test_a_url_token_never_reaches_another_owners_runs(tiny_result) -> None:
     test.session_state["result_run_id"] = theirs  # even a run id smuggled into the session
     test.run().switch_page("pages/predictions.py").run()
     assert not test.exception
-    assert [b.proto.label for b in test.get("download_button")][-1] != "tiny_gru.keras"
+    assert not [b for b in test.get("download_button") if b.proto.label.endswith(".keras")]
     assert any("no stored run" in shown(e.value) for e in test.error)
     test.switch_page("pages/runs.py").run()
     assert "No stored runs yet" in text_of(test)
