@@ -5,6 +5,7 @@ Layout helpers only; all logic is in rnnkit.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from rnnkit.display import code_span, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.job_choice import job_state, models_done
 from rnnkit.jobs import JobManager
+from rnnkit.kept_data import KEPT_DATA_DIR, KeptData
 from rnnkit.owners import auth_configured, identity_owner, new_token, valid_token
 from rnnkit.store import RunStore
 
@@ -64,6 +66,15 @@ def run_store() -> RunStore:
 @st.cache_resource
 def job_manager() -> JobManager:
     return JobManager(run_store())
+
+
+@st.cache_resource
+def kept_data() -> KeptData:
+    """Each owner's last data choice and upload, beside the runs (old ones pruned once per server start)."""
+    kept = KeptData(run_store().root / KEPT_DATA_DIR)
+    with contextlib.suppress(OSError):
+        kept.prune()
+    return kept
 
 
 def owner() -> str:

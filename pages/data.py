@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pandas as pd
 import streamlit as st
 
-from pages._shared import refresh_active_data, show_error, visible_range
+from pages._shared import kept_data, owner, refresh_active_data, show_error, visible_range
 from rnnkit.active_data import ActiveData
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
 from rnnkit.data.limits import DEFAULT_LIMITS, MEGABYTE
@@ -59,10 +61,18 @@ def keeps_reused_data(selection: tuple) -> bool:
     return True
 
 
+SOURCES = ["Built-in dataset", "Upload a file"]
 active = ActiveData(st.session_state)
+me, remembered = owner(), kept_data()
+if "data_source" not in st.session_state:  # a new session (a reload, a new tab): what this owner chose last
+    with contextlib.suppress(OSError):
+        for key, value in remembered.last_choice(me, {"data_source": SOURCES, "dataset_key": DATASETS}).items():
+            st.session_state[key] = value
+        if st.session_state.get("data_source") == SOURCES[1] and active.kept_upload() is None:
+            if (last := remembered.last_upload(me)) is not None:
+                active.keep_upload(*last)
 st.title("Data")
-source = st.radio("Source", ["Built-in dataset", "Upload a file"], horizontal=True, key="data_source",
-                  persist_state="session")
+source = st.radio("Source", SOURCES, horizontal=True, key="data_source", persist_state="session")
 
 with st.expander("Cleaning", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
@@ -124,6 +134,8 @@ else:
     if upload is not None:
         name, data = upload.name, upload.getvalue()
         active.keep_upload(name, data)
+        with contextlib.suppress(OSError):  # a full or read-only disk: kept for this session only
+            remembered.keep_upload(me, name, data)
     elif kept is not None:
         name, data = kept
         note, forget = st.columns([4, 1], vertical_alignment="center")
@@ -133,6 +145,8 @@ else:
                          help="Forget this file; if it is the active data, there is no active data until you choose"
                               " some."):
             active.remove_upload(name)
+            with contextlib.suppress(OSError):
+                remembered.forget_upload(me)
             st.rerun()
     if upload is None and kept is None:
         current = st.session_state.get("series")
@@ -178,6 +192,9 @@ if series is not None:
             st.stop()  # the summary below would describe data that is not the active one
         st.session_state["series"] = series
         st.session_state["dataset_label"] = label
+        with contextlib.suppress(OSError):  # what a reload brings back
+            built_in = {"dataset_key": key} if task_defaults is not None else {}
+            remembered.save_choice(me, {"data_source": source} | built_in)
         if task_defaults is None:
             st.session_state.pop("defaults", None)
         else:

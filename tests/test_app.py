@@ -306,6 +306,32 @@ def upload(test: AppTest, name: str, frame: pd.DataFrame) -> AppTest:
     return test.run()
 
 
+def test_a_reload_brings_back_the_owners_last_upload_and_dataset_choice() -> None:
+    first = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    first.query_params["u"] = TESTER
+    upload(first.run(), "kept.csv", synthetic_frame(240))
+    assert first.session_state["series"].name == "kept.csv"
+    reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # a new session, the same URL
+    reloaded.query_params["u"] = TESTER
+    reloaded.run().switch_page("pages/data.py").run()
+    assert not reloaded.exception
+    assert reloaded.radio(key="data_source").value == "Upload a file"
+    assert "Using kept.csv, uploaded earlier" in text_of(reloaded)
+    assert reloaded.session_state["series"].name == "kept.csv"
+    reloaded.radio(key="data_source").set_value("Built-in dataset").run()
+    reloaded.selectbox(key="dataset_key").set_value("stocks").run()
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    again.query_params["u"] = TESTER
+    again.run().switch_page("pages/data.py").run()
+    assert again.radio(key="data_source").value == "Built-in dataset"
+    assert again.selectbox(key="dataset_key").value == "stocks"
+    stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    stranger.query_params["u"] = "stranger-token-0123456789abcdef"
+    stranger.run().switch_page("pages/data.py").run()
+    assert stranger.radio(key="data_source").value == "Built-in dataset"  # never another owner's file
+    assert stranger.selectbox(key="dataset_key").value == "electric"
+
+
 def test_train_settings_survive_other_pages_for_each_dataset_and_reset_to_the_defaults() -> None:
     test = upload(app(), "first.csv", synthetic_frame(240))
     test.switch_page("pages/train.py").run()
@@ -486,12 +512,15 @@ def test_predictions_page_plots_and_offers_downloads(tiny_result) -> None:
 
 
 def test_a_new_tab_shows_the_owners_latest_run_on_the_predictions_page(tiny_result) -> None:
-    newest = _store_two_runs(tiny_result)[-1]
+    from pages._shared import run_store
+
+    ids = _store_two_runs(tiny_result)
+    newest = run_store().latest_viewable(TESTER)  # newest first (runs of the same second in id order)
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     test.query_params["u"] = TESTER  # a reload or a new tab: no result in the session
     test.run().switch_page("pages/predictions.py").run()
     assert not test.exception
-    assert test.session_state["result_run_id"] == newest and newest in text_of(test)
+    assert newest in ids and test.session_state["result_run_id"] == newest and newest in text_of(test)
     assert len(test.get("plotly_chart")) >= 5
     other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     other.query_params["u"] = "someone-else-0123456789abcdef"  # never another owner's run

@@ -1,0 +1,60 @@
+"""An owner's last data choice and upload survive a reload: kept on disk under a hash of the owner token."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from rnnkit.kept_data import KeptData
+from rnnkit.store import owner_key
+
+ANA, BO = "ana-token-0123456789abcdefgh", "bo-token-0123456789abcdefghij"
+
+
+def test_an_upload_is_kept_per_owner_and_replaced_by_the_next(tmp_path: Path) -> None:
+    kept = KeptData(tmp_path, limit=100)
+    assert kept.last_upload(ANA) is None
+    assert kept.keep_upload(ANA, "sales.csv", b"date,v\n2020-01-01,1\n")
+    assert kept.last_upload(ANA) == ("sales.csv", b"date,v\n2020-01-01,1\n")
+    assert kept.last_upload(BO) is None  # never another owner's file
+    assert kept.keep_upload(ANA, "other.csv", b"t,x\n1,2\n")
+    assert kept.last_upload(ANA) == ("other.csv", b"t,x\n1,2\n")
+    assert not any(ANA in str(p) for p in tmp_path.rglob("*"))  # the token itself is never on disk
+    assert (tmp_path / owner_key(ANA)).is_dir()
+
+
+def test_a_file_over_the_limit_is_not_kept_and_drops_the_older_one(tmp_path: Path) -> None:
+    kept = KeptData(tmp_path, limit=10)
+    assert kept.keep_upload(ANA, "small.csv", b"a,b\n1,2\n")
+    assert not kept.keep_upload(ANA, "big.csv", b"x" * 11)
+    assert kept.last_upload(ANA) is None  # a reload must not bring back the replaced file
+
+
+def test_keeping_the_same_file_again_writes_nothing_and_damage_reads_as_none(tmp_path: Path) -> None:
+    kept = KeptData(tmp_path)
+    kept.keep_upload(ANA, "a.csv", b"t,x\n1,2\n")
+    data = tmp_path / owner_key(ANA) / "upload.bin"
+    before = data.stat().st_mtime_ns
+    time.sleep(0.01)
+    kept.keep_upload(ANA, "a.csv", b"t,x\n1,2\n")
+    assert data.stat().st_mtime_ns == before
+    data.write_bytes(b"t,x\n1,3\n")  # changed behind its back: its hash no longer matches
+    assert kept.last_upload(ANA) is None
+    kept.forget_upload(ANA)
+    assert not data.exists()
+
+
+def test_the_data_choice_is_kept_and_old_owners_are_pruned(tmp_path: Path) -> None:
+    kept = KeptData(tmp_path, max_age_s=3600)
+    assert kept.last_choice(ANA) == {}
+    kept.save_choice(ANA, {"source": "Built-in dataset", "dataset_key": "jena"})
+    kept.save_choice(BO, {"source": "Upload a file"})
+    assert kept.last_choice(ANA) == {"source": "Built-in dataset", "dataset_key": "jena"}
+    assert kept.last_choice(ANA, {"source": ["Built-in dataset"], "dataset_key": ["electric"]}) == {
+        "source": "Built-in dataset"}  # a dataset no longer offered is dropped, not forced on a widget
+    old = time.time() - 7200
+    for path in (tmp_path / owner_key(BO)).iterdir():
+        os.utime(path, (old, old))
+    assert kept.prune() == 1
+    assert kept.last_choice(BO) == {} and kept.last_choice(ANA)["dataset_key"] == "jena"
