@@ -57,6 +57,20 @@ def test_owners_and_deletion(tmp_path: Path, tiny_result) -> None:
         store.load(mine)
 
 
+def test_the_latest_viewable_run_skips_failed_and_running_ones_and_other_owners(tmp_path: Path,
+                                                                                tiny_result) -> None:
+    store = RunStore(tmp_path)
+    assert store.latest_viewable("alice") is None
+    done = store.start("tiny", "value", ["a"], {}, owner="alice")
+    store.finish(done, tiny_result, save_models=False)
+    failed = store.start("tiny", "value", ["a"], {}, owner="alice")
+    store.fail(failed, "boom")
+    store.start("tiny", "value", ["a"], {}, owner="alice")  # still running
+    store.start("tiny", "value", ["a"], {}, owner="bob")
+    assert store.latest_viewable("alice") == done
+    assert store.latest_viewable("bob") is None
+
+
 def test_lambda_model_refuses_to_load_in_safe_mode(tmp_path: Path) -> None:
     keras = pytest.importorskip("keras")
     store = RunStore(tmp_path)
