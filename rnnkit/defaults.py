@@ -16,18 +16,12 @@ from rnnkit.baselines import seasonal_period
 from rnnkit.data.calendar import default_kinds, with_calendar_features
 from rnnkit.data.series import TimeSeries
 from rnnkit.errors import RnnkitError
-from rnnkit.models.presets import parse_model_list
+from rnnkit.models.presets import DEFAULT_HYBRID, DEFAULT_MODELS, parse_model_list
 from rnnkit.models.spec import ModelSpec
 from rnnkit.splits import SplitSpec
 from rnnkit.training import TrainingConfig
 from rnnkit.windows.spec import WindowSpec
 
-#: The models a default comparison trains: a GRU and an LSTM that predict the change from the last value.
-DEFAULT_MODELS: tuple[str, ...] = ("tuned_gru", "tuned_lstm")
-#: Added to the defaults where its AutoTheta base can run (see :func:`default_models`): a GRU on AutoTheta's
-#: errors had the lowest validation RMSE on 2 of 5 benchmark series (electric −14%, nile −1% against
-#: tuned_gru) and is simply not chosen elsewhere (bench/hybrid.py).
-DEFAULT_HYBRID = "hybrid_theta_gru"
 #: Lookback bounds (rows): long enough to see a pattern, short enough to train quickly on a CPU.
 MIN_LOOKBACK, MAX_LOOKBACK = 12, 240
 DEFAULT_EPOCHS = 200

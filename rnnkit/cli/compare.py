@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from rnnkit.cli.common import EXIT_INTERRUPTED, add_runner_arguments, add_source_arguments, runner_from_args
+from rnnkit.models.presets import DEFAULT_HYBRID, DEFAULT_MODELS
 from rnnkit.progress import CancelToken
 from rnnkit.windows.spec import WindowSpec
 
@@ -44,7 +45,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                                "(default: on when the frequency has a season)")
     calendar.add_argument("--no-calendar", dest="calendar", action="store_false")
     compare.add_argument("--models", default=None,
-                         help="comma-separated presets (default: tuned_gru,tuned_lstm; see `rnnkit datasets`)")
+                         help=f"comma-separated presets (default: {','.join(DEFAULT_MODELS)}, plus {DEFAULT_HYBRID} "
+                              "where its AutoTheta base can run on the split; see `rnnkit datasets`)")
     compare.add_argument("--lookback", type=int, help="rows of history per window (default: the dataset's)")
     compare.add_argument("--step", type=int, help="sampling step inside the window")
     compare.add_argument("--delay", type=int, help="rows between the window's end and the first target")

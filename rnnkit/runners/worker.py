@@ -14,6 +14,7 @@ killed server leaves no orphans.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
@@ -22,6 +23,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -95,6 +97,28 @@ def _forget_models() -> None:
         gc.collect()
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to the null device meanwhile: native libraries' notes, not Python's errors.
+
+    TensorFlow's C++ start-up lines ignore ``TF_CPP_MIN_LOG_LEVEL`` and would be
+    printed by every worker into the user's terminal, between the progress lines.
+    """
+    try:
+        saved = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no such descriptor (a detached process): nothing to silence
+        yield
+        return
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def worker_main(conn: Connection, cancel: Event, intra_op: int, preload: tuple[str, ...], parent_pid: int,
                 max_tasks: int = 1, max_rss_mb: float = float("inf")) -> None:
     """Entry point of a spawned worker: warm up, then run tasks until ``max_tasks`` or ``max_rss_mb``, then exit."""
@@ -102,12 +126,13 @@ def worker_main(conn: Connection, cancel: Event, intra_op: int, preload: tuple[s
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_threads(intra_op)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="rnnkit-parent-watch").start()
-    for module in preload:
-        try:
-            importlib.import_module(module)
-        except Exception:  # noqa: BLE001 - a missing optional module only costs the task its import time
-            pass
-    _apply_tensorflow_threads(intra_op)
+    with _native_stderr_silenced():  # TensorFlow's start-up notes (oneDNN, CUDA, absl), once per worker
+        for module in preload:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - a missing optional module only costs the task its import time
+                pass
+        _apply_tensorflow_threads(intra_op)
     for number in range(1, max_tasks + 1):
         try:
             conn.send(("ready",))
