@@ -94,6 +94,8 @@ class ModelProgress:
             return 0.0, f"{self.name}: not trained"
         if stopped or self.status == TaskStatus.CANCELLED:
             return share, f"{self.name}: stopped at epoch {self.epoch} of {self.epochs}, after {self.elapsed_s:.0f} s"
+        if self.status == TaskStatus.WAITING:
+            return 0.0, f"{self.name}: waiting for a free worker"
         eta = f", about {self.eta_s:.0f} s left" if self.eta_s is not None else ""
         return share, f"{self.name}: epoch {self.epoch} of {self.epochs} · {self.elapsed_s:.0f} s{eta}"
 

@@ -63,6 +63,12 @@ class DataReport:
         """Short sentences about everything that was found or changed, for the CLI and the UI."""
         log = self.cleaning
         lines: list[str] = []
+        fmt = self.text_format
+        if fmt is not None and (fmt.delimiter != "," or fmt.decimal != "."):  # say what was guessed
+            separator = {";": "semicolon", "\t": "tab", "|": "vertical bar", " ": "space", ",": "comma"}.get(
+                fmt.delimiter, repr(fmt.delimiter))
+            point = "a decimal comma" if fmt.decimal == "," else "a decimal point"
+            lines.append(f"Read as {separator}-separated, with {point}.")
         if self.unparsable_times:
             lines.append(f"{_plural(self.unparsable_times, 'row')} with an unreadable time dropped.")
         if not log.was_sorted:

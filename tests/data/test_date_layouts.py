@@ -83,6 +83,8 @@ def test_layout_is_read(header: str, layout: str, start: str, freq: str, write: 
     assert series.frame.index[-1] == times[-1]
     assert series.frame["value"].iloc[0] == 10.05
     assert not any("day-first or month-first" in note for note in series.report.notes)
+    guessed = "Read as semicolon-separated, with a decimal comma."
+    assert (guessed in series.report.summary_lines()) == semicolon  # said only when it is not plain CSV
 
 
 def test_there_are_at_least_25_layouts() -> None:

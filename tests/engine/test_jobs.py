@@ -336,7 +336,7 @@ def test_a_progress_line_says_where_a_stopped_task_stopped_and_promises_no_time_
     assert training.describe() == (0.018, "gru: epoch 18 of 1000 · 16 s, about 873 s left")
     assert training.describe(stopped=True) == (0.018, "gru: stopped at epoch 18 of 1000, after 16 s")
     assert ModelProgress("lstm", 1000).describe(stopped=True) == (0.0, "lstm: not trained")
-    assert ModelProgress("lstm", 1000).describe() == (0.0, "lstm: epoch 0 of 1000 · 0 s")
+    assert ModelProgress("lstm", 1000).describe() == (0.0, "lstm: waiting for a free worker")
     done = ModelProgress("rnn", 5, 1, 4.2, TaskStatus.DONE)
     assert done.describe(stopped=True) == (1.0, "rnn: done in 4 s (1 epoch)")
     cancelled = ModelProgress("rnn", 5, 3, 9.0, TaskStatus.CANCELLED)
