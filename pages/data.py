@@ -15,7 +15,7 @@ from rnnkit.data.series import TimeSeries, load_series
 from rnnkit.datasets.availability import availability
 from rnnkit.datasets.builtin import LoadedDataset, load_dataset
 from rnnkit.datasets.registry import DATASETS
-from rnnkit.display import code_span, escape_markdown, time_span
+from rnnkit.display import code_span, dates_without_midnight, escape_markdown, time_span
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import series_overview
 
@@ -214,7 +214,7 @@ if series is not None:
         window = visible_range(series.frame.index, key="data_range")
         st.plotly_chart(series_overview(series.frame, series.inputs[:4], title=label, window=window),
                         width="stretch")
-        st.dataframe(pd.concat([series.frame.head(5), series.frame.tail(5)]), width="stretch")
+        st.dataframe(dates_without_midnight(pd.concat([series.frame.head(5), series.frame.tail(5)])), width="stretch")
         st.success(f"Ready: target {code_span(target)} with {len(series.features)} extra feature(s). "
                    "Go to **Train & compare**.")
 

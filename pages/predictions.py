@@ -6,7 +6,7 @@ import streamlit as st
 
 from pages._shared import active_series, job_manager, owner, run_store, show_error, visible_range
 from rnnkit.compare import interval_note
-from rnnkit.display import code_span, escape_markdown
+from rnnkit.display import code_span, dates_without_midnight, escape_markdown
 from rnnkit.errors import RnnkitError
 from rnnkit.export import config_json, download_name, forecast_csv, model_file_note, predictions_csv
 from rnnkit.figures import (backtest_folds_figure, forecast_figure, predictions_figure, residuals_figure,
@@ -88,7 +88,7 @@ with forecast:
         result.predictions_frame().query("step == 1").set_index("time")["actual"]
     st.plotly_chart(forecast_figure(result, recent, model), width="stretch")
     frame = result.baseline_forecasts[model] if model in result.baseline_forecasts else result.model(model).forecast
-    st.dataframe(frame, width="stretch", hide_index=True)
+    st.dataframe(dates_without_midnight(frame), width="stretch", hide_index=True)
     st.caption(interval_note(result))
     if (note := forecast_note(result)) is not None:
         st.caption(note)

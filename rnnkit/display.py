@@ -58,3 +58,23 @@ def time_span(index: pd.DatetimeIndex) -> str:
     midnight = bool((index.normalize() == index).all())
     pattern = "%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M" if (index.second == 0).all() else "%Y-%m-%d %H:%M:%S"
     return f"{index[0].strftime(pattern)} → {index[-1].strftime(pattern)}"
+
+
+
+def dates_without_midnight(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` for display: a time index or time column shown as dates when every value is at midnight.
+
+    Monthly or yearly data otherwise reads ``1985-01-01 00:00:00`` in every row of a table.
+    """
+    import pandas as pd
+
+    def midnight(times: pd.DatetimeIndex) -> bool:
+        return bool(len(times)) and bool((times.normalize() == times).all())
+
+    shown = frame.copy()
+    if isinstance(shown.index, pd.DatetimeIndex) and midnight(shown.index):
+        shown.index = shown.index.strftime("%Y-%m-%d")
+    for column in shown.columns:
+        if pd.api.types.is_datetime64_any_dtype(shown[column]) and midnight(pd.DatetimeIndex(shown[column])):
+            shown[column] = shown[column].dt.strftime("%Y-%m-%d")
+    return shown

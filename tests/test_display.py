@@ -75,3 +75,16 @@ def test_a_time_span_shows_a_time_of_day_only_where_there_is_one() -> None:
     assert time_span(pd.date_range("2020-01-01", periods=3, freq="10min")) == "2020-01-01 00:00 → 2020-01-01 00:20"
     assert time_span(pd.DatetimeIndex(["2020-01-01 00:00:05"])) == "2020-01-01 00:00:05 → 2020-01-01 00:00:05"
     assert time_span(pd.DatetimeIndex([])) == "no rows"
+
+
+def test_tables_show_dates_without_a_midnight_time_of_day() -> None:
+    import pandas as pd
+
+    from rnnkit.display import dates_without_midnight
+
+    monthly = pd.DataFrame({"time": pd.date_range("1985-01-01", periods=3, freq="MS"), "v": [1.0, 2.0, 3.0]})
+    assert dates_without_midnight(monthly)["time"].tolist() == ["1985-01-01", "1985-02-01", "1985-03-01"]
+    assert list(dates_without_midnight(monthly.set_index("time")).index) == ["1985-01-01", "1985-02-01", "1985-03-01"]
+    hourly = pd.DataFrame({"time": pd.date_range("2020-01-01", periods=3, freq="h"), "v": [1.0, 2.0, 3.0]})
+    assert dates_without_midnight(hourly)["time"].equals(hourly["time"])  # a time of day is kept where there is one
+    assert monthly["time"].dtype.kind == "M"  # the caller's frame is left alone
