@@ -120,9 +120,13 @@ def series_defaults(series: TimeSeries) -> Defaults:
     return suggest_defaults(series, task.get("window"), task.get("split"))
 
 
-def ask_for_data() -> None:
+def ask_for_data(jobs_below: bool = False) -> None:
     """What a page that needs a series shows without one: where to get it, or the data of the last run again."""
-    st.info("Choose a dataset or upload a file first.")
+    latest = job_manager().latest(owner()) if jobs_below else None
+    if latest is not None and not latest.done:  # a reload or "Run again": the job goes on, shown below
+        st.info("Your comparison is waiting or training below. To set up another one, choose its data first.")
+    else:
+        st.info("Choose a dataset or upload a file first.")
     st.page_link("pages/data.py", label="Go to the Data page", icon=":material/table_chart:")
     request = job_manager().latest_request(owner())
     if request is None:

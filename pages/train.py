@@ -191,7 +191,7 @@ def show_jobs() -> None:
 
 series = active_series()
 if series is None:
-    ask_for_data()
+    ask_for_data(jobs_below=True)
     show_jobs()
     st.stop()
 

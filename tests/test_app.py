@@ -675,6 +675,7 @@ def test_runs_page_runs_a_stored_run_again(tiny_result, tiny_series) -> None:
     test.run().switch_page("pages/runs.py").run()
     test.button(key="run_again_button").click().run()
     assert not test.exception and not test.error
+    assert "Your comparison is waiting or training below." in text_of(test)  # not "choose a dataset first"
     job = wait_for_job(test)
     assert job.status == "finished", job.error
     assert run_store().record(job.run_id).params["request"] == run_store().record(run_id).params["request"]
