@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, wait
+from typing import Any
 from dataclasses import dataclass
 
 from rnnkit.backtest import BacktestResult, FoldPlan
@@ -78,12 +79,21 @@ def run_plan(plan: ComparisonPlan, runner: Runner, progress: ProgressCallback | 
         model_dir = _temporary_model_dir()  # workers hand models back as files
     # Longest first, so no worker is left alone with a long task at the end: the statistical baselines (the slowest
     # tasks on long series), then the models, then the simple baselines (seconds), which fill the last gaps.
+    def stop_on_failure(future: Future) -> None:  # at once, not after every other task has run
+        if not future.cancelled() and future.exception() is not None:
+            cancel.cancel()
+
+    def submit(fn: Any, task: Any, report: ProgressCallback | None = None) -> Future:
+        future = runner.submit(fn, task, report, cancel)
+        future.add_done_callback(stop_on_failure)
+        return future
+
     statistical: dict[int | None, Future[StatisticalOutcome]] = {
-        task.unit.fold: runner.submit(run_statistical_task, task, None, cancel) for task in plan.statistical_tasks()}
-    models: list[Future[ModelResult]] = [runner.submit(run_model_task, task, progress, cancel)
+        task.unit.fold: submit(run_statistical_task, task) for task in plan.statistical_tasks()}
+    models: list[Future[ModelResult]] = [submit(run_model_task, task, progress)
                                          for task in plan.model_tasks(model_dir, keep_model=inline)]
     simple: dict[int | None, Future[SimpleForecasts]] = {
-        task.unit.fold: runner.submit(run_baseline_task, task, None, cancel) for task in plan.baseline_tasks()}
+        task.unit.fold: submit(run_baseline_task, task) for task in plan.baseline_tasks()}
     try:
         every: list[Future] = [*models, *statistical.values(), *simple.values()]
         wait(every)

@@ -144,7 +144,10 @@ def test_a_task_that_fails_fails_the_job_with_its_reason_not_as_a_cancel(tmp_pat
                                                                          monkeypatch) -> None:
     import rnnkit.ensemble
 
+    tried = []
+
     def failing(spec, *args, **kwargs):  # a failure inside one model's task, as a base model's can be
+        tried.append(spec.name)
         raise RnnkitError(f"The model {spec.name} cannot be trained here (injected).", "Drop it.")
 
     monkeypatch.setattr(rnnkit.ensemble, "train_spec", failing)
@@ -155,6 +158,7 @@ def test_a_task_that_fails_fails_the_job_with_its_reason_not_as_a_cancel(tmp_pat
     assert "cannot be trained here (injected)" in job.error and "Cancelled" not in job.error
     assert store.record(job.run_id).status == "failed"
     assert manager.get(job.id, "gina").status == JobStatus.FAILED
+    assert tried == [TINY_SPECS[0].name]  # the failure stopped the comparison's other tasks at once
 
 
 def test_a_full_disk_while_saving_fails_the_job_and_never_leaves_the_run_running(
