@@ -38,12 +38,29 @@ class SnapshotError(RnnkitError):
 
 @dataclass(frozen=True)
 class SeriesRef:
-    """Where a request's series lives: a snapshot file and the SHA-256 of its bytes."""
+    """Where a request's series lives: a snapshot file and the SHA-256 of its bytes.
+
+    ``target``, ``inputs`` and ``target_sha256`` (the times and values of the target
+    alone) let two runs be compared without loading their snapshots: a run with other
+    input features has another snapshot, but the same test targets. Empty in requests
+    stored before they existed.
+    """
 
     path: str
     sha256: str
     name: str
     rows: int
+    target: str = ""
+    inputs: tuple[str, ...] = ()
+    target_sha256: str = ""
+
+
+def target_digest(series: TimeSeries) -> str:
+    """SHA-256 of the series' timestamps and target values: what every forecaster is scored against."""
+    target = series.frame[series.target]
+    digest = hashlib.sha256(series.frame.index.asi8.tobytes())
+    digest.update(target.to_numpy(dtype="float64").tobytes())
+    return digest.hexdigest()
 
 
 def snapshot_dir(root: Path | None = None) -> Path:
@@ -66,7 +83,8 @@ def save_series(series: TimeSeries, folder: Path | None = None) -> SeriesRef:
         partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         partial.write_bytes(payload)
         os.replace(partial, path)  # readers never see half a snapshot
-    return SeriesRef(str(path), digest, series.name, len(series))
+    return SeriesRef(str(path), digest, series.name, len(series), series.target, tuple(series.inputs),
+                     target_digest(series))
 
 
 def load_series(ref: SeriesRef) -> TimeSeries:
@@ -154,7 +172,8 @@ class ComparisonRequest:
                               f"version {REQUEST_VERSION}.", "Start a new comparison with the same settings.")
         try:
             return cls(
-                series=SeriesRef(**values["series"]), window=WindowSpec(**values["window"]),
+                series=SeriesRef(**(values["series"] | {"inputs": tuple(values["series"].get("inputs", ()))})),
+                window=WindowSpec(**values["window"]),
                 models=tuple(ModelSpec.from_dict(m) for m in values["models"]), split=SplitSpec(**values["split"]),
                 training=TrainingConfig(**values["training"]), scaling=values["scaling"],
                 calendar=bool(values["calendar"]), period=values["period"], interval=float(values["interval"]),

@@ -21,9 +21,10 @@ METRICS: dict[str, str] = {"rmse": "RMSE", "mae": "MAE", "mase": "MASE", "smape"
 #: metrics that are already percentages of a reference: their change is given in points
 _POINTS = {"skill_pct"}
 #: request fields that describe how it was stored, not what was asked
-_NOT_SETTINGS = {"version", "series.path", "series.sha256", "label"}
-#: what must match for two runs' test metrics to be about the same targets (a backtest stores its last fold's)
-_SAME_TARGETS = ("series.sha256", "split", "window.delay", "window.horizon", "folds")
+_NOT_SETTINGS = {"version", "series.path", "series.sha256", "series.target_sha256", "label"}
+#: besides the data, what must match for two runs' test metrics to be about the same targets (a backtest stores
+#: its last fold's)
+_SAME_TARGETS = ("split", "window.delay", "window.horizon", "folds")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,13 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _same_data(first: Mapping[str, Any], second: Mapping[str, Any]) -> bool:
+    """The same target values at the same times (other input features aside); by snapshot for older runs."""
+    if first.get("target_sha256") and second.get("target_sha256"):
+        return bool(first["target_sha256"] == second["target_sha256"] and first.get("target") == second.get("target"))
+    return bool(first.get("sha256") == second.get("sha256"))
+
+
 def _data_label(series: Mapping[str, Any]) -> str:
     rows = series.get("rows")
     return f"{series.get('name', '?')} ({rows:,} rows)" if isinstance(rows, int) else str(series.get("name", "?"))
@@ -79,14 +87,15 @@ def settings_differences(first: Mapping[str, Any] | None, second: Mapping[str, A
         return []
     out: list[SettingDifference] = []
     a_series, b_series = first.get("series") or {}, second.get("series") or {}
-    if a_series.get("sha256") != b_series.get("sha256"):
+    if not _same_data(a_series, b_series):
         out.append(SettingDifference("data", _data_label(a_series), _data_label(b_series)))
     a_flat, b_flat = _flat(first), _flat(second)
     for name in dict.fromkeys([*a_flat, *b_flat]):
-        if name in _NOT_SETTINGS or name.startswith("series."):
+        if name in _NOT_SETTINGS or name.startswith("series.") and name not in ("series.target", "series.inputs"):
             continue
         if a_flat.get(name) != b_flat.get(name):
-            out.append(SettingDifference(name, _shown(a_flat.get(name)), _shown(b_flat.get(name))))
+            out.append(SettingDifference(name.removeprefix("series."), _shown(a_flat.get(name)),
+                                         _shown(b_flat.get(name))))
     a_models, b_models = _models(first), _models(second)
     if list(a_models) != list(b_models):
         out.append(SettingDifference("models", _shown(list(a_models)), _shown(list(b_models))))
@@ -102,6 +111,8 @@ def same_test_targets(first: Mapping[str, Any] | None, second: Mapping[str, Any]
     """Whether both runs were scored on the same test targets (data, split, delay, horizon, folds); None: unknown."""
     if not first or not second:
         return None
+    if not _same_data(first.get("series") or {}, second.get("series") or {}):
+        return False
     a_flat, b_flat = _flat(first), _flat(second)
     for field in _SAME_TARGETS:
         a = {k: v for k, v in a_flat.items() if k == field or k.startswith(f"{field}.")}

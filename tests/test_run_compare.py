@@ -71,6 +71,18 @@ def test_other_data_split_delay_or_horizon_means_other_test_targets() -> None:
     assert settings_differences(None, a) == []
 
 
+def test_other_input_features_are_a_setting_not_other_data() -> None:
+    """Adding a feature makes another snapshot, but every forecaster is scored on the same target values."""
+    a = request(series__target="sales", series__inputs=["sales"], series__target_sha256="t" * 64)
+    b = request(series__sha256="b" * 64, series__target="sales", series__inputs=["sales", "price"],
+                series__target_sha256="t" * 64)
+    assert same_test_targets(a, b) is True
+    assert [(d.setting, d.first, d.second) for d in settings_differences(a, b)] == [
+        ("inputs", "sales", "sales, price")]
+    other = request(series__sha256="c" * 64, series__target="sales", series__target_sha256="u" * 64)
+    assert same_test_targets(a, other) is False and settings_differences(a, other)[0].setting == "data"
+
+
 def test_metric_changes_are_relative_for_errors_and_in_points_for_skill() -> None:
     first = {"tuned_gru": {"rmse": 2.0, "skill_pct": 10.0}, "naive": {"rmse": 4.0, "skill_pct": None}}
     second = {"tuned_gru": {"rmse": 1.5, "skill_pct": 25.0}, "jena_lstm": {"rmse": 3.0, "skill_pct": -5.0}}

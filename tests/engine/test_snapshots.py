@@ -110,3 +110,21 @@ def test_ended_jobs_are_forgotten_after_a_month_queued_ones_never(tmp_path: Path
     assert queue.forget() == 1
     assert sorted(r.label for r in queue.for_owner("alice")) == ["recent", "waiting"]
     assert waiting.status == JobStatus.QUEUED
+
+
+def test_a_reference_names_the_target_and_inputs_and_hashes_the_target_alone(tmp_path: Path) -> None:
+    from rnnkit.request import ComparisonRequest
+
+    target_only = _series(80)
+    series = target_only.with_columns("value", ("other",))  # seasonal_csv has a second numeric column
+    with_features = save_series(series, tmp_path)
+    target_only = save_series(target_only, tmp_path)
+    assert with_features.sha256 != target_only.sha256  # other inputs, another snapshot
+    assert with_features.target_sha256 == target_only.target_sha256  # the same targets to score
+    assert with_features.inputs == ("value", "other") and target_only.inputs == ("value",)
+    asked = make_request(series, WindowSpec(12), TINY_SPECS[:1], SplitSpec(), TINY_TRAINING, snapshot_folder=tmp_path)
+    assert ComparisonRequest.from_dict(asked.to_dict()) == asked
+    older = asked.to_dict()
+    for field in ("target", "inputs", "target_sha256"):  # a request stored before these existed
+        del older["series"][field]
+    assert ComparisonRequest.from_dict(older).series.target_sha256 == ""
