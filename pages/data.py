@@ -64,6 +64,15 @@ def keeps_reused_data(selection: tuple) -> bool:
 SOURCES = ["Built-in dataset", "Upload a file"]
 active = ActiveData(st.session_state)
 me, remembered = owner(), kept_data()
+
+
+def forget_kept_upload() -> None:
+    """The uploader was cleared or given another file: only what it holds now counts, here and after a reload."""
+    active.drop_kept_upload()
+    with contextlib.suppress(OSError):
+        remembered.forget_upload(me)
+
+
 if "data_source" not in st.session_state:  # a new session (a reload, a new tab): what this owner chose last
     with contextlib.suppress(OSError):
         for key, value in remembered.last_choice(me, {"data_source": SOURCES, "dataset_key": DATASETS}).items():
@@ -127,7 +136,7 @@ if source == "Built-in dataset":
 else:
     upload = st.file_uploader("CSV, TSV, .xlsx or a zip holding one CSV",
                               type=["csv", "tsv", "txt", "xlsx", "zip"], key="upload",
-                              on_change=active.drop_kept_upload,
+                              on_change=forget_kept_upload,
                               help=f"Up to {DEFAULT_LIMITS.max_megabytes} MB, {DEFAULT_LIMITS.max_rows:,} rows "
                                    f"and {DEFAULT_LIMITS.max_columns} columns.")
     kept = active.kept_upload()
@@ -139,8 +148,8 @@ else:
     elif kept is not None:
         name, data = kept
         note, forget = st.columns([4, 1], vertical_alignment="center")
-        note.caption(f"Using {escape_markdown(name)}, uploaded earlier in this session. Upload another file to "
-                     "replace it.")
+        note.caption(f"Using {escape_markdown(name)}, uploaded earlier (kept for this link). Upload another file "
+                     "to replace it.")
         if forget.button("Remove this file", key="forget_upload", icon=":material/close:",
                          help="Forget this file; if it is the active data, there is no active data until you choose"
                               " some."):

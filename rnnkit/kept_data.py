@@ -4,12 +4,13 @@ A browser reload starts a new Streamlit session: without this, the Data page fel
 back to its first built-in dataset, and an uploaded file was gone. The owner token
 in the URL (``?u=``) survives a reload, so what the owner last chose is kept under
 a hash of it, beside the run store: the source (a built-in dataset or a file), the
-dataset and ticker, and the last uploaded file up to a size limit. Nothing here
+dataset, and the last uploaded file up to a size limit. Nothing here
 imports Streamlit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -80,6 +81,8 @@ class KeptData:
             return None
         if not isinstance(meta.get("name"), str) or hashlib.sha256(data).hexdigest() != meta.get("sha256"):
             return None
+        with contextlib.suppress(OSError):
+            os.utime(folder / _UPLOAD)  # in use: kept as long as it is used, not only changed
         return meta["name"], data
 
     def forget_upload(self, owner: str) -> None:
@@ -99,10 +102,15 @@ class KeptData:
         The dashboard restores a choice into its widgets, which refuse a value they do not
         offer (a dataset removed since, a hand-edited file): such entries are dropped.
         """
-        choice = self._read_json(self._folder(owner) / _CHOICE)
+        path = self._folder(owner) / _CHOICE
+        choice = self._read_json(path)
+        if choice:
+            with contextlib.suppress(OSError):
+                os.utime(path)  # in use: pruning goes by the last use, not the last change
         if allowed is None:
             return choice
-        return {key: value for key, value in choice.items() if key in allowed and value in allowed[key]}
+        return {key: value for key, value in choice.items()
+                if key in allowed and isinstance(value, str) and value in allowed[key]}
 
     def prune(self, now: float | None = None) -> int:
         """Remove the kept data of owners untouched for longer than ``max_age_s``; how many owners were removed."""

@@ -405,6 +405,10 @@ def make_candidate(params: dict[str, Any], window: WindowSpec, base: TrainingCon
     return Candidate(spec, training, trial_window(params, window))
 
 
+#: base training settings that do not change how a trial is scored: searched per trial, or how it executes
+_NOT_SCORING = {"learning_rate", "batch_size", "execution", "steps_per_execution", "jit_compile"}
+
+
 def search_fingerprint(series: TimeSeries, window: WindowSpec, split: SplitSpec, base: TrainingConfig,
                        scaling: str) -> str:
     """What a trial's validation RMSE depends on besides its own parameters, hashed (SHA-256, hex).
@@ -424,7 +428,7 @@ def search_fingerprint(series: TimeSeries, window: WindowSpec, split: SplitSpec,
     bounds = split.bounds(series.frame.index)
     task = {"target": series.target, "inputs": list(series.inputs), "step": window.step, "delay": window.delay,
             "horizon": window.horizon, "split": [bounds.train_stop, bounds.val_stop, bounds.n_rows],
-            "scaling": scaling, "base": dataclasses.asdict(base)}
+            "scaling": scaling, "base": {k: v for k, v in dataclasses.asdict(base).items() if k not in _NOT_SCORING}}
     digest.update(json.dumps(task, sort_keys=True, default=str).encode())
     return digest.hexdigest()
 
@@ -438,9 +442,12 @@ def default_study_name(series: TimeSeries, window: WindowSpec, fingerprint: str)
 def _require_same_task(study: optuna.Study, fingerprint: str) -> None:
     """Continue a stored study only on the data and settings it was searched on; mark a new one with them."""
     known = study.user_attrs.get("rnnkit_fingerprint")
+    if known is None and study.trials:
+        raise RnnkitError(f"The study {study.study_name!r} in this storage was made by an older rnnkit, which did "
+                          "not record the data and settings its trials were scored on.",
+                          "Give this search a new study name (its trials stay in the storage).")
     if known is None:
-        if not study.trials:
-            study.set_user_attr("rnnkit_fingerprint", fingerprint)
+        study.set_user_attr("rnnkit_fingerprint", fingerprint)
         return
     if known != fingerprint:
         raise RnnkitError(f"The study {study.study_name!r} in this storage was searched on other data or settings "

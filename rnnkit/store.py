@@ -552,7 +552,7 @@ class RunStore:
     def latest_viewable(self, owner: str) -> str | None:
         """The id of ``owner``'s newest run that has results to show (finished or cancelled, readable), or None."""
         viewable = {RunStatus.FINISHED.value, RunStatus.CANCELLED.value}
-        return next((r.id for r in self.list(owner) if r.status in viewable and not r.damaged), None)
+        return next((r.id for r in self.list(owner) if r.status in viewable and not r.damaged and r.models), None)
 
     def record(self, run_id: str, owner: str | None = None) -> RunRecord:
         """One run; with ``owner``, another owner's run is reported as missing."""

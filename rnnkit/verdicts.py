@@ -136,18 +136,27 @@ def coverage_note(result: ComparisonResult) -> str | None:
 
 
 def cancel_note(result: ComparisonResult) -> str | None:
-    """What a cancelled comparison holds: the networks it stopped are scored as they were, and named; None otherwise."""
+    """What a cancelled comparison holds: the networks it stopped are scored as they were, and named; None otherwise.
+
+    Networks that had not started are not in the result at all, so the note never
+    claims that every network finished; a cancelled backtest keeps only its folds
+    that finished, and says so in its own verdict.
+    """
     if result.status != "cancelled":
         return None
     stopped = [m for m in result.models if m.status == "cancelled"]
     if not stopped:
-        return "The run was cancelled; every network in it had finished and is compared below."
+        return ("The run was cancelled; the networks below had finished (any that had not started are left out, "
+                "and so are any backtest folds that had not finished).")
     epochs = result.training.epochs
     named = ", ".join(f"{m.name} (epoch {m.epochs_run} of {epochs})" for m in stopped)
+    weights = ("with the weights of their best validation epoch so far" if result.training.early_stopping
+               and result.selection == "validation" else "with the weights of their last epoch")
+    choice = ("the choice is still made on validation" if result.selection == "validation"
+              else "the choice is made on test (there is no validation part)")
     counted = " The Holm correction counts them too." if len(result.models) > 1 else ""
     return (f"The run was cancelled. Stopped before their last epoch: {named}. They are scored as they were "
-            "when stopped (best validation epoch so far), so they may trail what full training gives; the choice "
-            f"is still made on validation.{counted}")
+            f"when stopped, {weights}, so they may trail what full training gives; {choice}.{counted}")
 
 
 def divergence_note(result: ComparisonResult) -> str | None:

@@ -146,7 +146,7 @@ def test_the_data_page_keeps_the_upload_and_its_columns_after_other_pages() -> N
         test.switch_page(page).run()
         assert not test.exception, test.exception
     assert test.radio(key="data_source").value == "Upload a file"
-    assert "Using mine.csv, uploaded earlier in this session." in text_of(test)
+    assert "Using mine.csv, uploaded earlier (kept for this link)." in text_of(test)
     assert test.multiselect(key="features_mine.csv").value == ["other"]
     kept = test.session_state["series"]
     assert (kept.name, kept.target, kept.features, len(kept)) == ("mine.csv", "value", ("other",), 200)

@@ -206,7 +206,7 @@ def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: st
         nav.get_by_text("Runs", exact=True).click()
         page.get_by_role("heading", name="Runs").first.wait_for(timeout=30_000)
         nav.get_by_text("Data", exact=True).click()
-        page.get_by_text("Using kept.csv, uploaded earlier in this session.").wait_for(timeout=30_000)
+        page.get_by_text("Using kept.csv, uploaded earlier (kept for this link).").wait_for(timeout=30_000)
         page.get_by_text("Ready: target").wait_for(timeout=30_000)
         nav.get_by_text("Train & compare", exact=True).click()
         page.get_by_text("Train windows").wait_for(timeout=60_000)

@@ -31,14 +31,21 @@ def test_a_file_over_the_limit_is_not_kept_and_drops_the_older_one(tmp_path: Pat
     assert kept.last_upload(ANA) is None  # a reload must not bring back the replaced file
 
 
-def test_keeping_the_same_file_again_writes_nothing_and_damage_reads_as_none(tmp_path: Path) -> None:
+def test_keeping_the_same_file_again_writes_nothing_and_damage_reads_as_none(tmp_path: Path, monkeypatch) -> None:
+    import rnnkit.kept_data
+
+    writes: list[Path] = []
+    real_write = rnnkit.kept_data._write_atomically
+    monkeypatch.setattr(rnnkit.kept_data, "_write_atomically", lambda path, data: (writes.append(path),
+                                                                                     real_write(path, data)))
     kept = KeptData(tmp_path)
     kept.keep_upload(ANA, "a.csv", b"t,x\n1,2\n")
-    data = tmp_path / owner_key(ANA) / "upload.bin"
-    before = data.stat().st_mtime_ns
-    time.sleep(0.01)
+    assert len(writes) == 2  # the file and its name
     kept.keep_upload(ANA, "a.csv", b"t,x\n1,2\n")
-    assert data.stat().st_mtime_ns == before
+    kept.save_choice(ANA, {"data_source": "Upload a file"})
+    kept.save_choice(ANA, {"data_source": "Upload a file"})
+    assert len(writes) == 3  # the same file and the same choice again: nothing written
+    data = tmp_path / owner_key(ANA) / "upload.bin"
     data.write_bytes(b"t,x\n1,3\n")  # changed behind its back: its hash no longer matches
     assert kept.last_upload(ANA) is None
     kept.forget_upload(ANA)
@@ -53,8 +60,12 @@ def test_the_data_choice_is_kept_and_old_owners_are_pruned(tmp_path: Path) -> No
     assert kept.last_choice(ANA) == {"source": "Built-in dataset", "dataset_key": "jena"}
     assert kept.last_choice(ANA, {"source": ["Built-in dataset"], "dataset_key": ["electric"]}) == {
         "source": "Built-in dataset"}  # a dataset no longer offered is dropped, not forced on a widget
+    kept.save_choice(BO, {"source": ["not", "a", "name"], "dataset_key": {"x": 1}})  # a hand-edited file
+    assert kept.last_choice(BO, {"source": {"Upload a file": 0}, "dataset_key": {"jena": 0}}) == {}
     old = time.time() - 7200
-    for path in (tmp_path / owner_key(BO)).iterdir():
-        os.utime(path, (old, old))
+    for owner in (ANA, BO):
+        for path in (tmp_path / owner_key(owner)).iterdir():
+            os.utime(path, (old, old))
+    assert kept.last_choice(ANA)  # used again today: kept, though unchanged for long
     assert kept.prune() == 1
     assert kept.last_choice(BO) == {} and kept.last_choice(ANA)["dataset_key"] == "jena"

@@ -51,13 +51,13 @@ PRESETS: dict[str, ModelSpec] = {
     )
 }
 
-#: The presets that reproduce published configurations.
 #: The models a default comparison trains: a GRU and an LSTM that predict the change from the last value.
 DEFAULT_MODELS: tuple[str, ...] = ("tuned_gru", "tuned_lstm")
 #: Added to the defaults where its AutoTheta base can run (see :func:`rnnkit.defaults.default_models`): a GRU on
 #: AutoTheta's errors had the lowest validation RMSE on 2 of 5 benchmark series (electric −14%, nile −1% against
 #: tuned_gru) and is simply not chosen elsewhere (bench/hybrid.py).
 DEFAULT_HYBRID = "hybrid_theta_gru"
+#: The presets that reproduce published configurations.
 CLASSIC_PRESETS: tuple[str, ...] = ("simple_rnn", "lstm", "lstm_14", "lstm_td", "gru", "jena_lstm", "jena_gru")
 
 

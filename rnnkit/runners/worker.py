@@ -17,13 +17,14 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
+import tempfile
 import pickle
 import signal
 import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from typing import Any
@@ -98,25 +99,31 @@ def _forget_models() -> None:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
-    """Send file descriptor 2 to the null device meanwhile: native libraries' notes, not Python's errors.
+def _native_stderr_captured() -> Iterator[Callable[[], bytes]]:
+    """Send file descriptor 2 to a temporary file meanwhile; yields a function reading what was written there.
 
     TensorFlow's C++ start-up lines ignore ``TF_CPP_MIN_LOG_LEVEL`` and would be
     printed by every worker into the user's terminal, between the progress lines.
+    The caller shows the capture when something went wrong.
     """
     try:
+        capture = tempfile.TemporaryFile()
         saved = os.dup(2)
-        null = os.open(os.devnull, os.O_WRONLY)
-    except OSError:  # no such descriptor (a detached process): nothing to silence
-        yield
+    except OSError:  # no such descriptor (a detached process) or no temporary folder: nothing to capture
+        yield lambda: b""
         return
-    os.dup2(null, 2)
+    os.dup2(capture.fileno(), 2)
+
+    def captured() -> bytes:
+        capture.seek(0)
+        return capture.read()
+
     try:
-        yield
+        yield captured
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-        os.close(null)
+        capture.close()
 
 
 def worker_main(conn: Connection, cancel: Event, intra_op: int, preload: tuple[str, ...], parent_pid: int,
@@ -126,13 +133,17 @@ def worker_main(conn: Connection, cancel: Event, intra_op: int, preload: tuple[s
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_threads(intra_op)
     threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True, name="rnnkit-parent-watch").start()
-    with _native_stderr_silenced():  # TensorFlow's start-up notes (oneDNN, CUDA, absl), once per worker
+    failed = []
+    with _native_stderr_captured() as captured:  # TensorFlow's start-up notes (oneDNN, CUDA, absl), once per worker
         for module in preload:
             try:
                 importlib.import_module(module)
-            except Exception:  # noqa: BLE001 - a missing optional module only costs the task its import time
-                pass
+            except Exception as error:  # noqa: BLE001 - a missing optional module only costs the task its import time
+                failed.append(f"rnnkit worker: could not preload {module} ({type(error).__name__}: {error})\n")
         _apply_tensorflow_threads(intra_op)
+        notes = captured() if failed else b""
+    if failed:  # then the native notes may say why: shown, not swallowed
+        sys.stderr.write(notes.decode(errors="replace") + "".join(failed))
     for number in range(1, max_tasks + 1):
         try:
             conn.send(("ready",))

@@ -129,6 +129,11 @@ def test_a_stored_study_never_mixes_trials_scored_on_other_data_or_splits(tiny_s
         search(changed, WINDOW, SPLIT, budget_s=120, n_trials=1, base=ONE_EPOCH, storage=url,
                study_name=first.study_name)
     assert len(optuna.load_study(study_name=first.study_name, storage=url).trials) == 1
+    legacy = optuna.create_study(storage=url, study_name="made-by-an-older-rnnkit")
+    legacy.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=1.0))  # no record of its task
+    with pytest.raises(RnnkitError, match="made by an older rnnkit"):
+        search(tiny_series, WINDOW, SPLIT, budget_s=120, n_trials=1, base=ONE_EPOCH, storage=url,
+               study_name="made-by-an-older-rnnkit")
 
 
 def test_trials_are_plain_picklable_tasks(tiny_series: TimeSeries) -> None:
