@@ -162,6 +162,8 @@ def show_jobs() -> None:
     if len(result.y_test) < MIN_TEST_WINDOWS:  # too few for the test: no p-value shown that the verdict refuses
         shown = shown.drop(columns=[c for c in ("dm_p", "dm_p_holm") if c in shown])
     chosen = {best, result.best_baseline}
+    if result.backtest_summary is not None:  # the backtest's pair, chosen before fold 1: the one its verdict judges
+        chosen = set(result.backtest_summary.index[result.backtest_summary["chosen"] != ""])
     formats = {c: "{:.2g}" if c in ("dm_p", "dm_p_holm") else "{:.4f}" for c in shown if c != "kind"}  # p: 6.2e-16
     numbers = shown.apply(lambda col: col if col.name == "kind" else pd.to_numeric(col, errors="coerce"))
     st.dataframe(
@@ -178,6 +180,8 @@ def show_jobs() -> None:
     )
     chosen_on = {"validation": "validation RMSE", "legacy": "test RMSE (a run saved before rnnkit chose on "
                  "validation)"}.get(result.selection, "test RMSE (there is no validation part)")
+    if result.backtest_summary is not None:
+        chosen_on = "the backtest (validation RMSE before fold 1; this fold's own choice may differ)"
     st.caption(f"Highlighted: the model and the baseline chosen by {chosen_on}. Skill: % lower test RMSE than "
                "the chosen baseline. Diebold–Mariano p < 0.05 (Holm-corrected when several models compete): the "
                "difference is unlikely to be noise. Coverage: share of test targets inside the interval; Winkler: "
