@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from pages._shared import owner, show_error, sidebar
+from pages._shared import owner, restore_active_data, show_error, sidebar
 from rnnkit.errors import RnnkitError
 
 st.set_page_config(page_title="rnnkit", page_icon=":material/timeline:", layout="wide")
 owner()
+restore_active_data()
 
 navigation = st.navigation([
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -58,6 +58,12 @@ def leave_pages_folder_mode() -> None:
 leave_pages_folder_mode()
 
 
+#: the Data page's sources, in its radio's order
+DATA_SOURCES = ["Built-in dataset", "Upload a file"]
+#: the ticker the stocks dataset starts with
+DEFAULT_TICKER = "GOOG"
+
+
 @st.cache_resource
 def run_store() -> RunStore:
     return RunStore()
@@ -110,6 +116,46 @@ def owner() -> str:
 
 def active_series() -> TimeSeries | None:
     return st.session_state.get("series")
+
+
+def restore_active_data() -> None:
+    """A new session (a reload, a new tab) takes up its owner's last data at once, whatever page it opens on.
+
+    Tried once per session, and only for what loads without a download (a kept upload,
+    a built-in dataset available offline) with the default cleaning: the Data page
+    shows the same choice, and is where a download, its progress bar and other
+    cleaning belong. Anything that fails leaves the session without data, as before.
+    """
+    if "series" in st.session_state or st.session_state.get("_restore_tried"):
+        return
+    st.session_state["_restore_tried"] = True
+    me = owner()
+    try:
+        from rnnkit.datasets.registry import DATASETS
+
+        choice = kept_data().last_choice(me, {"data_source": DATA_SOURCES, "dataset_key": DATASETS})
+        if not choice:  # a first visit: nothing to load, and the landing page stays free of pandas
+            return
+        from pages._loading import cached_dataset, cached_upload
+        from rnnkit.data.cleaning import CleaningOptions
+        from rnnkit.datasets.availability import availability
+
+        if choice.get("data_source") == DATA_SOURCES[1] and (last := kept_data().last_upload(me)) is not None:
+            series, label, defaults = cached_upload(last[1], last[0], CleaningOptions(), None), last[0], None
+        elif choice.get("data_source") == DATA_SOURCES[0] and "dataset_key" in choice:
+            key = choice["dataset_key"]
+            ticker = DEFAULT_TICKER if key == "stocks" else None
+            if not availability(key, ticker).offline:
+                return
+            loaded = cached_dataset(key, ticker, CleaningOptions())
+            series, label, defaults = loaded.series, loaded.label, {"window": loaded.window, "split": loaded.split}
+        else:
+            return
+    except (RnnkitError, OSError):
+        return
+    st.session_state.update(series=series, dataset_label=label)
+    if defaults is not None:
+        st.session_state["defaults"] = defaults
 
 
 def series_defaults(series: TimeSeries) -> Defaults:

@@ -7,13 +7,14 @@ import contextlib
 import pandas as pd
 import streamlit as st
 
-from pages._shared import kept_data, owner, refresh_active_data, show_error, visible_range
+from pages._loading import cached_dataset, cached_upload
+from pages._shared import DATA_SOURCES, DEFAULT_TICKER, kept_data, owner, refresh_active_data, show_error, visible_range
 from rnnkit.active_data import ActiveData
 from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
-from rnnkit.data.limits import DEFAULT_LIMITS, MEGABYTE
-from rnnkit.data.series import TimeSeries, load_series
+from rnnkit.data.limits import DEFAULT_LIMITS
+from rnnkit.data.series import TimeSeries
 from rnnkit.datasets.availability import availability
-from rnnkit.datasets.builtin import LoadedDataset, load_dataset
+from rnnkit.datasets.builtin import load_dataset
 from rnnkit.datasets.registry import DATASETS
 from rnnkit.display import code_span, dates_without_midnight, escape_markdown, time_span
 from rnnkit.errors import RnnkitError
@@ -21,30 +22,6 @@ from rnnkit.figures import series_overview
 
 RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly": "W", "monthly": "MS"}
 DATE_ORDER_CHOICES = {"auto": "automatic", "day-first": "day first (31/01)", "month-first": "month first (01/31)"}
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def cached_dataset(key: str, ticker: str | None, options: CleaningOptions) -> LoadedDataset:
-    return load_dataset(key, ticker=ticker, options=options)
-
-
-LARGE_UPLOAD = 20 * MEGABYTE
-
-
-@st.cache_resource(show_spinner=False, max_entries=6, ttl=1800)
-def _cached_small_upload(data: bytes, name: str, options: CleaningOptions, time_column: str | None) -> TimeSeries:
-    return load_series(data, name=name, options=options, time_column=time_column)
-
-
-@st.cache_resource(show_spinner=False, max_entries=1, ttl=600)
-def _cached_large_upload(data: bytes, name: str, options: CleaningOptions, time_column: str | None) -> TimeSeries:
-    return load_series(data, name=name, options=options, time_column=time_column)
-
-
-def cached_upload(data: bytes, name: str, options: CleaningOptions, time_column: str | None) -> TimeSeries:
-    """Parsed uploads, shared by every session and so bounded: six files up to 20 MB and one larger, not for long."""
-    loader = _cached_large_upload if len(data) > LARGE_UPLOAD else _cached_small_upload
-    return loader(data, name, options, time_column)
 
 
 def keeps_reused_data(selection: tuple) -> bool:
@@ -61,7 +38,6 @@ def keeps_reused_data(selection: tuple) -> bool:
     return True
 
 
-SOURCES = ["Built-in dataset", "Upload a file"]
 active = ActiveData(st.session_state)
 me, remembered = owner(), kept_data()
 
@@ -75,13 +51,13 @@ def forget_kept_upload() -> None:
 
 if "data_source" not in st.session_state:  # a new session (a reload, a new tab): what this owner chose last
     with contextlib.suppress(OSError):
-        for key, value in remembered.last_choice(me, {"data_source": SOURCES, "dataset_key": DATASETS}).items():
+        for key, value in remembered.last_choice(me, {"data_source": DATA_SOURCES, "dataset_key": DATASETS}).items():
             st.session_state[key] = value
-        if st.session_state.get("data_source") == SOURCES[1] and active.kept_upload() is None:
+        if st.session_state.get("data_source") == DATA_SOURCES[1] and active.kept_upload() is None:
             if (last := remembered.last_upload(me)) is not None:
                 active.keep_upload(*last)
 st.title("Data")
-source = st.radio("Source", SOURCES, horizontal=True, key="data_source", persist_state="session")
+source = st.radio("Source", DATA_SOURCES, horizontal=True, key="data_source", persist_state="session")
 
 with st.expander("Cleaning", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
@@ -116,7 +92,8 @@ if source == "Built-in dataset":
             st.caption(("Offline: " if state.offline else "Download: ") + state.label)
     key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title, key="dataset_key",
                        persist_state="session")
-    ticker = st.text_input("Ticker", value="GOOG", key="ticker", persist_state="session") if key == "stocks" else None
+    ticker = st.text_input("Ticker", value=DEFAULT_TICKER, key="ticker", persist_state="session") \
+        if key == "stocks" else None
     try:
         if availability(key, ticker).offline:
             loaded = cached_dataset(key, ticker, options)

@@ -311,6 +311,11 @@ def test_a_reload_brings_back_the_owners_last_upload_and_dataset_choice() -> Non
     first.query_params["u"] = TESTER
     upload(first.run(), "kept.csv", synthetic_frame(240))
     assert first.session_state["series"].name == "kept.csv"
+    elsewhere = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # a reload on another page
+    elsewhere.query_params["u"] = TESTER
+    elsewhere.run().switch_page("pages/train.py").run()
+    assert not elsewhere.exception
+    assert elsewhere.session_state["series"].name == "kept.csv" and elsewhere.number_input(key="lookback").value
     reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # a new session, the same URL
     reloaded.query_params["u"] = TESTER
     reloaded.run().switch_page("pages/data.py").run()
@@ -325,9 +330,12 @@ def test_a_reload_brings_back_the_owners_last_upload_and_dataset_choice() -> Non
     again.run().switch_page("pages/data.py").run()
     assert again.radio(key="data_source").value == "Built-in dataset"
     assert again.selectbox(key="dataset_key").value == "stocks"
+    assert again.session_state["defaults"] is not None  # the dataset's own task came back with it
     stranger = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     stranger.query_params["u"] = "stranger-token-0123456789abcdef"
-    stranger.run().switch_page("pages/data.py").run()
+    stranger.run()
+    assert "series" not in stranger.session_state  # nothing restored for a link that chose nothing
+    stranger.switch_page("pages/data.py").run()
     assert stranger.radio(key="data_source").value == "Built-in dataset"  # never another owner's file
     assert stranger.selectbox(key="dataset_key").value == "electric"
 
