@@ -533,9 +533,9 @@ class JobManager:
             if self._exiting and not job.cancel.cancelled and status != JobStatus.FINISHED:  # stopped by the exit
                 kept = status == JobStatus.CANCELLED and job.result is not None and bool(job.result.models)
                 status, message = JobStatus.INTERRUPTED, SERVER_STOPPED_MESSAGE if kept else INTERRUPTED_MESSAGE
-            if job.status != JobStatus.INTERRUPTED:
-                job.status, job.error = status, message
             self._record_end(job.id, status, message, job.snapshot())
+            if job.status != JobStatus.INTERRUPTED:  # after the queue has it: a job done here is done in lists too
+                job.status, job.error = status, message
             self._forget_old(job.owner)
             self._wake.set()
 
