@@ -97,13 +97,10 @@ def train_model(
         losses = loop.fit(*prepared.train.arrays(sequence_targets=sequence), epochs=config.epochs,
                           callbacks=callbacks, validation_data=val, seed=config.seed)
     else:
-        train_data, fit_kwargs = _fit_inputs(prepared.train, config, sequence, shuffle=True)
-        if has_val:
-            fit_kwargs["validation_data"] = _fit_inputs(prepared.val, config, sequence, shuffle=False)[0]
-        if isinstance(train_data, tuple):
-            history = model.fit(*train_data, epochs=config.epochs, callbacks=callbacks, verbose=0, **fit_kwargs)
-        else:
-            history = model.fit(train_data, epochs=config.epochs, callbacks=callbacks, verbose=0, **fit_kwargs)
+        val_data = _fit_inputs(prepared.val, config, sequence, shuffle=False) if has_val else None
+        history = model.fit(_fit_inputs(prepared.train, config, sequence, shuffle=True), epochs=config.epochs,
+                            callbacks=callbacks, verbose=0, validation_data=val_data,
+                            shuffle=False)  # the pipeline shuffles, from the seed
         losses = {k: [float(v) for v in values] for k, values in history.history.items()}
     seconds = time.perf_counter() - start
     epochs_run = len(losses.get("loss", []))
@@ -135,23 +132,23 @@ def predict(trained: TrainedModel, windows: WindowSet, batch_size: int = 256) ->
 
         output = compiled_predict(trained.model, windows.arrays()[0], batch_size)
     else:
-        from rnnkit.windows.keras_adapter import KerasWindowBatches
+        from rnnkit.windows.tf_datasets import batches_dataset
 
-        output = trained.model.predict(KerasWindowBatches(windows.batches(batch_size)), verbose=0)
+        output = trained.model.predict(batches_dataset(windows.batches(batch_size)), verbose=0)
     output = np.asarray(output)
     return output[:, -1, :] if output.ndim == 3 else output
 
 
-def _fit_inputs(windows: WindowSet, config: TrainingConfig, sequence: bool,
-                shuffle: bool) -> tuple[Any, dict[str, Any]]:
-    """Arrays for small window sets, a streamed PyDataset for large ones."""
+def _fit_inputs(windows: WindowSet, config: TrainingConfig, sequence: bool, shuffle: bool) -> Any:
+    """A ``tf.data`` pipeline of the windows (autotuning off, see rnnkit.windows.tf_datasets): arrays for small
+    window sets, batches gathered on demand for large ones."""
+    from rnnkit.windows.tf_datasets import array_dataset, batches_dataset
+
     batch, seed = config.batch_size, config.seed
     if windows.fits_in_memory:
         x, y = windows.arrays(sequence_targets=sequence)
-        return (x, y), {"batch_size": batch, "shuffle": shuffle}
-    from rnnkit.windows.keras_adapter import KerasWindowBatches
-
-    return KerasWindowBatches(windows.batches(batch, shuffle=shuffle, seed=seed, sequence_targets=sequence)), {}
+        return array_dataset(x, y, batch, shuffle=shuffle, seed=seed)
+    return batches_dataset(windows.batches(batch, shuffle=shuffle, seed=seed, sequence_targets=sequence))
 
 
 def _optimizer(config: TrainingConfig) -> keras.optimizers.Optimizer:

@@ -20,8 +20,8 @@ class WindowBatches:
     """A sequence of ``(inputs, targets)`` batches over the windows at ``anchors``.
 
     Behaves like ``keras.utils.Sequence`` (``len``, indexing, ``on_epoch_end``)
-    without importing Keras; ``rnnkit.windows.keras_adapter`` wraps it as a
-    ``keras.utils.PyDataset`` for ``model.fit``. With ``shuffle=True`` the window
+    without importing Keras; ``rnnkit.windows.tf_datasets.batches_dataset`` turns it
+    into a ``tf.data`` pipeline for ``model.fit``. With ``shuffle=True`` the window
     order is a fresh seeded permutation every epoch.
     """
 

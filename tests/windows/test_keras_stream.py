@@ -1,4 +1,4 @@
-"""Streamed batches train a real Keras model through ``keras.utils.PyDataset``."""
+"""Windows train a real Keras model through rnnkit's tf.data pipelines (autotuning off)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 keras = pytest.importorskip("keras")
 
 from rnnkit.windows.indexing import anchors_for_targets  # noqa: E402
-from rnnkit.windows.keras_adapter import KerasWindowBatches  # noqa: E402
 from rnnkit.windows.batches import WindowBatches  # noqa: E402
 from rnnkit.windows.spec import WindowSpec  # noqa: E402
+from rnnkit.windows.tf_datasets import array_dataset, batches_dataset  # noqa: E402
 
 
 def test_model_fits_on_streamed_windows() -> None:
@@ -22,6 +22,37 @@ def test_model_fits_on_streamed_windows() -> None:
                             batch_size=32, shuffle=True, seed=0)
     model = keras.Sequential([keras.Input((spec.n_steps, 2)), keras.layers.GRU(4), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
-    history = model.fit(KerasWindowBatches(batches), epochs=2, verbose=0)
+    history = model.fit(batches_dataset(batches), epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
     assert np.isfinite(history.history["loss"]).all()
+
+
+def test_array_dataset_reshuffles_every_epoch_from_its_seed_and_keeps_every_window() -> None:
+    x = np.arange(50, dtype=np.float32).reshape(25, 2, 1)
+    y = x[:, -1, :] * 10
+    dataset = array_dataset(x, y, batch_size=4, shuffle=True, seed=3)
+    assert dataset.options().autotune.enabled is False
+    epochs = [np.concatenate([xb.numpy()[:, -1, 0] for xb, _ in dataset]) for _ in range(2)]
+    for seen in epochs:
+        assert sorted(seen) == sorted(x[:, -1, 0])  # every window once, batches of 4 and a last one of 1
+    assert not np.array_equal(epochs[0], epochs[1])  # a new order each epoch
+    again = np.concatenate([xb.numpy()[:, -1, 0] for xb, _ in array_dataset(x, y, 4, shuffle=True, seed=3)])
+    assert np.array_equal(again, epochs[0])  # the same seed, the same first order
+    for xb, yb in dataset.take(2):
+        assert np.array_equal(yb.numpy(), xb.numpy()[:, -1, :] * 10)  # targets stay with their windows
+    plain = np.concatenate([xb.numpy()[:, -1, 0] for xb, _ in array_dataset(x, y, 4)])
+    assert np.array_equal(plain, x[:, -1, 0])
+
+
+def test_batches_dataset_knows_its_length_and_reshuffles_after_a_full_pass() -> None:
+    spec = WindowSpec(lookback=4)
+    data = np.arange(100, dtype=np.float64)[:, None]
+    batches = WindowBatches(data, data[:, 0], anchors_for_targets(spec, 0, 100), spec, batch_size=16,
+                            shuffle=True, seed=1)
+    dataset = batches_dataset(batches)
+    assert int(dataset.cardinality()) == len(batches)
+    assert dataset.options().autotune.enabled is False
+    first = np.concatenate([yb.numpy()[:, 0] for _, yb in dataset])
+    second = np.concatenate([yb.numpy()[:, 0] for xb, yb in dataset])
+    assert sorted(first) == sorted(second) == sorted(data[anchors_for_targets(spec, 0, 100), 0])
+    assert not np.array_equal(first, second)
