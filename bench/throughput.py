@@ -543,6 +543,12 @@ def case_e(rounds: int, runner_name: str = "process") -> dict[str, Any]:
 # --- main -----------------------------------------------------------------------------------------------------
 
 
+def versus_split(a: dict[str, Any]) -> str:
+    """How the pool's best run compares with the best split of the tasks run alone: "N% slower than" or faster."""
+    late = a["best_s"]["process"] / a["best_split_s"] - 1
+    return f"{abs(late):.0%} {'slower' if late >= 0 else 'faster'} than"
+
+
 def summary(result: dict[str, Any]) -> None:
     if "a" in result:
         a = result["a"]
@@ -551,8 +557,7 @@ def summary(result: dict[str, Any]) -> None:
         if "ceiling_speedup" in a:
             print(f"    its tasks alone on one worker: {sum(a['work_alone_s'].values()):.1f} s in all; their best "
                   f"split over {a['workers']} workers takes {a['best_split_s']} s, so at most "
-                  f"{a['ceiling_speedup']}×; the pool's best run was "
-                  f"{a['best_s']['process'] / a['best_split_s'] - 1:.0%} slower than that split")
+                  f"{a['ceiling_speedup']}×; the pool's best run was {versus_split(a)} that split")
         if "inline_one_thread_s" in a:
             print(f"    inline on one thread: {min(a['inline_one_thread_s'])} s ({a['one_thread_slowdown']}× the "
                   f"two-thread run); the tasks alone add {a['pool_overhead']}× to it; against one core the pool "

@@ -468,7 +468,7 @@ class RunStore:
         with closing(db):
             hashed = schema_version(db) >= 2
             try:
-                rows = db.execute("SELECT * FROM runs " + where, args).fetchall()
+                rows = db.execute("SELECT * FROM runs " + where + " ORDER BY rowid", args).fetchall()
             except sqlite3.DatabaseError as error:
                 if where:
                     return [_damaged(args[0], f"its entry in the run index is damaged ({error})")]
@@ -547,7 +547,9 @@ class RunStore:
         if owner is not None:
             key = owner_key(owner)
             records = [r for r in records if r.owner == key]
-        return sorted(records, key=lambda r: (r.created_at, r.id), reverse=True)
+        # Newest first; runs started within the same second (``created_at`` keeps seconds) in the order they were
+        # started, the later first: the rows come in insertion order, and the sort is stable.
+        return sorted(reversed(records), key=lambda r: r.created_at, reverse=True)
 
     def latest_viewable(self, owner: str) -> str | None:
         """The id of ``owner``'s newest run that has results to show (finished or cancelled, readable), or None."""

@@ -523,7 +523,7 @@ def test_a_new_tab_shows_the_owners_latest_run_on_the_predictions_page(tiny_resu
     from pages._shared import run_store
 
     ids = _store_two_runs(tiny_result)
-    newest = run_store().latest_viewable(TESTER)  # newest first (runs of the same second in id order)
+    newest = run_store().latest_viewable(TESTER)  # newest first (of the same second, the later started)
     test = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     test.query_params["u"] = TESTER  # a reload or a new tab: no result in the session
     test.run().switch_page("pages/predictions.py").run()

@@ -71,6 +71,16 @@ def test_the_latest_viewable_run_skips_failed_and_running_ones_and_other_owners(
     assert store.latest_viewable("bob") is None
 
 
+def test_runs_started_within_one_second_list_the_later_first(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = RunStore(tmp_path)
+    started = [store.start("tiny", "value", ["a"], {}, owner="alice") for _ in range(4)]
+    with sqlite3.connect(store.index) as db:  # the same second for all four, whatever their random suffixes
+        db.execute("UPDATE runs SET created_at='2026-12-01T12:00:00+00:00'")
+    assert [r.id for r in store.list("alice")] == started[::-1]
+
+
 def test_lambda_model_refuses_to_load_in_safe_mode(tmp_path: Path) -> None:
     keras = pytest.importorskip("keras")
     store = RunStore(tmp_path)
