@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -25,6 +26,7 @@ from rnnkit.store import RunStore
 if TYPE_CHECKING:  # the landing page loads without pandas; pages that hold a series import it themselves
     import pandas as pd
 
+    from rnnkit.data.cleaning import CleaningOptions
     from rnnkit.data.series import TimeSeries
     from rnnkit.defaults import Defaults
 
@@ -62,6 +64,12 @@ leave_pages_folder_mode()
 DATA_SOURCES = ["Built-in dataset", "Upload a file"]
 #: the ticker the stocks dataset starts with
 DEFAULT_TICKER = "GOOG"
+#: the Data page's cleaning choices: resampling and date order as shown, and what they mean
+RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly": "W", "monthly": "MS"}
+DATE_ORDER_CHOICES = {"auto": "automatic", "day-first": "day first (31/01)", "month-first": "month first (01/31)"}
+#: the cleaning widgets' keys and the values they start with
+CLEANING_DEFAULTS: dict[str, str | int] = {"missing_policy": "ffill", "resample": "no resampling",
+                                           "max_filled_pct": 20, "date_order": "auto"}
 
 
 @st.cache_resource
@@ -118,44 +126,110 @@ def active_series() -> TimeSeries | None:
     return st.session_state.get("series")
 
 
+def cleaning_options(values: Mapping[str, Any]) -> CleaningOptions:
+    """The cleaning the Data page's widgets ask for (``values``: their session state, or a kept choice)."""
+    from rnnkit.data.cleaning import CleaningOptions
+
+    chosen = {**CLEANING_DEFAULTS, **{k: v for k, v in values.items() if k in CLEANING_DEFAULTS}}
+    return CleaningOptions(missing=chosen["missing_policy"], resample=RESAMPLE_CHOICES[str(chosen["resample"])],
+                           max_filled_share=int(chosen["max_filled_pct"]) / 100, date_order=chosen["date_order"])
+
+
+def column_keys(label: str) -> tuple[str, str, str]:
+    """The session keys of one dataset's or file's own widgets: its target, extra features and time column."""
+    return f"target_{label}", f"features_{label}", f"time_column_{label}"
+
+
 def restore_active_data() -> None:
     """A new session (a reload, a new tab) takes up its owner's last data at once, whatever page it opens on.
 
-    Tried once per session, and only for what loads without a download (a kept upload,
-    a built-in dataset available offline) with the default cleaning: the Data page
-    shows the same choice, and is where a download, its progress bar and other
-    cleaning belong. Anything that fails leaves the session without data, as before.
+    Tried once per session. The Data page's widgets get the owner's last choice (source,
+    dataset, ticker, cleaning, and that data's time column, target and features), each
+    only when it is still offered. The series itself is loaded only when that needs no
+    download (a kept upload, a built-in dataset available offline): the Data page is where
+    a download and its progress bar belong. Anything that fails leaves the session without
+    data, as before, and the Data page says why.
     """
     if "series" in st.session_state or st.session_state.get("_restore_tried"):
         return
     st.session_state["_restore_tried"] = True
     me = owner()
     try:
-        from rnnkit.datasets.registry import DATASETS
+        kept = kept_data().last_choice(me)
+    except (RnnkitError, OSError):  # no usable run store: the page says so itself
+        return
+    if not kept:  # a first visit: nothing to load, and the landing page stays free of pandas
+        return
+    from rnnkit.data.cleaning import MISSING_POLICIES
+    from rnnkit.datasets.registry import DATASETS
+    from rnnkit.kept_data import allowed_entries
 
-        choice = kept_data().last_choice(me, {"data_source": DATA_SOURCES, "dataset_key": DATASETS})
-        if not choice:  # a first visit: nothing to load, and the landing page stays free of pandas
-            return
-        from pages._loading import cached_dataset, cached_upload
-        from rnnkit.data.cleaning import CleaningOptions
-        from rnnkit.datasets.availability import availability
-
-        if choice.get("data_source") == DATA_SOURCES[1] and (last := kept_data().last_upload(me)) is not None:
-            series, label, defaults = cached_upload(last[1], last[0], CleaningOptions(), None), last[0], None
-        elif choice.get("data_source") == DATA_SOURCES[0] and "dataset_key" in choice:
-            key = choice["dataset_key"]
-            ticker = DEFAULT_TICKER if key == "stocks" else None
-            if not availability(key, ticker).offline:
-                return
-            loaded = cached_dataset(key, ticker, CleaningOptions())
-            series, label, defaults = loaded.series, loaded.label, {"window": loaded.window, "split": loaded.split}
-        else:
-            return
+    choice = allowed_entries(kept, {"data_source": DATA_SOURCES, "dataset_key": DATASETS, "ticker": _Tickers(),
+                                    "missing_policy": MISSING_POLICIES, "resample": RESAMPLE_CHOICES,
+                                    "max_filled_pct": range(101), "date_order": DATE_ORDER_CHOICES})
+    for key, value in choice.items():
+        st.session_state.setdefault(key, value)
+    try:
+        loaded = _load_kept_choice(me, choice, kept)
     except (RnnkitError, OSError):
         return
-    st.session_state.update(series=series, dataset_label=label)
-    if defaults is not None:
-        st.session_state["defaults"] = defaults
+    if loaded is not None:
+        series, label, defaults = loaded
+        st.session_state.update(series=series, dataset_label=label)
+        if defaults is not None:
+            st.session_state["defaults"] = defaults
+
+
+class _Tickers:
+    """Any plausible ticker (the stocks dataset says itself when it cannot find one)."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and 0 < len(value) <= 20 and value.isprintable()
+
+
+def _load_kept_choice(me: str, choice: dict[str, Any], kept: dict[str, Any]
+                      ) -> tuple[TimeSeries, str, dict[str, Any] | None] | None:
+    """The series ``choice`` names, when it loads without a download, with the kept columns that still fit it."""
+    from pages._loading import cached_dataset, cached_upload
+    from rnnkit.datasets.availability import availability
+    from rnnkit.kept_data import allowed_columns
+
+    cleaning = cleaning_options(choice)
+    defaults = None
+    if choice.get("data_source") == DATA_SOURCES[1] and (last := kept_data().last_upload(me)) is not None:
+        label, data = last
+        ActiveData(st.session_state).keep_upload(label, data)  # the Data page shows it as uploaded earlier
+        time_key = column_keys(label)[2]
+        time_column = kept.get(time_key)
+        try:
+            series = cached_upload(data, label, cleaning, time_column if isinstance(time_column, str) and
+                                   time_column != "automatic" else None)
+            if isinstance(time_column, str):
+                st.session_state.setdefault(time_key, time_column)
+        except RnnkitError:
+            if time_column in (None, "automatic"):
+                raise
+            series = cached_upload(data, label, cleaning, None)  # that column no longer reads: detect it again
+    elif choice.get("data_source") == DATA_SOURCES[0] and "dataset_key" in choice:
+        key = choice["dataset_key"]
+        ticker = choice.get("ticker", DEFAULT_TICKER) if key == "stocks" else None
+        if not availability(key, ticker).offline:
+            return None
+        dataset = cached_dataset(key, ticker, cleaning)
+        series, label, defaults = dataset.series, dataset.label, {"window": dataset.window, "split": dataset.split}
+    else:
+        return None
+    target_key, features_key, _ = column_keys(label)
+    target, numeric = kept.get(target_key), series.numeric_columns
+    features = allowed_columns(kept.get(features_key), [c for c in numeric if c != target])
+    if target in numeric and features is not None:
+        try:
+            series = series.with_columns(target, tuple(features))
+        except RnnkitError:
+            return series, label, defaults
+        st.session_state.setdefault(target_key, target)
+        st.session_state.setdefault(features_key, features)
+    return series, label, defaults
 
 
 def series_defaults(series: TimeSeries) -> Defaults:

@@ -8,9 +8,21 @@ import pandas as pd
 import streamlit as st
 
 from pages._loading import cached_dataset, cached_upload
-from pages._shared import DATA_SOURCES, DEFAULT_TICKER, kept_data, owner, refresh_active_data, show_error, visible_range
+from pages._shared import (
+    DATA_SOURCES,
+    DATE_ORDER_CHOICES,
+    DEFAULT_TICKER,
+    RESAMPLE_CHOICES,
+    cleaning_options,
+    column_keys,
+    kept_data,
+    owner,
+    refresh_active_data,
+    show_error,
+    visible_range,
+)
 from rnnkit.active_data import ActiveData
-from rnnkit.data.cleaning import MISSING_POLICIES, CleaningOptions
+from rnnkit.data.cleaning import MISSING_POLICIES
 from rnnkit.data.limits import DEFAULT_LIMITS
 from rnnkit.data.series import TimeSeries
 from rnnkit.datasets.availability import availability
@@ -19,10 +31,6 @@ from rnnkit.datasets.registry import DATASETS
 from rnnkit.display import code_span, dates_without_midnight, escape_markdown, time_span
 from rnnkit.errors import RnnkitError
 from rnnkit.figures import series_overview
-
-RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly": "W", "monthly": "MS"}
-DATE_ORDER_CHOICES = {"auto": "automatic", "day-first": "day first (31/01)", "month-first": "month first (01/31)"}
-
 
 def keeps_reused_data(selection: tuple) -> bool:
     """Whether the data of a past comparison stays active over ``selection``; says so, with a way out."""
@@ -49,13 +57,7 @@ def forget_kept_upload() -> None:
         remembered.forget_upload(me)
 
 
-if "data_source" not in st.session_state:  # a new session (a reload, a new tab): what this owner chose last
-    with contextlib.suppress(OSError):
-        for key, value in remembered.last_choice(me, {"data_source": DATA_SOURCES, "dataset_key": DATASETS}).items():
-            st.session_state[key] = value
-        if st.session_state.get("data_source") == DATA_SOURCES[1] and active.kept_upload() is None:
-            if (last := remembered.last_upload(me)) is not None:
-                active.keep_upload(*last)
+# A new session (a reload, a new tab) found this owner's last choice in app.py (restore_active_data).
 st.title("Data")
 source = st.radio("Source", DATA_SOURCES, horizontal=True, key="data_source", persist_state="session")
 
@@ -75,12 +77,14 @@ with st.expander("Cleaning", expanded=False):
                               key="date_order", persist_state="session",
                               help="How dates such as 01/02/2020 are read. Automatic: a value above 12 decides; "
                                    "when none does, rnnkit says what it chose.")
-options = CleaningOptions(missing=missing, resample=RESAMPLE_CHOICES[resample_label],
-                          max_filled_share=filled_pct / 100, date_order=date_order)
+cleaning = {"missing_policy": missing, "resample": resample_label, "max_filled_pct": filled_pct,
+            "date_order": date_order}
+options = cleaning_options(cleaning)
 
 series: TimeSeries | None = None
 label = ""
 task_defaults: dict | None = None  # a built-in dataset's own task (window, split), for the Train page
+ticker: str | None = None
 if source == "Built-in dataset":
     cards = st.columns(len(DATASETS))
     for column, (key, info) in zip(cards, DATASETS.items(), strict=True):
@@ -143,7 +147,7 @@ else:
         else:
             st.info("Upload a file with a time column and at least one numeric column.")
     else:
-        time_key = f"time_column_{name}"  # each file its own: another file may have no such column
+        time_key = column_keys(name)[2]  # each file its own: another file may have no such column
         time_choice = st.session_state.get(time_key, "automatic")
         try:
             series = cached_upload(data, name, options, None if time_choice == "automatic" else time_choice)
@@ -163,24 +167,27 @@ else:
 if series is not None:
     numeric = series.numeric_columns
     c1, c2 = st.columns([1, 2])
+    target_key, features_key, time_key = column_keys(label)  # each dataset or file its own
     target = c1.selectbox("Target (what to forecast)", numeric, index=numeric.index(series.target),
-                          key=f"target_{label}", persist_state="session")  # each dataset or file its own
+                          key=target_key, persist_state="session")
     default_features = [f for f in series.features if f in numeric and f != target]
     features = c2.multiselect("Extra input features", [c for c in numeric if c != target],
-                              default=default_features, key=f"features_{label}", persist_state="session")
+                              default=default_features, key=features_key, persist_state="session")
     try:
         series = series.with_columns(target, tuple(features))
     except RnnkitError as error:
         show_error(error)
     else:
-        selection = (source, options, label, st.session_state.get(f"time_column_{label}"), target, tuple(features))
+        selection = (source, options, label, st.session_state.get(time_key), target, tuple(features))
         if keeps_reused_data(selection):
             st.stop()  # the summary below would describe data that is not the active one
         st.session_state["series"] = series
         st.session_state["dataset_label"] = label
-        with contextlib.suppress(OSError):  # what a reload brings back
-            built_in = {"dataset_key": key} if task_defaults is not None else {}
-            remembered.save_choice(me, {"data_source": source} | built_in)
+        with contextlib.suppress(OSError):  # what a reload brings back (restore_active_data)
+            where = ({"dataset_key": key} | ({"ticker": ticker} if ticker else {}) if task_defaults is not None
+                     else {time_key: st.session_state.get(time_key, "automatic")})
+            remembered.save_choice(me, {"data_source": source, **cleaning, **where, target_key: target,
+                                        features_key: list(features)})
         if task_defaults is None:
             st.session_state.pop("defaults", None)
         else:

@@ -4,8 +4,8 @@ A browser reload starts a new Streamlit session: without this, the Data page fel
 back to its first built-in dataset, and an uploaded file was gone. The owner token
 in the URL (``?u=``) survives a reload, so what the owner last chose is kept under
 a hash of it, beside the run store: the source (a built-in dataset or a file), the
-dataset, and the last uploaded file up to a size limit. Nothing here
-imports Streamlit.
+dataset, the cleaning, that data's time column, target and features, and the last
+uploaded file up to a size limit. Nothing here imports Streamlit.
 """
 
 from __future__ import annotations
@@ -42,6 +42,25 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def allowed_entries(choice: Mapping[str, Any], allowed: Mapping[str, Container[Any]]) -> dict[str, Any]:
+    """The entries of ``choice`` named in ``allowed`` whose value is a string or a whole number it offers.
+
+    The dashboard restores a choice into its widgets, which refuse a value they do not
+    offer (a dataset removed since, a column another file lacks, a hand-edited file):
+    such entries are dropped, and the widget shows its default.
+    """
+    return {key: value for key, value in choice.items()
+            if key in allowed and isinstance(value, str | int) and not isinstance(value, bool)
+            and value in allowed[key]}
+
+
+def allowed_columns(value: Any, offered: Container[str]) -> list[str] | None:
+    """``value`` when it is a list of column names that are all ``offered`` (a kept multiselect), else None."""
+    if isinstance(value, list) and all(isinstance(v, str) and v in offered for v in value):
+        return value
+    return None
 
 
 class KeptData:
@@ -97,20 +116,14 @@ class KeptData:
             _write_atomically(path, json.dumps(choice).encode())
 
     def last_choice(self, owner: str, allowed: Mapping[str, Container[Any]] | None = None) -> dict[str, Any]:
-        """``owner``'s last data choice, or an empty dict; with ``allowed``, only its keys, with allowed values.
-
-        The dashboard restores a choice into its widgets, which refuse a value they do not
-        offer (a dataset removed since, a hand-edited file): such entries are dropped.
-        """
+        """``owner``'s last data choice, or an empty dict; with ``allowed``, only its entries that
+        :func:`allowed_entries` lets through."""
         path = self._folder(owner) / _CHOICE
         choice = self._read_json(path)
         if choice:
             with contextlib.suppress(OSError):
                 os.utime(path)  # in use: pruning goes by the last use, not the last change
-        if allowed is None:
-            return choice
-        return {key: value for key, value in choice.items()
-                if key in allowed and isinstance(value, str) and value in allowed[key]}
+        return choice if allowed is None else allowed_entries(choice, allowed)
 
     def prune(self, now: float | None = None) -> int:
         """Remove the kept data of owners untouched for longer than ``max_age_s``; how many owners were removed."""

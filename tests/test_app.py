@@ -311,11 +311,18 @@ def test_a_reload_brings_back_the_owners_last_upload_and_dataset_choice() -> Non
     first.query_params["u"] = TESTER
     upload(first.run(), "kept.csv", synthetic_frame(240))
     assert first.session_state["series"].name == "kept.csv"
+    first.selectbox(key="missing_policy").set_value("interpolate").run()
+    first.number_input(key="max_filled_pct").set_value(35).run()
+    first.selectbox(key="target_kept.csv").set_value("other").run()
+    first.multiselect(key="features_kept.csv").set_value(["value"]).run()
+    assert (first.session_state["series"].target, first.session_state["series"].features) == ("other", ("value",))
     elsewhere = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # a reload on another page
     elsewhere.query_params["u"] = TESTER
     elsewhere.run().switch_page("pages/train.py").run()
     assert not elsewhere.exception
-    assert elsewhere.session_state["series"].name == "kept.csv" and elsewhere.number_input(key="lookback").value
+    series = elsewhere.session_state["series"]  # the chosen target and features, not the file's defaults
+    assert (series.name, series.target, series.features) == ("kept.csv", "other", ("value",))
+    assert elsewhere.number_input(key="lookback").value
     reloaded = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)  # a new session, the same URL
     reloaded.query_params["u"] = TESTER
     reloaded.run().switch_page("pages/data.py").run()
@@ -323,6 +330,14 @@ def test_a_reload_brings_back_the_owners_last_upload_and_dataset_choice() -> Non
     assert reloaded.radio(key="data_source").value == "Upload a file"
     assert "Using kept.csv, uploaded earlier" in text_of(reloaded)
     assert reloaded.session_state["series"].name == "kept.csv"
+    assert reloaded.selectbox(key="target_kept.csv").value == "other"
+    assert reloaded.multiselect(key="features_kept.csv").value == ["value"]
+    assert reloaded.selectbox(key="missing_policy").value == "interpolate"
+    assert reloaded.number_input(key="max_filled_pct").value == 35
+    assert (reloaded.session_state["series"].target, reloaded.session_state["series"].features) == ("other",
+                                                                                                    ("value",))
+    reloaded.selectbox(key="missing_policy").set_value("ffill").run()
+    reloaded.number_input(key="max_filled_pct").set_value(20).run()
     reloaded.radio(key="data_source").set_value("Built-in dataset").run()
     reloaded.selectbox(key="dataset_key").set_value("stocks").run()
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

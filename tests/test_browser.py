@@ -201,8 +201,7 @@ def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: st
         page.get_by_text("Lookback is 9,000, over this shared server's limit of 5,000.").wait_for(timeout=30_000)
         set_number(page, "Lookback (rows)", 20)
         page.get_by_text("Train windows").wait_for(timeout=30_000)
-        page.wait_for_timeout(1500)
-        assert page.get_by_role("spinbutton", name="Epochs").input_value() == "3"
+        sync_api.expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("3", timeout=30_000)
         nav.get_by_text("Runs", exact=True).click()
         page.get_by_role("heading", name="Runs").first.wait_for(timeout=30_000)
         nav.get_by_text("Data", exact=True).click()
@@ -210,9 +209,8 @@ def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: st
         page.get_by_text("Ready: target").wait_for(timeout=30_000)
         nav.get_by_text("Train & compare", exact=True).click()
         page.get_by_text("Train windows").wait_for(timeout=60_000)
-        page.wait_for_timeout(1500)
-        assert page.get_by_role("spinbutton", name="Epochs").input_value() == "3"
-        assert page.get_by_role("spinbutton", name="Lookback (rows)").input_value() == "20"
+        for name, value in {"Epochs": "3", "Lookback (rows)": "20"}.items():
+            sync_api.expect(page.get_by_role("spinbutton", name=name)).to_have_value(value, timeout=30_000)
         page.get_by_text("Why these defaults").click()
         page.get_by_role("button", name="Back to these defaults").click()
         defaults = {"Epochs": "200", "Lookback (rows)": "14"}  # what the page suggests for this daily series
@@ -220,7 +218,8 @@ def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: st
             sync_api.expect(page.get_by_role("spinbutton", name=name)).to_have_value(value, timeout=30_000)
         set_number(page, "Seed", 9)  # the next interaction keeps the defaults (a deleted key would come back)
         page.wait_for_timeout(2000)
-        assert {k: page.get_by_role("spinbutton", name=k).input_value() for k in defaults} == defaults
+        for name, value in defaults.items():
+            sync_api.expect(page.get_by_role("spinbutton", name=name)).to_have_value(value, timeout=30_000)
         browser.close()
 
 

@@ -69,3 +69,20 @@ def test_the_data_choice_is_kept_and_old_owners_are_pruned(tmp_path: Path) -> No
     assert kept.last_choice(ANA)  # used again today: kept, though unchanged for long
     assert kept.prune() == 1
     assert kept.last_choice(BO) == {} and kept.last_choice(ANA)["dataset_key"] == "jena"
+
+
+def test_only_offered_values_come_back_to_widgets() -> None:
+    from rnnkit.kept_data import allowed_columns, allowed_entries
+
+    kept = {"max_filled_pct": 35, "resample": "hourly", "date_order": True, "missing_policy": "bfill",
+            "ticker": "AAPL", "target_x.csv": "rain"}
+    offered = {"max_filled_pct": range(101), "resample": ["no resampling", "hourly"], "date_order": [True, 1],
+               "missing_policy": ["ffill", "interpolate"], "ticker": ["GOOG"]}
+    # a whole number and a shown label pass; a flag (even one "offered"), an unknown policy, a ticker not offered
+    # and a key no widget asked for do not
+    assert allowed_entries(kept, offered) == {"max_filled_pct": 35, "resample": "hourly"}
+    assert allowed_entries({"max_filled_pct": 101}, offered) == {}
+    assert allowed_columns(["value", "rain"], ["value", "rain", "wind"]) == ["value", "rain"]
+    assert allowed_columns([], ["value"]) == []
+    assert allowed_columns(["value", "gone"], ["value"]) is None  # a column this file lacks: the defaults instead
+    assert allowed_columns("value", ["value"]) is None and allowed_columns([1], [1]) is None
