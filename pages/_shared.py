@@ -67,6 +67,8 @@ DEFAULT_TICKER = "GOOG"
 #: the Data page's cleaning choices: resampling and date order as shown, and what they mean
 RESAMPLE_CHOICES = {"no resampling": None, "hourly": "1h", "daily": "D", "weekly": "W", "monthly": "MS"}
 DATE_ORDER_CHOICES = {"auto": "automatic", "day-first": "day first (31/01)", "month-first": "month first (01/31)"}
+#: where a new session keeps its owner's last target and features until their data is loaded
+_KEPT_COLUMNS = "_kept_columns"
 #: the cleaning widgets' keys and the values they start with
 CLEANING_DEFAULTS: dict[str, str | int] = {"missing_policy": "ffill", "resample": "no resampling",
                                            "max_filled_pct": 20, "date_order": "auto"}
@@ -169,9 +171,11 @@ def restore_active_data() -> None:
                                     "max_filled_pct": range(101), "date_order": DATE_ORDER_CHOICES})
     for key, value in choice.items():
         st.session_state.setdefault(key, value)
+    # a dataset's or file's own columns are checked against its series once it is loaded, here or on the Data page
+    st.session_state[_KEPT_COLUMNS] = {k: v for k, v in kept.items() if k.startswith(("target_", "features_"))}
     try:
         loaded = _load_kept_choice(me, choice, kept)
-    except (RnnkitError, OSError):
+    except Exception:  # noqa: BLE001 - a restore must never stop a page; the Data page shows what is wrong
         return
     if loaded is not None:
         series, label, defaults = loaded
@@ -192,7 +196,6 @@ def _load_kept_choice(me: str, choice: dict[str, Any], kept: dict[str, Any]
     """The series ``choice`` names, when it loads without a download, with the kept columns that still fit it."""
     from pages._loading import cached_dataset, cached_upload
     from rnnkit.datasets.availability import availability
-    from rnnkit.kept_data import allowed_columns
 
     cleaning = cleaning_options(choice)
     defaults = None
@@ -219,17 +222,30 @@ def _load_kept_choice(me: str, choice: dict[str, Any], kept: dict[str, Any]
         series, label, defaults = dataset.series, dataset.label, {"window": dataset.window, "split": dataset.split}
     else:
         return None
+    return restore_kept_columns(series, label), label, defaults
+
+
+def restore_kept_columns(series: TimeSeries, label: str) -> TimeSeries:
+    """``series`` with the target and features its owner last chose for ``label`` when it still has them, their
+    widgets starting from them (once per session); otherwise ``series`` as it is, with its own defaults."""
+    from rnnkit.kept_data import allowed_columns
+
     target_key, features_key, _ = column_keys(label)
-    target, numeric = kept.get(target_key), series.numeric_columns
-    features = allowed_columns(kept.get(features_key), [c for c in numeric if c != target])
-    if target in numeric and features is not None:
-        try:
-            series = series.with_columns(target, tuple(features))
-        except RnnkitError:
-            return series, label, defaults
-        st.session_state.setdefault(target_key, target)
-        st.session_state.setdefault(features_key, features)
-    return series, label, defaults
+    kept = st.session_state.get(_KEPT_COLUMNS) or {}
+    if target_key not in kept:
+        return series
+    target, features = kept.pop(target_key), kept.pop(features_key, None)
+    numeric = series.numeric_columns
+    features = allowed_columns(features, [c for c in numeric if c != target])
+    if target not in numeric or features is None:
+        return series
+    try:
+        chosen = series.with_columns(target, tuple(features))
+    except RnnkitError:
+        return series
+    st.session_state.setdefault(target_key, target)
+    st.session_state.setdefault(features_key, features)
+    return chosen
 
 
 def series_defaults(series: TimeSeries) -> Defaults:

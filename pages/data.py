@@ -18,6 +18,7 @@ from pages._shared import (
     kept_data,
     owner,
     refresh_active_data,
+    restore_kept_columns,
     show_error,
     visible_range,
 )
@@ -165,6 +166,7 @@ else:
                          help=escape_markdown(f"Detected: {report.time_column!r} ({report.time_layout})."))
 
 if series is not None:
+    restore_kept_columns(series, label)  # a new session: the target and features last chosen for this data
     numeric = series.numeric_columns
     c1, c2 = st.columns([1, 2])
     target_key, features_key, time_key = column_keys(label)  # each dataset or file its own

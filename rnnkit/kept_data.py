@@ -57,8 +57,9 @@ def allowed_entries(choice: Mapping[str, Any], allowed: Mapping[str, Container[A
 
 
 def allowed_columns(value: Any, offered: Container[str]) -> list[str] | None:
-    """``value`` when it is a list of column names that are all ``offered`` (a kept multiselect), else None."""
-    if isinstance(value, list) and all(isinstance(v, str) and v in offered for v in value):
+    """``value`` when it is a list of distinct column names, all ``offered`` (a kept multiselect), else None."""
+    if isinstance(value, list) and all(isinstance(v, str) and v in offered for v in value) \
+            and len(set(value)) == len(value):
         return value
     return None
 

@@ -548,7 +548,8 @@ class RunStore:
             key = owner_key(owner)
             records = [r for r in records if r.owner == key]
         # Newest first; runs started within the same second (``created_at`` keeps seconds) in the order they were
-        # started, the later first: the rows come in insertion order, and the sort is stable.
+        # started, the later first: the rows come in insertion order (a salvaged index: in id order), and the
+        # sort is stable.
         return sorted(reversed(records), key=lambda r: r.created_at, reverse=True)
 
     def latest_viewable(self, owner: str) -> str | None:

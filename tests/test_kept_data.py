@@ -86,3 +86,4 @@ def test_only_offered_values_come_back_to_widgets() -> None:
     assert allowed_columns([], ["value"]) == []
     assert allowed_columns(["value", "gone"], ["value"]) is None  # a column this file lacks: the defaults instead
     assert allowed_columns("value", ["value"]) is None and allowed_columns([1], [1]) is None
+    assert allowed_columns(["value", "value"], ["value"]) is None  # a hand-edited file: no feature twice

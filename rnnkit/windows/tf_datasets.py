@@ -5,13 +5,15 @@ the pipeline: Keras' pipelines keep tf.data's autotuning on, and its background
 thread waits on a timer that doubles up to seconds; an iterator dropped at an
 epoch's end waits for that timer. With two trainings side by side on two cores
 (the process pool's workers) that stalled one of them for 2–2.5 s of a 7 s
-training in half the runs, with its core idle (bench/throughput.py); alone, it
-cost 6–9%. A fixed one-batch prefetch keeps the next batch gathered on another
-thread, which is all autotuning found to do here. Imports TensorFlow.
+training in half the runs, with its core idle (bench/pipeline_stall.py); alone, it
+cost about 5% (4 Jena-sized trainings, one thread). A fixed one-batch prefetch keeps
+the next batch gathered on another thread, which is all autotuning found to do here.
+Imports TensorFlow.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -31,28 +33,48 @@ def array_dataset(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool =
                   seed: int | None = None) -> tf.data.Dataset:
     """Batches of in-memory windows; with ``shuffle``, a fresh seeded order every epoch (as ``fit(shuffle=True)``).
 
-    Only the row numbers are shuffled; each batch is gathered from the two arrays,
-    held once as tensors.
+    The two arrays are held once, as tensors; each epoch draws one permutation of the row
+    numbers in a single operation (from the seed and the epoch), cuts it into batches, and
+    gathers each batch from the tensors.
     """
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} windows and y {len(y)}")
     inputs, targets = tf.constant(x), tf.constant(y)
-    rows = tf.data.Dataset.range(len(x))
-    if shuffle:
-        rows = rows.shuffle(max(1, len(x)), seed=seed, reshuffle_each_iteration=True)
-    batches = rows.batch(batch_size).map(lambda index: (tf.gather(inputs, index), tf.gather(targets, index)))
+    n, full = len(x), len(x) // batch_size
+
+    def cut(order: tf.Tensor) -> tf.data.Dataset:
+        batches = tf.data.Dataset.from_tensor_slices(tf.reshape(order[: full * batch_size], (full, batch_size)))
+        return batches.concatenate(tf.data.Dataset.from_tensors(order[full * batch_size:])) if n % batch_size \
+            else batches
+
+    if shuffle:  # one random number per epoch (a new one each time the dataset is iterated), seeding the order
+        epoch_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+        orders = epoch_seeds.map(lambda s: tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int64), seed=tf.stack([s, tf.constant(0, tf.int64)])))
+        rows = orders.flat_map(cut)
+    else:
+        rows = cut(tf.range(n, dtype=tf.int64))
+    rows = rows.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
+    batches = rows.map(lambda index: (tf.gather(inputs, index), tf.gather(targets, index)))
     return without_autotune(batches.prefetch(1))
 
 
 def batches_dataset(batches: WindowBatches) -> tf.data.Dataset:
-    """Batches gathered on demand (windows too many to hold in memory); reshuffled after each full pass."""
+    """Batches gathered on demand (windows too many to hold in memory), in a new order for every pass.
+
+    The order is redrawn when a pass starts, not when one ends: Keras stops asking for
+    batches after the last one of an epoch without reaching the end of the generator.
+    """
     x, y = batches[0]
     signature = (tf.TensorSpec((None, *x.shape[1:]), tf.float32), tf.TensorSpec((None, *y.shape[1:]), tf.float32))
+    passes = itertools.count()
 
     def one_pass() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        for inputs, targets in batches:
+        if next(passes):
+            batches.on_epoch_end()  # reshuffles when shuffling, before this pass reads a batch
+        for index in range(len(batches)):
+            inputs, targets = batches[index]
             yield inputs.astype(np.float32, copy=False), targets.astype(np.float32, copy=False)
-        batches.on_epoch_end()
 
     dataset = tf.data.Dataset.from_generator(one_pass, output_signature=signature)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))

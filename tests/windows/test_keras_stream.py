@@ -22,7 +22,7 @@ def test_model_fits_on_streamed_windows() -> None:
                             batch_size=32, shuffle=True, seed=0)
     model = keras.Sequential([keras.Input((spec.n_steps, 2)), keras.layers.GRU(4), keras.layers.Dense(1)])
     model.compile(optimizer="adam", loss="mse")
-    history = model.fit(batches_dataset(batches), epochs=2, verbose=0)
+    history = model.fit(batches_dataset(batches), epochs=2, verbose=0, shuffle=False)
     assert len(history.history["loss"]) == 2
     assert np.isfinite(history.history["loss"]).all()
 
@@ -56,3 +56,26 @@ def test_batches_dataset_knows_its_length_and_reshuffles_after_a_full_pass() -> 
     second = np.concatenate([yb.numpy()[:, 0] for xb, yb in dataset])
     assert sorted(first) == sorted(second) == sorted(data[anchors_for_targets(spec, 0, 100), 0])
     assert not np.array_equal(first, second)
+
+
+def test_streamed_batches_come_in_a_new_seeded_order_every_epoch_of_fit() -> None:
+    """Keras stops after an epoch's last batch without exhausting the generator: the order must change anyway."""
+    spec = WindowSpec(lookback=4)
+    t = np.arange(200, dtype=np.float32)
+    data = np.stack([np.sin(t / 5)], axis=1)
+
+    def orders(seed: int) -> list[np.ndarray]:
+        keras.utils.set_random_seed(0)
+        batches = WindowBatches(data, data[:, 0], anchors_for_targets(spec, 0, 200), spec, batch_size=32,
+                                shuffle=True, seed=seed)
+        seen: list[np.ndarray] = []
+        record = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(batches._order.copy()))
+        model = keras.Sequential([keras.Input((spec.n_steps, 1)), keras.layers.GRU(2), keras.layers.Dense(1)])
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(batches_dataset(batches), epochs=3, verbose=0, callbacks=[record], shuffle=False)
+        return seen
+
+    first = orders(seed=7)
+    assert all(sorted(order) == list(range(len(order))) for order in first)
+    assert len({order.tobytes() for order in first}) == 3  # three epochs, three orders
+    assert all(np.array_equal(a, b) for a, b in zip(first, orders(seed=7), strict=True))  # from the seed
