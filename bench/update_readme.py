@@ -231,11 +231,9 @@ def throughput(r: dict) -> list[str]:
                       f"inline {busy['inline']}, process pool {busy['process']}. The inline run keeps more than "
                       "one core busy (TensorFlow's intra-op threads, BLAS in the linear baseline), but the run "
                       "capped at one thread below shows how little time that buys it. The pool kept about 1.7 "
-                      "cores busy until Keras' input pipelines were replaced by rnnkit's own with tf.data's "
-                      "autotuning off (`rnnkit/windows/tf_datasets.py`): autotuning's timer thread held one of two "
-                      "trainings side by side idle for 2–2.5 s of 7 in half the runs (seen with strace: the "
-                      "training thread waiting on a futex until the timer ran out), and the pool's best run "
-                      "was 1.5× faster than inline instead of the figure above.", ""]
+                      "cores busy, and its best run was 1.5× faster than inline (measured on 2026-12-01), until "
+                      "Keras' input pipelines were replaced by rnnkit's own with tf.data's autotuning off "
+                      "(`rnnkit/windows/tf_datasets.py`; see the pipeline stall figures below).", ""]
         if "best_split_s" in a and "one_thread_slowdown" in a:
             work = a["work_alone_s"]
             late = a["best_s"]["process"] / a["best_split_s"] - 1
@@ -307,11 +305,29 @@ def throughput(r: dict) -> list[str]:
     return lines
 
 
+def pipeline_stall(r: dict) -> list[str]:
+    keras, ours = r["summary"]["keras"], r["summary"]["rnnkit"]
+    return [f"**Two trainings side by side, Keras' input pipeline against rnnkit's** (`bench/pipeline_stall.py`: "
+            f"{r['model']} on the {r['data']} series, {r['epochs']} epochs, the same training twice at once on the "
+            f"{r['workers']}-worker pool, the two pipelines alternating over {len(r['rounds']['keras'])} rounds "
+            "each). tf.data's autotuning, which Keras leaves on, runs a timer thread whose wait doubles up to "
+            "seconds, and an iterator dropped at an epoch's end waits for it (seen with strace: the training "
+            "thread on a futex until the timer ran out). A stall shows as wall time without CPU time:", "",
+            "| pipeline | median pair | worst pair | trainings waiting > 1 s without CPU | worst wait |",
+            "|---|---:|---:|---:|---:|",
+            f"| Keras (`fit(x, y)`), autotuning on | {keras['median_pair_wall_s']} s | {keras['worst_pair_wall_s']} s "
+            f"| {keras['trainings_waiting_over_1s']} of {keras['trainings']} | {keras['worst_waiting_s']} s |",
+            f"| rnnkit (`rnnkit.windows.tf_datasets`), autotuning off | {ours['median_pair_wall_s']} s | "
+            f"{ours['worst_pair_wall_s']} s | {ours['trainings_waiting_over_1s']} of {ours['trainings']} | "
+            f"{ours['worst_waiting_s']} s |", "",
+            f"Pairs are {r['pair_speedup_median']}× faster (medians) with rnnkit's pipeline.", ""]
+
+
 def main() -> None:
     parts: list[str] = []
     for name, render in (("windowing", windowing), ("accuracy", accuracy), ("jena_ceiling", jena_ceiling),
                          ("training", training), ("gpu", gpu), ("startup", startup),
-                         ("throughput", throughput)):
+                         ("throughput", throughput), ("pipeline_stall", pipeline_stall)):
         result = load(name)
         if result is not None:
             parts += render(result)
