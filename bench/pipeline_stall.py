@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,8 +23,8 @@ from statistics import median
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])  # workers import _pipelines
-sys.path.insert(0, str(HERE))
+# this script's folder is on its own path (python bench/pipeline_stall.py); the pool's workers need it too
+os.environ["PYTHONPATH"] = os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])
 
 import _pipelines  # noqa: E402
 import throughput  # noqa: E402
