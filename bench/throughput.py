@@ -556,8 +556,9 @@ def summary(result: dict[str, Any]) -> None:
               f"{a['speedup']}× (target ≥ {a['target_speedup']})")
         if "ceiling_speedup" in a:
             print(f"    its tasks alone on one worker: {sum(a['work_alone_s'].values()):.1f} s in all; their best "
-                  f"split over {a['workers']} workers takes {a['best_split_s']} s, so at most "
-                  f"{a['ceiling_speedup']}×; the pool's best run was {versus_split(a)} that split")
+                  f"split over {a['workers']} workers takes {a['best_split_s']} s, a bound of "
+                  f"{a['ceiling_speedup']}× when tasks side by side are no faster than alone; the pool's best run "
+                  f"was {versus_split(a)} that split")
         if "inline_one_thread_s" in a:
             print(f"    inline on one thread: {min(a['inline_one_thread_s'])} s ({a['one_thread_slowdown']}× the "
                   f"two-thread run); the tasks alone add {a['pool_overhead']}× to it; against one core the pool "

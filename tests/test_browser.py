@@ -202,6 +202,8 @@ def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: st
         set_number(page, "Lookback (rows)", 20)
         page.get_by_text("Train windows").wait_for(timeout=30_000)
         sync_api.expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("3", timeout=30_000)
+        page.wait_for_timeout(1500)  # and it stays: a later rerun must not reset it
+        sync_api.expect(page.get_by_role("spinbutton", name="Epochs")).to_have_value("3")
         nav.get_by_text("Runs", exact=True).click()
         page.get_by_role("heading", name="Runs").first.wait_for(timeout=30_000)
         nav.get_by_text("Data", exact=True).click()
@@ -211,6 +213,9 @@ def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: st
         page.get_by_text("Train windows").wait_for(timeout=60_000)
         for name, value in {"Epochs": "3", "Lookback (rows)": "20"}.items():
             sync_api.expect(page.get_by_role("spinbutton", name=name)).to_have_value(value, timeout=30_000)
+        page.wait_for_timeout(1500)
+        for name, value in {"Epochs": "3", "Lookback (rows)": "20"}.items():
+            sync_api.expect(page.get_by_role("spinbutton", name=name)).to_have_value(value)
         page.get_by_text("Why these defaults").click()
         page.get_by_role("button", name="Back to these defaults").click()
         defaults = {"Epochs": "200", "Lookback (rows)": "14"}  # what the page suggests for this daily series
