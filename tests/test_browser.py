@@ -252,7 +252,7 @@ def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
         page.get_by_text("Test metrics, in the series' own units").wait_for(timeout=300_000)
         page.locator(".js-plotly-plot").last.wait_for(timeout=60_000)
         page.get_by_text("Loss curves", exact=True).wait_for(timeout=60_000)
-        assert page.locator('[data-testid="stDataFrame"]').count() >= 1
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)  # drawn after the charts
         page.get_by_text("Test metrics, in the series' own units").scroll_into_view_if_needed()
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "3_compare.png"))
