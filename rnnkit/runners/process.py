@@ -26,6 +26,10 @@ own cancel event, which the executor cannot hand to a task.
   waits; the next task starts fresh ones (the TensorFlow import, a few seconds);
 * the parent's ``__main__`` (a Streamlit app, a script without a main guard)
   is hidden while a worker starts, so a worker never runs it;
+* each worker's TensorFlow start-up output and, on a native crash, the Python
+  stack (``faulthandler``) go to a crash log of its own, which the pool reads
+  when the worker dies: the error then says how and where it crashed, and the
+  log gets the rest;
 * one thread in the caller's process dispatches tasks, reads every worker's
   pipe (progress events, then the result), forwards a set cancel token to the
   running task's event within ~0.2 s, and notices dead workers.
@@ -39,8 +43,10 @@ import logging
 import multiprocessing
 import os
 import pickle
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -88,6 +94,7 @@ class _Worker:
     process: BaseProcess
     conn: Connection
     cancel: Event
+    crash_log: str | None = None  # where its start-up output and fatal-error stacks go (worker.open_crash_log)
     ready: bool = False
     job: _Job | None = None
     spent: bool = False  # leaving: it ran its last task, or was retired while idle
@@ -120,6 +127,8 @@ class ProcessPoolRunner(Runner):
         self._ids = itertools.count()
         self._closing = False
         self._failed_starts = 0  # workers in a row that died before they were ready
+        self._last_start_failure = ""  # how the last of them ended, and what it printed
+        self._logs = tempfile.mkdtemp(prefix="rnnkit-workers-")  # each worker's crash log, removed as it goes
         self._abandon_at: float | None = None  # shutdown(wait=False): when to terminate what still runs
         self._wake_reader, self._wake_writer = self._context.Pipe(duplex=False)
         self._thread = threading.Thread(target=self._loop, daemon=True, name="rnnkit-process-pool")
@@ -176,6 +185,7 @@ class ProcessPoolRunner(Runner):
             self._fail_everything("The process pool's dispatcher thread failed (see the log).")
         finally:
             self._stop_workers()
+            shutil.rmtree(self._logs, ignore_errors=True)
             self._wake_reader.close()
             self._wake_writer.close()
 
@@ -247,7 +257,9 @@ class ProcessPoolRunner(Runner):
                 job = self._queue.popleft()
                 if job.future.set_running_or_notify_cancel():
                     settle(job.future, exception=WorkerLostError(
-                        f"Worker processes keep stopping before they are ready ({self._failed_starts} in a row).",
+                        f"Worker processes keep stopping before they are ready ({self._failed_starts} in a row; "
+                        f"the last one: {self._last_start_failure}).",
+                        "The log (the terminal that started rnnkit) has what it printed. "
                         "Check that `python -c 'import rnnkit.tasks'` works in this environment and that "
                         "there is memory for the workers; or use --runner inline."))
             return
@@ -270,13 +282,14 @@ class ProcessPoolRunner(Runner):
     def _spawn(self) -> _Worker:
         parent_conn, child_conn = self._context.Pipe()
         cancel = self._context.Event()
+        crash_log = os.path.join(self._logs, f"worker-{next(self._ids)}.log")
         process = self._context.Process(target=worker_main, name="rnnkit-worker", daemon=True,
                                         args=(child_conn, cancel, self._intra_op, self._preload, os.getpid(),
-                                              self._max_tasks, self._max_rss_mb))
+                                              self._max_tasks, self._max_rss_mb, crash_log))
         with _hidden_main():
             process.start()
         child_conn.close()
-        return _Worker(process, parent_conn, cancel)
+        return _Worker(process, parent_conn, cancel, crash_log)
 
     def _read(self, worker: _Worker) -> None:
         """Every message waiting on the worker's pipe; a closed pipe means it exited (it answered, or it died)."""
@@ -295,12 +308,19 @@ class ProcessPoolRunner(Runner):
         except (EOFError, OSError):
             pass
         worker.process.join(timeout=1.0)
+        report = _last_words(worker)
         if not worker.ready and not worker.spent and worker.job is None:
             self._failed_starts += 1  # it died before it was ready: a broken environment, or memory
+            self._last_start_failure = _how(worker.process) + _fatal_error(report)
+            log.warning("an rnnkit worker stopped before it was ready (%s); it printed:\n%s",
+                        _how(worker.process), report or "nothing")
         job = worker.job
         if job is not None:
+            if report:
+                log.warning("the rnnkit worker running %s stopped; it printed:\n%s", job.name, report)
             settle(job.future, exception=WorkerLostError(
-                f"The worker process running {job.name} stopped before it answered ({_how(worker.process)}).",
+                f"The worker process running {job.name} stopped before it answered ({_how(worker.process)}"
+                f"{_fatal_error(report)}).",
                 "Run it again; if it keeps happening, give each worker more memory: use fewer workers "
                 "(--workers or RNNKIT_WORKERS) or smaller models."))
         worker.conn.close()
@@ -368,6 +388,7 @@ class ProcessPoolRunner(Runner):
                     f"{worker.job.name} was still running when the runner shut down.",
                     "Let tasks finish before shutting the runner down, or cancel them first."))
             worker.conn.close()
+            _last_words(worker)  # removes its crash log
 
 
 
@@ -406,6 +427,51 @@ def idle_exit_seconds() -> float:
     if seconds < 0:
         raise RnnkitError(f"{IDLE_EXIT_ENV} is {value}, below zero.", f"Set {IDLE_EXIT_ENV} to 0 or more seconds.")
     return seconds
+
+
+def _last_words(worker: _Worker, limit: int = 2000) -> str:
+    """The end of what a gone worker wrote to its crash log (start-up output, a fatal error's stack); the log removed.
+
+    TensorFlow's usual start-up notes (oneDNN, CUDA drivers, absl) are left out:
+    they appear in every worker and say nothing about why this one stopped.
+    """
+    if worker.crash_log is None:
+        return ""
+    try:
+        with open(worker.crash_log, "rb") as file:
+            text = file.read().decode(errors="replace")
+        os.remove(worker.crash_log)
+    except OSError:
+        return ""
+    lines = [line for line in text.splitlines() if line.strip() and not _is_start_up_note(line)]
+    kept = "\n".join(lines)
+    return kept if len(kept) <= limit else "…" + kept[-limit:]
+
+
+_START_UP_NOTES = ("oneDNN custom operations", "Could not find cuda drivers", "All log messages before absl",
+                   "Unable to register cu", "computation placer already registered", "TF-TRT Warning",
+                   "This TensorFlow binary is optimized", "To enable the following instructions")
+
+
+def _is_start_up_note(line: str) -> bool:
+    return any(note in line for note in _START_UP_NOTES)
+
+
+def _fatal_error(report: str) -> str:
+    """``; Fatal Python error: … in FILE, line N`` when the crash log has one (a native crash), else nothing.
+
+    ``faulthandler`` lists every thread's frames, innermost first; the crashed
+    thread's ("Current thread") first frame says which import or which line of a
+    task was running.
+    """
+    lines = [line.strip() for line in report.splitlines()]
+    error = next((line for line in lines if line.startswith("Fatal Python error")), None)
+    if error is None:
+        return ""
+    crashed = next((i for i, line in enumerate(lines) if line.startswith("Current thread")), len(lines))
+    frame = next((line for line in lines[crashed:] if line.startswith("File ") and "<frozen" not in line), None)
+    where = "" if frame is None else " in " + frame.removeprefix("File ").replace('"', "").split(" in ")[0]
+    return f"; {error}{where}"
 
 
 def _how(process: BaseProcess) -> str:

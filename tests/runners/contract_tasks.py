@@ -84,3 +84,34 @@ class StubbornError(Exception):
 
 def fail_stubbornly(task: Any, progress: Progress, cancel: CancelToken | None) -> None:
     raise StubbornError("cannot", "rebuild")
+
+
+class _Cycle:
+    """An object in a reference cycle: only the garbage collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+_LEFT_BEHIND: list[Any] = []  # weak references to what earlier tasks in this process dropped
+
+
+def leave_a_cycle(task: Any, progress: Progress, cancel: CancelToken | None) -> tuple[int, int]:
+    """Drop a reference cycle; return this process's id and how many objects the collector keeps frozen."""
+    import gc
+    import weakref
+
+    _LEFT_BEHIND.append(weakref.ref(_Cycle()))
+    return os.getpid(), gc.get_freeze_count()
+
+
+def cycles_still_alive(task: Any, progress: Progress, cancel: CancelToken | None) -> tuple[int, int]:
+    """This process's id and how many of the cycles earlier tasks dropped are still in memory."""
+    return os.getpid(), sum(ref() is not None for ref in _LEFT_BEHIND)
+
+
+def segfault(task: Any, progress: Progress, cancel: CancelToken | None) -> None:
+    """Crash its own process natively (reads address 0), the way a broken native library would."""
+    import ctypes
+
+    ctypes.string_at(0)

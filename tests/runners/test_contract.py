@@ -156,6 +156,41 @@ def test_process_workers_are_replaced_after_max_tasks_and_after_a_failure() -> N
         assert runner.submit(tasks.started_at, None).result(timeout=60)[1] not in pids  # fresh after a failure
 
 
+def test_workers_freeze_their_imports_and_still_collect_what_tasks_drop() -> None:
+    """Imports are frozen out of the collector (a cheap clean-up between tasks); a task's garbage is still freed."""
+    from rnnkit.runners.process import ProcessPoolRunner
+
+    with ProcessPoolRunner(workers=1, preload=("json",)) as runner:
+        pid, frozen = runner.submit(tasks.leave_a_cycle, None).result(timeout=60)
+        same_pid, alive = runner.submit(tasks.cycles_still_alive, None).result(timeout=60)
+    assert frozen > 1000  # the interpreter's and rnnkit's modules, at least
+    assert same_pid == pid and alive == 0
+
+
+def test_a_worker_that_crashes_while_it_starts_says_how_and_where(caplog: pytest.LogCaptureFixture) -> None:
+    """A native crash while a worker imports (a broken TensorFlow build, say) is named, with where it happened."""
+    with caplog.at_level("WARNING", logger="rnnkit.runners.process"):
+        with ProcessPoolRunner(workers=1, preload=("crashes_on_import",)) as runner:
+            with pytest.raises(WorkerLostError) as caught:
+                runner.submit(tasks.echo, 1).result(timeout=120)
+            logs = Path(runner._logs)
+    message = str(caught.value)
+    assert "keep stopping before they are ready" in message and "SIGSEGV" in message
+    assert "Fatal Python error: Segmentation fault in " in message and "ctypes" in message
+    assert "crashes_on_import: loading a library that is about to crash" in caplog.text  # the rest, in the log
+    assert "crashes_on_import.py" in caplog.text and "oneDNN" not in caplog.text
+    assert not logs.exists()  # the crash logs went with the runner
+
+
+def test_a_native_crash_in_a_task_fails_only_that_task_and_says_so() -> None:
+    with ProcessPoolRunner(workers=1, preload=()) as runner:
+        with pytest.raises(WorkerLostError) as caught:
+            runner.submit(tasks.segfault, None).result(timeout=60)
+        assert runner.submit(tasks.echo, 3).result(timeout=60) == 3
+    assert "segfault stopped before it answered (killed by SIGSEGV; Fatal Python error: Segmentation fault" \
+        in str(caught.value)
+
+
 def test_a_worker_past_its_memory_limit_is_replaced() -> None:
     from rnnkit.runners.process import ProcessPoolRunner
 
