@@ -46,10 +46,12 @@ import pickle
 import shutil
 import signal
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
 import types
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -96,6 +98,7 @@ class _Worker:
     cancel: Event
     crash_log: str | None = None  # where its start-up output and fatal-error stacks go (worker.open_crash_log)
     ready: bool = False
+    started: bool = False  # it said "ready" at least once: its imports worked
     job: _Job | None = None
     spent: bool = False  # leaving: it ran its last task, or was retired while idle
 
@@ -129,6 +132,8 @@ class ProcessPoolRunner(Runner):
         self._failed_starts = 0  # workers in a row that died before they were ready
         self._last_start_failure = ""  # how the last of them ended, and what it printed
         self._logs = tempfile.mkdtemp(prefix="rnnkit-workers-")  # each worker's crash log, removed as it goes
+        # also removed when the runner is dropped or the program exits, even if the dispatcher never finishes
+        weakref.finalize(self, shutil.rmtree, self._logs, True)
         self._abandon_at: float | None = None  # shutdown(wait=False): when to terminate what still runs
         self._wake_reader, self._wake_writer = self._context.Pipe(duplex=False)
         self._thread = threading.Thread(target=self._loop, daemon=True, name="rnnkit-process-pool")
@@ -184,10 +189,12 @@ class ProcessPoolRunner(Runner):
             log.exception("the process pool's dispatcher failed")
             self._fail_everything("The process pool's dispatcher thread failed (see the log).")
         finally:
-            self._stop_workers()
-            shutil.rmtree(self._logs, ignore_errors=True)
-            self._wake_reader.close()
-            self._wake_writer.close()
+            try:
+                self._stop_workers()
+            finally:
+                shutil.rmtree(self._logs, ignore_errors=True)
+                self._wake_reader.close()
+                self._wake_writer.close()
 
     def _step(self) -> bool:
         """One round: dispatch, top up workers, wait for something, handle it; False when the pool is done."""
@@ -282,6 +289,7 @@ class ProcessPoolRunner(Runner):
     def _spawn(self) -> _Worker:
         parent_conn, child_conn = self._context.Pipe()
         cancel = self._context.Event()
+        os.makedirs(self._logs, exist_ok=True)  # a temporary-files cleaner may have removed it while idle
         crash_log = os.path.join(self._logs, f"worker-{next(self._ids)}.log")
         process = self._context.Process(target=worker_main, name="rnnkit-worker", daemon=True,
                                         args=(child_conn, cancel, self._intra_op, self._preload, os.getpid(),
@@ -309,20 +317,24 @@ class ProcessPoolRunner(Runner):
             pass
         worker.process.join(timeout=1.0)
         report = _last_words(worker)
-        if not worker.ready and not worker.spent and worker.job is None:
-            self._failed_starts += 1  # it died before it was ready: a broken environment, or memory
-            self._last_start_failure = _how(worker.process) + _fatal_error(report)
-            log.warning("an rnnkit worker stopped before it was ready (%s); it printed:\n%s",
-                        _how(worker.process), report or "nothing")
+        how, where = _how(worker.process), _crash_site(report)
         job = worker.job
+        if not worker.started and not worker.spent:
+            self._failed_starts += 1  # it died before it was ready: a broken environment, or memory
+            self._last_start_failure = how + where
+            log.warning("an rnnkit worker stopped while it was starting (%s); %s", how, _printed(report))
+        elif job is None and where:
+            log.warning("an idle rnnkit worker crashed (%s%s); %s", how, where, _printed(report))
         if job is not None:
             if report:
-                log.warning("the rnnkit worker running %s stopped; it printed:\n%s", job.name, report)
+                log.warning("the rnnkit worker running %s stopped (%s); %s", job.name, how, _printed(report))
+            fix = ("Run it again; a crash like this comes from a native library (TensorFlow, NumPy). If it keeps "
+                   "happening, reinstall them or try other versions; the log has the crash report."
+                   if where else
+                   "Run it again; if it keeps happening, give each worker more memory: use fewer workers "
+                   "(--workers or RNNKIT_WORKERS) or smaller models.")
             settle(job.future, exception=WorkerLostError(
-                f"The worker process running {job.name} stopped before it answered ({_how(worker.process)}"
-                f"{_fatal_error(report)}).",
-                "Run it again; if it keeps happening, give each worker more memory: use fewer workers "
-                "(--workers or RNNKIT_WORKERS) or smaller models."))
+                f"The worker process running {job.name} stopped before it answered ({how}{where}).", fix))
         worker.conn.close()
         with self._lock:
             self._pool.remove(worker)
@@ -330,7 +342,7 @@ class ProcessPoolRunner(Runner):
     def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind, job = message[0], worker.job
         if kind == "ready":
-            worker.ready, self._failed_starts = True, 0
+            worker.ready, worker.started, self._failed_starts = True, True, 0
         elif job is None:
             return
         elif kind == "progress":
@@ -429,25 +441,33 @@ def idle_exit_seconds() -> float:
     return seconds
 
 
-def _last_words(worker: _Worker, limit: int = 2000) -> str:
-    """The end of what a gone worker wrote to its crash log (start-up output, a fatal error's stack); the log removed.
+def _last_words(worker: _Worker) -> str:
+    """What a gone worker wrote to its crash log (start-up output, a fatal error's stack), its log then removed.
 
     TensorFlow's usual start-up notes (oneDNN, CUDA drivers, absl) are left out:
-    they appear in every worker and say nothing about why this one stopped.
+    they appear in every worker and say nothing about why this one stopped. A
+    fatal error's report is kept from its first line (faulthandler writes the
+    crashed thread's innermost frames first), up to ``REPORT_CHARS``.
     """
     if worker.crash_log is None:
         return ""
     try:
         with open(worker.crash_log, "rb") as file:
             text = file.read().decode(errors="replace")
-        os.remove(worker.crash_log)
     except OSError:
-        return ""
+        text = ""
+    if worker.process.exitcode is not None:  # gone: nothing more will be written
+        with contextlib.suppress(OSError):
+            os.remove(worker.crash_log)
     lines = [line for line in text.splitlines() if line.strip() and not _is_start_up_note(line)]
-    kept = "\n".join(lines)
-    return kept if len(kept) <= limit else "…" + kept[-limit:]
+    fatal = next((i for i, line in enumerate(lines) if line.startswith("Fatal Python error")), len(lines))
+    before, after = "\n".join(lines[:fatal]), "\n".join(lines[fatal:])
+    before = before if len(before) <= REPORT_CHARS // 4 else "…" + before[-(REPORT_CHARS // 4):]
+    after = after if len(after) <= REPORT_CHARS else after[:REPORT_CHARS] + "\n…"
+    return "\n".join(part for part in (before, after) if part)
 
 
+REPORT_CHARS = 6000
 _START_UP_NOTES = ("oneDNN custom operations", "Could not find cuda drivers", "All log messages before absl",
                    "Unable to register cu", "computation placer already registered", "TF-TRT Warning",
                    "This TensorFlow binary is optimized", "To enable the following instructions")
@@ -457,21 +477,31 @@ def _is_start_up_note(line: str) -> bool:
     return any(note in line for note in _START_UP_NOTES)
 
 
-def _fatal_error(report: str) -> str:
-    """``; Fatal Python error: … in FILE, line N`` when the crash log has one (a native crash), else nothing.
+def _printed(report: str) -> str:
+    return f"its crash log says:\n{report}" if report else "its crash log is empty"
 
-    ``faulthandler`` lists every thread's frames, innermost first; the crashed
-    thread's ("Current thread") first frame says which import or which line of a
-    task was running.
+
+def _crash_site(report: str) -> str:
+    """`` in FILE, line N`` for a fatal error's report (a native crash): the innermost frame outside the standard
+    library of the thread that crashed; nothing when the report has no fatal error.
+
+    ``faulthandler`` lists every thread's frames, innermost first, the crashed one
+    under "Current thread". Its innermost frame is often in the standard library
+    (``ctypes``, ``importlib``), which says less than the first frame above it: a
+    TensorFlow module being imported, a line of Keras, a task's own code.
     """
     lines = [line.strip() for line in report.splitlines()]
-    error = next((line for line in lines if line.startswith("Fatal Python error")), None)
-    if error is None:
+    fatal = next((i for i, line in enumerate(lines) if line.startswith("Fatal Python error")), None)
+    if fatal is None:
         return ""
-    crashed = next((i for i, line in enumerate(lines) if line.startswith("Current thread")), len(lines))
-    frame = next((line for line in lines[crashed:] if line.startswith("File ") and "<frozen" not in line), None)
-    where = "" if frame is None else " in " + frame.removeprefix("File ").replace('"', "").split(" in ")[0]
-    return f"; {error}{where}"
+    crashed = next((i for i, line in enumerate(lines) if line.startswith("Current thread")), fatal)
+    frames = [line.removeprefix("File ").replace('"', "").split(" in ")[0]
+              for line in lines[crashed:] if line.startswith("File ") and "<frozen" not in line]
+    stdlib = sysconfig.get_paths()["stdlib"]
+    outside = [frame for frame in frames if not frame.startswith(stdlib) or "-packages" in frame]
+    if not frames:
+        return ""
+    return f" in {(outside or frames)[0]}"
 
 
 def _how(process: BaseProcess) -> str:

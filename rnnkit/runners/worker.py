@@ -98,7 +98,9 @@ def _freeze_imports() -> None:
     worker's next task. Modules and what they built at import live as long as the
     worker, so the collector never needs to look at them again (``gc.freeze``);
     what a task makes is still collected. Frozen, the same clean-up took
-    0.01-0.06 s.
+    0.01-0.06 s. Frozen objects are still freed when nothing refers to them; only
+    import-time cycles dropped later (Keras' first graph and state, replaced by
+    ``clear_session``) are kept, once per worker, not once per task.
     """
     gc.collect()
     gc.freeze()
@@ -119,12 +121,19 @@ def open_crash_log(path: str | None) -> IO[bytes] | None:
     The parent names the file and reads it when the worker dies: a crash inside
     TensorFlow's import (a segmentation fault, an illegal instruction on an old
     CPU) otherwise leaves nothing but an exit signal. ``faulthandler`` writes the
-    Python stack there on such a signal, for the worker's whole life.
+    Python stack there on such a signal (SIGSEGV, SIGFPE, SIGABRT, SIGBUS, SIGILL)
+    for the worker's whole life; Python's own fatal errors after start-up still
+    go to the terminal.
     """
-    try:
-        log = open(path, "w+b") if path else tempfile.TemporaryFile()  # noqa: SIM115 - open for the worker's life
-    except OSError:  # no temporary folder: nothing to capture
-        return None
+    log: IO[bytes] | None = None
+    if path:
+        with contextlib.suppress(OSError):  # its folder gone: an unnamed file still keeps the noise off the terminal
+            log = open(path, "w+b")  # noqa: SIM115 - open for the worker's life
+    if log is None:
+        try:
+            log = tempfile.TemporaryFile()
+        except OSError:  # no temporary folder at all: nothing to capture
+            return None
     faulthandler.enable(file=log)
     return log
 
@@ -166,7 +175,7 @@ def worker_main(conn: Connection, cancel: Event, intra_op: int, preload: tuple[s
     """Entry point of a spawned worker: warm up, then run tasks until ``max_tasks`` or ``max_rss_mb``, then exit.
 
     ``crash_log``: the file where TensorFlow's start-up output and the stack of a
-    fatal error go (:func:`open_crash_log`), for the parent to read if this dies.
+    native crash go (:func:`open_crash_log`), for the parent to read if this dies.
     """
     # Ctrl-C in a terminal reaches the whole process group: the parent turns it into a cancel, the worker ignores it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

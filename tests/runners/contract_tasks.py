@@ -97,10 +97,12 @@ _LEFT_BEHIND: list[Any] = []  # weak references to what earlier tasks in this pr
 
 
 def leave_a_cycle(task: Any, progress: Progress, cancel: CancelToken | None) -> tuple[int, int]:
-    """Drop a reference cycle; return this process's id and how many objects the collector keeps frozen."""
+    """Drop a reference cycle with automatic collection off (only an explicit one frees it now); return this
+    process's id and how many objects the collector keeps frozen."""
     import gc
     import weakref
 
+    gc.disable()
     _LEFT_BEHIND.append(weakref.ref(_Cycle()))
     return os.getpid(), gc.get_freeze_count()
 
@@ -110,8 +112,11 @@ def cycles_still_alive(task: Any, progress: Progress, cancel: CancelToken | None
     return os.getpid(), sum(ref() is not None for ref in _LEFT_BEHIND)
 
 
-def segfault(task: Any, progress: Progress, cancel: CancelToken | None) -> None:
-    """Crash its own process natively (reads address 0), the way a broken native library would."""
+def segfault(task: int, progress: Progress, cancel: CancelToken | None) -> None:
+    """Crash its own process natively (reads address 0) ``task`` calls deep, the way a broken native library would."""
+    if task > 0:
+        segfault(task - 1, progress, cancel)
+        return
     import ctypes
 
     ctypes.string_at(0)
