@@ -225,6 +225,17 @@ def _load_kept_choice(me: str, choice: dict[str, Any], kept: dict[str, Any]
     return restore_kept_columns(series, label), label, defaults
 
 
+def unless_kept(key: str, **defaults: Any) -> dict[str, Any]:
+    """A widget's default arguments, or none when the session already holds a value for ``key``.
+
+    A value restored from a reload (or kept from an earlier run) then decides the
+    widget alone: given both, Streamlit logs that the default was ignored. With a
+    ``key``, a widget's identity does not depend on these arguments, so leaving
+    them out on later runs keeps its state.
+    """
+    return {} if key in st.session_state else defaults
+
+
 def restore_kept_columns(series: TimeSeries, label: str) -> TimeSeries:
     """``series`` with the target and features its owner last chose for ``label`` when it still has them, their
     widgets starting from them (once per session); otherwise ``series`` as it is, with its own defaults."""

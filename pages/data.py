@@ -9,6 +9,7 @@ import streamlit as st
 
 from pages._loading import cached_dataset, cached_upload
 from pages._shared import (
+    CLEANING_DEFAULTS,
     DATA_SOURCES,
     DATE_ORDER_CHOICES,
     DEFAULT_TICKER,
@@ -20,6 +21,7 @@ from pages._shared import (
     refresh_active_data,
     restore_kept_columns,
     show_error,
+    unless_kept,
     visible_range,
 )
 from rnnkit.active_data import ActiveData
@@ -70,8 +72,9 @@ with st.expander("Cleaning", expanded=False):
                                 "target; drop: drop rows; zero")
     resample_label = c2.selectbox("Resample", list(RESAMPLE_CHOICES), key="resample", persist_state="session",
                                   help="Aggregate (mean) to a coarser frequency, e.g. 10-minute Jena to hourly")
-    filled_pct = c3.number_input("Largest share of rows filled (%)", 0, 100, 20, step=5, key="max_filled_pct",
-                                 persist_state="session",
+    filled_pct = c3.number_input("Largest share of rows filled (%)", min_value=0, max_value=100, step=5,
+                                 key="max_filled_pct", persist_state="session",
+                                 **unless_kept("max_filled_pct", value=CLEANING_DEFAULTS["max_filled_pct"]),
                                  help="Filling gaps invents rows. Above this share rnnkit refuses and says why "
                                       "(often mixed time zones or a misread date layout).")
     date_order = c4.selectbox("Date order", list(DATE_ORDER_CHOICES), format_func=DATE_ORDER_CHOICES.get,
@@ -97,7 +100,8 @@ if source == "Built-in dataset":
             st.caption(("Offline: " if state.offline else "Download: ") + state.label)
     key = st.selectbox("Dataset", list(DATASETS), format_func=lambda k: DATASETS[k].title, key="dataset_key",
                        persist_state="session")
-    ticker = st.text_input("Ticker", value=DEFAULT_TICKER, key="ticker", persist_state="session") \
+    ticker = st.text_input("Ticker", key="ticker", persist_state="session",
+                           **unless_kept("ticker", value=DEFAULT_TICKER)) \
         if key == "stocks" else None
     try:
         if availability(key, ticker).offline:
@@ -170,11 +174,11 @@ if series is not None:
     numeric = series.numeric_columns
     c1, c2 = st.columns([1, 2])
     target_key, features_key, time_key = column_keys(label)  # each dataset or file its own
-    target = c1.selectbox("Target (what to forecast)", numeric, index=numeric.index(series.target),
-                          key=target_key, persist_state="session")
+    target = c1.selectbox("Target (what to forecast)", numeric, key=target_key, persist_state="session",
+                          **unless_kept(target_key, index=numeric.index(series.target)))
     default_features = [f for f in series.features if f in numeric and f != target]
-    features = c2.multiselect("Extra input features", [c for c in numeric if c != target],
-                              default=default_features, key=features_key, persist_state="session")
+    features = c2.multiselect("Extra input features", [c for c in numeric if c != target], key=features_key,
+                              persist_state="session", **unless_kept(features_key, default=default_features))
     try:
         series = series.with_columns(target, tuple(features))
     except RnnkitError as error:
