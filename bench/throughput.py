@@ -608,6 +608,8 @@ def main() -> None:
         if key in cases:
             print(f"({key}) …", flush=True)
             result[key] = step()
+    if "a" in cases:
+        result["a_history"] = [*result.get("a_history", []), run_record(result["a"])]
     result["settings"] = {"small_models": list(SMALL_MODELS), "small_window": SMALL_WINDOW.lookback,
                           "small_epochs": SMALL_TRAINING.epochs, "small_rows": 1_500, "users": USERS,
                           "memory_job": f"jena_gru, {MEMORY_TRAINING.epochs} epochs",
@@ -620,6 +622,15 @@ def main() -> None:
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     summary(result)
     print(f"wrote {RESULTS.relative_to(ROOT)} in {result['bench_seconds']} s")
+
+
+def run_record(a: dict[str, Any]) -> dict[str, Any]:
+    """One line of (a)'s history: when, on which commit, and what the run gave (every run is kept, good or bad)."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                            check=False).stdout.strip()
+    return {"measured": time.strftime("%Y-%m-%d %H:%M"), "commit": commit or None,
+            "rounds": len(a["seconds"]["inline"]), "speedup": a["speedup"], "speedup_median": a["speedup_median"],
+            "ceiling_speedup": a.get("ceiling_speedup")}
 
 
 def case_b() -> dict[str, Any]:
