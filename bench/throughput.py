@@ -626,8 +626,12 @@ def main() -> None:
 
 def run_record(a: dict[str, Any]) -> dict[str, Any]:
     """One line of (a)'s history: when, on which commit, and what the run gave (every run is kept, good or bad)."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                            check=False).stdout.strip()
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if commit and git("status", "--porcelain", "--untracked-files=no", "--", "rnnkit", "bench/*.py"):
+        commit += "+changes"  # the code measured was that commit plus uncommitted edits
     return {"measured": time.strftime("%Y-%m-%d %H:%M"), "commit": commit or None,
             "rounds": len(a["seconds"]["inline"]), "speedup": a["speedup"], "speedup_median": a["speedup_median"],
             "ceiling_speedup": a.get("ceiling_speedup")}

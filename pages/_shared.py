@@ -231,7 +231,9 @@ def unless_kept(key: str, **defaults: Any) -> dict[str, Any]:
     A value restored from a reload (or kept from an earlier run) then decides the
     widget alone: given both, Streamlit logs that the default was ignored. With a
     ``key``, a widget's identity does not depend on these arguments, so leaving
-    them out on later runs keeps its state.
+    them out on later runs keeps its state. A held value that is not among the
+    widget's options falls back to its first option, not to the default: callers
+    check restored values first (``rnnkit.kept_data``).
     """
     return {} if key in st.session_state else defaults
 

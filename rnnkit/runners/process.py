@@ -132,7 +132,7 @@ class ProcessPoolRunner(Runner):
         self._failed_starts = 0  # workers in a row that died before they were ready
         self._last_start_failure = ""  # how the last of them ended, and what it printed
         self._logs = tempfile.mkdtemp(prefix="rnnkit-workers-")  # each worker's crash log, removed as it goes
-        # also removed when the runner is dropped or the program exits, even if the dispatcher never finishes
+        # the dispatcher removes it when it finishes; this, at exit, when it did not (a daemon thread is just stopped)
         weakref.finalize(self, shutil.rmtree, self._logs, True)
         self._abandon_at: float | None = None  # shutdown(wait=False): when to terminate what still runs
         self._wake_reader, self._wake_writer = self._context.Pipe(duplex=False)
@@ -318,19 +318,20 @@ class ProcessPoolRunner(Runner):
         worker.process.join(timeout=1.0)
         report = _last_words(worker)
         how, where = _how(worker.process), _crash_site(report)
+        crashed = where != "" or _native_crash(worker.process)
         job = worker.job
         if not worker.started and not worker.spent:
             self._failed_starts += 1  # it died before it was ready: a broken environment, or memory
             self._last_start_failure = how + where
-            log.warning("an rnnkit worker stopped while it was starting (%s); %s", how, _printed(report))
-        elif job is None and where:
-            log.warning("an idle rnnkit worker crashed (%s%s); %s", how, where, _printed(report))
+            log.warning("an rnnkit worker stopped while it was starting (%s); %s", how, _for_log(report))
+        elif job is None and crashed:
+            log.warning("an idle rnnkit worker crashed (%s%s); %s", how, where, _for_log(report))
         if job is not None:
             if report:
-                log.warning("the rnnkit worker running %s stopped (%s); %s", job.name, how, _printed(report))
-            fix = ("Run it again; a crash like this comes from a native library (TensorFlow, NumPy). If it keeps "
-                   "happening, reinstall them or try other versions; the log has the crash report."
-                   if where else
+                log.warning("the rnnkit worker running %s stopped (%s); %s", job.name, how, _for_log(report))
+            fix = ("Run it again; a crash like this usually comes from a native library (TensorFlow, NumPy). If it "
+                   "keeps happening, reinstall them or try other versions; the log has the crash report."
+                   if crashed else
                    "Run it again; if it keeps happening, give each worker more memory: use fewer workers "
                    "(--workers or RNNKIT_WORKERS) or smaller models.")
             settle(job.future, exception=WorkerLostError(
@@ -445,9 +446,7 @@ def _last_words(worker: _Worker) -> str:
     """What a gone worker wrote to its crash log (start-up output, a fatal error's stack), its log then removed.
 
     TensorFlow's usual start-up notes (oneDNN, CUDA drivers, absl) are left out:
-    they appear in every worker and say nothing about why this one stopped. A
-    fatal error's report is kept from its first line (faulthandler writes the
-    crashed thread's innermost frames first), up to ``REPORT_CHARS``.
+    they appear in every worker and say nothing about why this one stopped.
     """
     if worker.crash_log is None:
         return ""
@@ -459,49 +458,63 @@ def _last_words(worker: _Worker) -> str:
     if worker.process.exitcode is not None:  # gone: nothing more will be written
         with contextlib.suppress(OSError):
             os.remove(worker.crash_log)
-    lines = [line for line in text.splitlines() if line.strip() and not _is_start_up_note(line)]
-    fatal = next((i for i, line in enumerate(lines) if line.startswith("Fatal Python error")), len(lines))
-    before, after = "\n".join(lines[:fatal]), "\n".join(lines[fatal:])
-    before = before if len(before) <= REPORT_CHARS // 4 else "…" + before[-(REPORT_CHARS // 4):]
-    after = after if len(after) <= REPORT_CHARS else after[:REPORT_CHARS] + "\n…"
-    return "\n".join(part for part in (before, after) if part)
+    return "\n".join(line for line in text.splitlines() if line.strip() and not _is_start_up_note(line))
 
 
 REPORT_CHARS = 6000
 _START_UP_NOTES = ("oneDNN custom operations", "Could not find cuda drivers", "All log messages before absl",
                    "Unable to register cu", "computation placer already registered", "TF-TRT Warning",
                    "This TensorFlow binary is optimized", "To enable the following instructions")
+#: signals a broken native library sends (a SIGKILL is most often the out-of-memory killer instead)
+_NATIVE_CRASHES = (signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT)
 
 
 def _is_start_up_note(line: str) -> bool:
     return any(note in line for note in _START_UP_NOTES)
 
 
-def _printed(report: str) -> str:
-    return f"its crash log says:\n{report}" if report else "its crash log is empty"
+def _native_crash(process: BaseProcess) -> bool:
+    return process.exitcode is not None and -process.exitcode in _NATIVE_CRASHES
+
+
+def _for_log(report: str) -> str:
+    """The crash log for the server's log: from the fatal error on, up to ``REPORT_CHARS``, with a little before."""
+    if not report:
+        return "its crash log is empty"
+    lines = report.splitlines()
+    fatal = next((i for i, line in enumerate(lines) if line.startswith("Fatal Python error")), len(lines))
+    before, after = "\n".join(lines[:fatal]), "\n".join(lines[fatal:])
+    before = before if len(before) <= REPORT_CHARS // 4 else "…" + before[-(REPORT_CHARS // 4):]
+    after = after if len(after) <= REPORT_CHARS else after[:REPORT_CHARS] + "\n…"
+    return "its crash log says:\n" + "\n".join(part for part in (before, after) if part)
 
 
 def _crash_site(report: str) -> str:
     """`` in FILE, line N`` for a fatal error's report (a native crash): the innermost frame outside the standard
-    library of the thread that crashed; nothing when the report has no fatal error.
+    library of the thread that crashed; nothing when the report does not say which thread that was.
 
-    ``faulthandler`` lists every thread's frames, innermost first, the crashed one
-    under "Current thread". Its innermost frame is often in the standard library
-    (``ctypes``, ``importlib``), which says less than the first frame above it: a
-    TensorFlow module being imported, a line of Keras, a task's own code.
+    ``faulthandler`` lists every thread's frames, innermost first, the newest
+    thread first; the crashed one is marked "Current thread". Its innermost frame
+    is often in the standard library (``ctypes``, ``importlib``), which says less
+    than the first frame above it: a TensorFlow module being imported, a line of
+    Keras, a task's own code. A crash in a thread without Python frames (one of
+    TensorFlow's own) has no "Current thread": no site is then better than a wrong one.
     """
     lines = [line.strip() for line in report.splitlines()]
-    fatal = next((i for i, line in enumerate(lines) if line.startswith("Fatal Python error")), None)
-    if fatal is None:
+    if not any(line.startswith("Fatal Python error") for line in lines):
         return ""
-    crashed = next((i for i, line in enumerate(lines) if line.startswith("Current thread")), fatal)
-    frames = [line.removeprefix("File ").replace('"', "").split(" in ")[0]
-              for line in lines[crashed:] if line.startswith("File ") and "<frozen" not in line]
+    crashed = next((i for i, line in enumerate(lines) if line.startswith("Current thread")), None)
+    if crashed is None:
+        return ""
+    frames = []
+    for line in lines[crashed + 1:]:
+        if not line.startswith("File "):
+            break  # the next thread's header, "Extension modules", or the end of the report
+        if "<frozen" not in line:
+            frames.append(line.removeprefix("File ").replace('"', "").split(" in ")[0])
     stdlib = sysconfig.get_paths()["stdlib"]
     outside = [frame for frame in frames if not frame.startswith(stdlib) or "-packages" in frame]
-    if not frames:
-        return ""
-    return f" in {(outside or frames)[0]}"
+    return f" in {(outside or frames)[0]}" if frames else ""
 
 
 def _how(process: BaseProcess) -> str:

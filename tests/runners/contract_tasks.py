@@ -120,3 +120,17 @@ def segfault(task: int, progress: Progress, cancel: CancelToken | None) -> None:
     import ctypes
 
     ctypes.string_at(0)
+
+
+def segfault_later(task: float, progress: Progress, cancel: CancelToken | None) -> str:
+    """Answer at once, then crash the process natively ``task`` seconds later, while its worker waits idle."""
+    import threading
+
+    threading.Timer(task, _read_address_zero).start()
+    return "answered"
+
+
+def _read_address_zero() -> None:
+    import ctypes
+
+    ctypes.string_at(0)

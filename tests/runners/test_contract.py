@@ -196,6 +196,62 @@ def test_a_native_crash_deep_in_a_task_fails_only_that_task_and_says_where(caplo
     assert "Fatal Python error: Segmentation fault" in caplog.text and "while it was starting" not in caplog.text
 
 
+def test_a_worker_that_crashes_while_idle_is_replaced_and_not_taken_for_a_broken_start(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="rnnkit.runners.process"):
+        with ProcessPoolRunner(workers=1, preload=()) as runner:
+            assert runner.submit(tasks.segfault_later, 0.3).result(timeout=60) == "answered"
+            time.sleep(2.0)  # it crashes while waiting for its next task
+            assert runner.submit(tasks.echo, 4).result(timeout=60) == 4  # on a fresh worker
+            assert runner._failed_starts == 0
+    assert "an idle rnnkit worker crashed (killed by SIGSEGV in " in caplog.text
+    assert "contract_tasks.py, line" in caplog.text and "while it was starting" not in caplog.text
+
+
+FAULTHANDLER_REPORT = """Fatal Python error: Segmentation fault
+
+Thread 0x00007f5c6cf056c0 (most recent call first):
+  File "/app/rnnkit/runners/worker.py", line 78 in _exit_with_parent
+  File "{stdlib}/threading.py", line 982 in run
+
+Current thread 0x00007f5c6dfc9b80 (most recent call first):
+  File "{stdlib}/ctypes/__init__.py", line 519 in string_at
+  File "<frozen importlib._bootstrap>", line 241 in _call_with_frames_removed
+  File "/venv/lib/python3.11/site-packages/tensorflow/python/pywrap_tensorflow.py", line 73 in <module>
+  File "/app/rnnkit/runners/worker.py", line 180 in worker_main
+
+Extension modules: numpy.core._multiarray_umath (total: 1)
+"""
+
+
+def test_the_crash_site_is_the_crashed_threads_first_frame_outside_the_standard_library() -> None:
+    import sysconfig
+
+    from rnnkit.runners.process import _crash_site
+
+    stdlib = sysconfig.get_paths()["stdlib"]
+    report = FAULTHANDLER_REPORT.format(stdlib=stdlib)
+    tensorflow = "/venv/lib/python3.11/site-packages/tensorflow/python/pywrap_tensorflow.py"
+    assert _crash_site(report) == f" in {tensorflow}, line 73"
+    only_stdlib = "\n".join(line for line in report.splitlines() if tensorflow not in line
+                            and "line 180 in worker_main" not in line)
+    assert _crash_site(only_stdlib) == f" in {stdlib}/ctypes/__init__.py, line 519"  # not the next thread's frames
+    no_python_thread = report.replace("Current thread 0x00007f5c6dfc9b80", "Thread 0x00007f5c6dfc9b80")
+    assert _crash_site(no_python_thread) == ""  # a crash in one of TensorFlow's own threads: no site, not a wrong one
+    assert _crash_site("Traceback (most recent call last):\n  File \"/app/x.py\", line 1") == ""
+
+
+def test_the_log_keeps_the_head_of_a_long_crash_report() -> None:
+    from rnnkit.runners.process import REPORT_CHARS, _for_log
+
+    report = "\n".join(["start-up line"] * 2000 + ["Fatal Python error: Aborted", "Current thread 0x1"]
+                       + [f'  File "/app/deep.py", line {i} in f' for i in range(2000)])
+    logged = _for_log(report)
+    assert "Fatal Python error: Aborted\nCurrent thread 0x1\n  File \"/app/deep.py\", line 0 in f" in logged
+    assert len(logged) < 1.5 * REPORT_CHARS and logged.endswith("…")
+    assert _for_log("") == "its crash log is empty"
+
+
 def test_a_worker_past_its_memory_limit_is_replaced() -> None:
     from rnnkit.runners.process import ProcessPoolRunner
 
