@@ -130,7 +130,7 @@ class ProcessPoolRunner(Runner):
         self._ids = itertools.count()
         self._closing = False
         self._failed_starts = 0  # workers in a row that died before they were ready
-        self._last_start_failure = ""  # how the last of them ended, and what it printed
+        self._last_start_failure = ""  # how the last of them ended, and where it crashed when it says
         self._logs = tempfile.mkdtemp(prefix="rnnkit-workers-")  # each worker's crash log, removed as it goes
         # the dispatcher removes it when it finishes; this, at exit, when it did not (a daemon thread is just stopped)
         weakref.finalize(self, shutil.rmtree, self._logs, True)
@@ -401,7 +401,6 @@ class ProcessPoolRunner(Runner):
                     f"{worker.job.name} was still running when the runner shut down.",
                     "Let tasks finish before shutting the runner down, or cancel them first."))
             worker.conn.close()
-            _last_words(worker)  # removes its crash log
 
 
 

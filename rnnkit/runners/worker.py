@@ -146,11 +146,12 @@ def _native_stderr_captured(capture: IO[bytes] | None) -> Iterator[Callable[[], 
     printed by every worker into the user's terminal, between the progress lines.
     The caller shows the capture when something went wrong.
     """
+    if capture is None:  # no file to capture to
+        yield lambda: b""
+        return
     try:
-        if capture is None:
-            raise OSError("nowhere to capture to")
         saved = os.dup(2)
-    except OSError:  # no such descriptor (a detached process) or no file: nothing to capture
+    except OSError:  # no such descriptor (a detached process): nothing to capture
         yield lambda: b""
         return
     start = capture.seek(0, os.SEEK_END)
