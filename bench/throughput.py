@@ -5,7 +5,8 @@
 (a) one 4-model comparison (4 presets, few epochs) on a Jena-hourly-sized series
     (real Jena 2020 resampled to 1 h when ``RNNKIT_DATA_DIR`` holds it, else a
     synthetic hourly frame of the same shape): the inline runner against a warm
-    process pool of 2 workers (target: the pool at least 1.7× faster);
+    process pool of 2 workers (target: the pool at least 1.7× faster), and the
+    same pool with the system allocator in its workers, to show TCMalloc's share;
 (b) five users submitting a small comparison at once to one :class:`JobManager`:
     the "thread era" (the inline runner inside the manager: every training in the
     server process, one at a time, as the old dashboard did) against the process
@@ -54,6 +55,7 @@ from rnnkit.models.presets import PRESETS  # noqa: E402
 from rnnkit.owners import new_token  # noqa: E402
 from rnnkit.request import ComparisonRequest, make_request  # noqa: E402
 from rnnkit.runners import InlineRunner, Runner, make_runner  # noqa: E402
+from rnnkit.runners.allocator import find_tcmalloc  # noqa: E402
 from rnnkit.splits import SplitSpec  # noqa: E402
 from rnnkit.store import RunStore  # noqa: E402
 from rnnkit.training_config import TrainingConfig  # noqa: E402
@@ -127,6 +129,21 @@ def small_request(series: TimeSeries, folder: Path) -> ComparisonRequest:
 def process_pool() -> Runner:
     """The pool the dashboard uses (``RNNKIT_RUNNER=process``), with two workers."""
     return make_runner("process", workers=WORKERS)
+
+
+def process_pool_system_malloc() -> Runner:
+    """The same pool with the system allocator in its workers (``RNNKIT_WORKER_MALLOC=system``): TCMalloc's share."""
+    from rnnkit.runners.allocator import MALLOC_ENV
+
+    saved = os.environ.get(MALLOC_ENV)
+    os.environ[MALLOC_ENV] = "system"
+    try:
+        return process_pool()
+    finally:
+        if saved is None:
+            del os.environ[MALLOC_ENV]
+        else:
+            os.environ[MALLOC_ENV] = saved
 
 
 def warm(runner: Runner, folder: Path) -> float:
@@ -285,30 +302,34 @@ def case_a(rounds: int) -> dict[str, Any]:
 
     folder = Path(tempfile.mkdtemp(prefix="rnnkit-bench-a-"))
     request, series, split, source = big_request(folder)
-    inline, pool = InlineRunner(), process_pool()
-    warm_s = {"inline": warm(inline, folder), "process": warm(pool, folder)}
-    seconds: dict[str, list[float]] = {"inline": [], "process": []}
-    training: dict[str, list[dict[str, float]]] = {"inline": [], "process": []}  # each model's own fit time
-    cores: dict[str, list[float]] = {"inline": [], "process": []}  # CPU seconds (this process + workers) / wall
+    runners: dict[str, Runner] = {"inline": InlineRunner(), "process": process_pool(),
+                                  "process_system_malloc": process_pool_system_malloc()}
+    pool = runners["process"]
+    warm_s = {name: warm(runner, folder) for name, runner in runners.items()}
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    training: dict[str, list[dict[str, float]]] = {name: [] for name in runners}  # each model's own fit time
+    cores: dict[str, list[float]] = {name: [] for name in runners}  # CPU seconds (this process + workers) / wall
     loads = [load_average()]
     works: list[dict[str, float]] = []
+    names = list(runners)
     for i in range(rounds):
-        order = ("inline", "process") if i % 2 == 0 else ("process", "inline")
+        order = names[i % len(names):] + names[:i % len(names)]  # each runner first in turn
         for name in order:
             cpu_before = process_tree_cpu_s()
             start = time.perf_counter()
-            result = run_request(request, inline if name == "inline" else pool)
+            result = run_request(request, runners[name])
             seconds[name].append(time.perf_counter() - start)
             cores[name].append(round((process_tree_cpu_s() - cpu_before) / seconds[name][-1], 2))
             assert set(BIG_MODELS) <= set(result.metrics.index), result.metrics.index
             training[name].append({m.name: round(m.train_seconds, 1) for m in result.models})
             print(f"  (a) {name:8} {seconds[name][-1]:6.1f} s", flush=True)
-            if name == "process":
+            if name != "inline":
                 time.sleep(6)  # let the spares finish importing TensorFlow, as they would between users
         works.append(work_alone(request, pool))
         print(f"  (a) tasks alone {sum(works[-1].values()):6.1f} s", flush=True)
         loads.append(load_average())
-    pool.shutdown()
+    runners["process"].shutdown()
+    runners["process_system_malloc"].shutdown()
     work = {task: min(w[task] for w in works) for task in works[0]}  # each task's best, as for the runs
     one_thread = inline_on_one_thread(rounds)
     print(f"  (a) inline, one thread: {min(one_thread)} s", flush=True)
@@ -321,6 +342,10 @@ def case_a(rounds: int) -> dict[str, Any]:
             "best_s": {k: round(v, 1) for k, v in best.items()}, "train_seconds": training,
             "warm_up_s": {k: round(v, 1) for k, v in warm_s.items()}, "cores_busy": cores,
             "speedup": round(best["inline"] / best["process"], 2), "target_speedup": 1.7, "load_average": loads,
+            "worker_allocator": find_tcmalloc() or "system",
+            "speedup_system_malloc": round(best["inline"] / best["process_system_malloc"], 2),
+            "speedup_median_system_malloc": round(float(np.median(seconds["inline"])
+                                                        / np.median(seconds["process_system_malloc"])), 2),
             "median_s": {k: round(float(np.median(v)), 1) for k, v in seconds.items()},
             "speedup_median": round(float(np.median(seconds["inline"]) / np.median(seconds["process"])), 2),
             "speedup_per_round": [round(i / p, 2) for i, p in zip(seconds["inline"], seconds["process"], strict=True)],
@@ -554,6 +579,9 @@ def summary(result: dict[str, Any]) -> None:
         a = result["a"]
         print(f"(a) {a['data']}: inline {a['best_s']['inline']} s, process pool {a['best_s']['process']} s: "
               f"{a['speedup']}× (target ≥ {a['target_speedup']})")
+        if "speedup_system_malloc" in a:
+            print(f"    workers' allocator {a['worker_allocator']}; with the system allocator the pool took "
+                  f"{a['best_s']['process_system_malloc']} s: {a['speedup_system_malloc']}×")
         if "ceiling_speedup" in a:
             print(f"    its tasks alone on one worker: {sum(a['work_alone_s'].values()):.1f} s in all; their best "
                   f"split over {a['workers']} workers takes {a['best_split_s']} s, a bound of "
@@ -634,7 +662,8 @@ def run_record(a: dict[str, Any]) -> dict[str, Any]:
         commit += "+changes"  # the code measured was that commit plus uncommitted edits
     return {"measured": time.strftime("%Y-%m-%d %H:%M"), "commit": commit or None,
             "rounds": len(a["seconds"]["inline"]), "speedup": a["speedup"], "speedup_median": a["speedup_median"],
-            "ceiling_speedup": a.get("ceiling_speedup")}
+            "ceiling_speedup": a.get("ceiling_speedup"), "worker_allocator": a.get("worker_allocator"),
+            "speedup_system_malloc": a.get("speedup_system_malloc")}
 
 
 def case_b() -> dict[str, Any]:

@@ -213,8 +213,18 @@ def throughput(r: dict) -> list[str]:
                   "warm runners:", "",
                   "| runner | wall time | speed-up |", "|---|---:|---:|",
                   f"| inline (the server process) | {a['best_s']['inline']} s | — |",
-                  f"| process pool | {a['best_s']['process']} s | {a['speedup']}× (target ≥ {a['target_speedup']}×) |",
-                  ""]
+                  f"| process pool | {a['best_s']['process']} s | {a['speedup']}× (target ≥ {a['target_speedup']}×) |"]
+        if "speedup_system_malloc" in a:
+            lines += [f"| process pool, workers on the system allocator | {a['best_s']['process_system_malloc']} s | "
+                      f"{a['speedup_system_malloc']}× |", "",
+                      f"The pool's workers start with TCMalloc (`{a['worker_allocator']}`) when the system has it "
+                      "(Debian: `apt-get install libtcmalloc-minimal4`); TensorFlow makes and frees many small "
+                      "buffers at every step, and glibc's allocator is slower at that. The server process keeps "
+                      "its own allocator (one can only be chosen when a process starts), so the inline run uses "
+                      "glibc's. The last row is the same pool without TCMalloc (`RNNKIT_WORKER_MALLOC=system`), "
+                      f"measured in the same rounds: medians {a['speedup_median']}× with TCMalloc and "
+                      f"{a['speedup_median_system_malloc']}× without."]
+        lines.append("")
         if "median_s" in a:
             lines += [f"Best of {len(a['seconds']['inline'])} interleaved rounds each; the medians are inline "
                       f"{a['median_s']['inline']} s and process pool {a['median_s']['process']} s "
@@ -263,7 +273,9 @@ def throughput(r: dict) -> list[str]:
             lines += ["**Every recorded run of (a) since rnnkit's own input pipelines** (best of each run's rounds; "
                       "in brackets the ratio of medians and the bound from that run's best split): " + ", ".join(
                           f"{run['speedup']}× ({run['speedup_median']}×, bound {run['ceiling_speedup']}×; "
-                          f"{run['measured']}, {run['commit']})" for run in history)
+                          f"{run['measured']}, {run['commit']}"
+                          + (f"; TCMalloc workers, {run['speedup_system_malloc']}× without" if
+                             run.get("speedup_system_malloc") else "") + ")" for run in history)
                       + (f". The target is met in all {hits} runs." if hits == len(history) else
                          f". The target is met in {hits} of {len(history)} runs: not reliably on this shared 2-core "
                          "machine, where the bound itself moves with the machine's load."), ""]

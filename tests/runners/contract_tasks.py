@@ -134,3 +134,9 @@ def _read_address_zero() -> None:
     import ctypes
 
     ctypes.string_at(0)
+
+
+def mapped_libraries(task: Any, progress: Progress, cancel: CancelToken | None) -> list[str]:
+    """The file names of the shared libraries this process has mapped (Linux), to see its allocator."""
+    with open("/proc/self/maps") as maps:
+        return sorted({os.path.basename(line.split()[-1]) for line in maps if ".so" in line})

@@ -18,6 +18,7 @@ import contract_tasks as tasks
 from rnnkit.errors import RnnkitError, SeriesTooShortError, WorkerLostError
 from rnnkit.progress import CancelToken
 from rnnkit.runners import InlineRunner, Runner
+from rnnkit.runners.allocator import MALLOC_ENV, find_tcmalloc
 from rnnkit.runners.process import ProcessPoolRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,6 +166,28 @@ def test_workers_freeze_their_imports_and_still_collect_what_tasks_drop() -> Non
         same_pid, alive = runner.submit(tasks.cycles_still_alive, None).result(timeout=60)
     assert frozen > 1000  # the interpreter's and rnnkit's modules, at least
     assert same_pid == pid and alive == 0
+
+
+@pytest.mark.skipif(find_tcmalloc() is None, reason="TCMalloc is not installed (apt-get install libtcmalloc-minimal4)")
+def test_workers_start_with_tcmalloc_when_the_system_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers get the faster allocator; this process keeps its own, and ``system`` turns it off."""
+    monkeypatch.delenv(MALLOC_ENV, raising=False)
+    monkeypatch.delenv("LD_PRELOAD", raising=False)
+    with ProcessPoolRunner(workers=1, preload=()) as runner:
+        in_worker = runner.submit(tasks.mapped_libraries, None).result(timeout=60)
+    assert any("tcmalloc" in name for name in in_worker)
+    assert not any("tcmalloc" in name for name in tasks.mapped_libraries(None, None, None))
+    assert "LD_PRELOAD" not in os.environ  # only the worker's start saw it
+    monkeypatch.setenv(MALLOC_ENV, "system")
+    with ProcessPoolRunner(workers=1, preload=()) as runner:
+        assert not any("tcmalloc" in name for name in runner.submit(tasks.mapped_libraries, None).result(timeout=60))
+
+
+def test_a_wrong_allocator_setting_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(MALLOC_ENV, str(tmp_path / "missing.so"))
+    with pytest.raises(RnnkitError, match="RNNKIT_WORKER_MALLOC is .*missing.so.* neither auto, system") as caught:
+        ProcessPoolRunner(workers=1, preload=())
+    assert "libtcmalloc_minimal" in caught.value.fix
 
 
 def test_a_worker_that_crashes_while_it_starts_says_how_and_where(caplog: pytest.LogCaptureFixture) -> None:
