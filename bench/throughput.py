@@ -55,7 +55,7 @@ from rnnkit.models.presets import PRESETS  # noqa: E402
 from rnnkit.owners import new_token  # noqa: E402
 from rnnkit.request import ComparisonRequest, make_request  # noqa: E402
 from rnnkit.runners import InlineRunner, Runner, make_runner  # noqa: E402
-from rnnkit.runners.allocator import find_tcmalloc  # noqa: E402
+from rnnkit.runners.allocator import worker_allocator  # noqa: E402
 from rnnkit.splits import SplitSpec  # noqa: E402
 from rnnkit.store import RunStore  # noqa: E402
 from rnnkit.training_config import TrainingConfig  # noqa: E402
@@ -133,17 +133,9 @@ def process_pool() -> Runner:
 
 def process_pool_system_malloc() -> Runner:
     """The same pool with the system allocator in its workers (``RNNKIT_WORKER_MALLOC=system``): TCMalloc's share."""
-    from rnnkit.runners.allocator import MALLOC_ENV
+    from rnnkit.runners.process import ProcessPoolRunner
 
-    saved = os.environ.get(MALLOC_ENV)
-    os.environ[MALLOC_ENV] = "system"
-    try:
-        return process_pool()
-    finally:
-        if saved is None:
-            del os.environ[MALLOC_ENV]
-        else:
-            os.environ[MALLOC_ENV] = saved
+    return ProcessPoolRunner(workers=WORKERS, allocator="system")
 
 
 def warm(runner: Runner, folder: Path) -> float:
@@ -342,7 +334,7 @@ def case_a(rounds: int) -> dict[str, Any]:
             "best_s": {k: round(v, 1) for k, v in best.items()}, "train_seconds": training,
             "warm_up_s": {k: round(v, 1) for k, v in warm_s.items()}, "cores_busy": cores,
             "speedup": round(best["inline"] / best["process"], 2), "target_speedup": 1.7, "load_average": loads,
-            "worker_allocator": find_tcmalloc() or "system",
+            "worker_allocator": worker_allocator() or "system",
             "speedup_system_malloc": round(best["inline"] / best["process_system_malloc"], 2),
             "speedup_median_system_malloc": round(float(np.median(seconds["inline"])
                                                         / np.median(seconds["process_system_malloc"])), 2),

@@ -1,17 +1,20 @@
 """Which memory allocator the pool's worker processes start with: TCMalloc when the system has it.
 
-TensorFlow makes and frees many small buffers for every step of a recurrent
-network, and glibc's ``malloc`` is slow at that. Started with TCMalloc
-(``LD_PRELOAD``), a worker trained the four Jena-hourly models of
-``bench/throughput.py`` 5-9% faster on one thread, and the pool ran that
-comparison 8-10% faster (2-core machine, interleaved runs). An allocator can
-only be chosen when a process starts, so the web server keeps its own; the
-workers it spawns get the faster one. TCMalloc comes from the system (Debian
-and Ubuntu: ``apt-get install libtcmalloc-minimal4``); without it, workers use
-the system allocator and work the same, a little slower.
+TensorFlow makes and frees many buffers at every step of a recurrent network.
+Started with TCMalloc, a worker ran the five tasks of ``bench/throughput.py``'s
+Jena comparison 7% faster on one thread (the mean of seven interleaved pairs,
+2.5-16%), and the pool ran the whole comparison faster (that bench measures it
+against the system allocator in the same run). Its workers hold a little more
+memory: 1.03-1.13 GB against 0.98-1.01 GB after three such comparisons, well
+under the 3 GB at which a worker is replaced. An allocator is chosen when a process starts (``LD_PRELOAD``), so
+the web server keeps its own and only the workers it spawns get TCMalloc.
+TCMalloc comes from the system (Debian and Ubuntu: ``apt-get install
+libtcmalloc-minimal4``); without it workers use the system allocator, a little
+slower.
 
-``RNNKIT_WORKER_MALLOC`` chooses: ``auto`` (the default: TCMalloc when found),
-``system`` (never preload), or the path of a shared library to preload.
+``RNNKIT_WORKER_MALLOC`` chooses: ``auto`` (the default: TCMalloc when found,
+unless ``LD_PRELOAD`` already names a library, which is then left as it is),
+``system`` (preload nothing), or the path of a shared library to preload.
 """
 
 from __future__ import annotations
@@ -24,44 +27,57 @@ import sys
 from rnnkit.errors import RnnkitError
 
 MALLOC_ENV = "RNNKIT_WORKER_MALLOC"
-#: libraries tried in order under ``auto``: gperftools' TCMalloc without and with its profiler
-CANDIDATES = ("tcmalloc_minimal", "tcmalloc")
-#: TCMalloc prints a line for every allocation above 1 GB by default; workers' large arrays are expected
+#: where a worker finds the ``LD_PRELOAD`` its parent had, to hand that (not TCMalloc) to processes it starts
+PARENT_PRELOAD_ENV = "RNNKIT_PARENT_LD_PRELOAD"
+#: TCMalloc prints a line for every allocation above 1 GB by default; a worker's large arrays are expected
 QUIET = {"TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD": str(2**62)}
 
 
-def worker_environment() -> dict[str, str]:
-    """The environment variables to add when a worker process starts (empty: start it as it is)."""
-    library = worker_allocator()
+def worker_environment(choice: str | None = None) -> dict[str, str]:
+    """The variables a worker process starts with on top of this process's environment (empty: none).
+
+    ``choice``: ``auto``, ``system`` or a library path; None reads ``RNNKIT_WORKER_MALLOC``.
+    """
+    library = worker_allocator(choice)
     if library is None:
         return {}
     preloaded = os.environ.get("LD_PRELOAD", "")
-    if library in preloaded.replace(":", " ").split():
-        return {}  # the parent has it already, and children inherit it
-    return {"LD_PRELOAD": f"{library} {preloaded}".strip(), **QUIET}
+    return {"LD_PRELOAD": f"{library} {preloaded}".strip(), PARENT_PRELOAD_ENV: preloaded, **QUIET}
 
 
-def worker_allocator() -> str | None:
-    """The shared library workers preload, from ``RNNKIT_WORKER_MALLOC``; None for the system allocator."""
-    choice = os.environ.get(MALLOC_ENV, "auto").strip()
-    if choice in ("", "auto"):
-        return find_tcmalloc()
-    if choice == "system":
+def worker_allocator(choice: str | None = None) -> str | None:
+    """The shared library workers preload (``choice``, else ``RNNKIT_WORKER_MALLOC``); None for the system's."""
+    choice = (os.environ.get(MALLOC_ENV, "auto") if choice is None else choice).strip()
+    if choice.lower() in ("", "auto"):
+        return None if os.environ.get("LD_PRELOAD", "").strip() else find_tcmalloc()
+    if choice.lower() == "system":
         return None
     if not os.path.isfile(choice):
-        raise RnnkitError(f"{MALLOC_ENV} is {choice!r}, which is neither auto, system nor a library file.",
+        raise RnnkitError(f"The workers' allocator ({MALLOC_ENV}) is {choice!r}: not auto or system, and no such "
+                          "file.",
                           f"Set {MALLOC_ENV} to auto, system, or the path of a shared library such as "
                           "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4.")
     return choice
 
 
+def restore_parent_preload() -> None:
+    """In a worker: put back the parent's ``LD_PRELOAD``, so processes the worker starts do not get TCMalloc.
+
+    The allocator this process started with stays loaded; only the environment
+    its own children inherit changes. Called first thing, before any thread.
+    """
+    parent = os.environ.pop(PARENT_PRELOAD_ENV, None)
+    if parent is None:
+        return  # started without a preload of rnnkit's
+    if parent:
+        os.environ["LD_PRELOAD"] = parent
+    else:
+        os.environ.pop("LD_PRELOAD", None)
+
+
 @functools.cache
 def find_tcmalloc() -> str | None:
-    """The name of the system's TCMalloc library (Linux only; None where there is none)."""
+    """The name of the system's TCMalloc library (``libtcmalloc_minimal.so.4``; Linux only, None where absent)."""
     if not sys.platform.startswith("linux"):
         return None  # LD_PRELOAD is how it is loaded, and the project runs on Linux
-    for name in CANDIDATES:
-        found = ctypes.util.find_library(name)
-        if found:
-            return found
-    return None
+    return ctypes.util.find_library("tcmalloc_minimal")

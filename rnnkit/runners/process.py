@@ -25,8 +25,9 @@ own cancel event, which the executor cannot hand to a task.
   a task, the idle workers leave, giving their memory back to a dashboard that
   waits; the next task starts fresh ones (the TensorFlow import, a few seconds);
 * workers start with TCMalloc as their memory allocator when the system has
-  it (``rnnkit.runners.allocator``): TensorFlow's many small buffers made the
-  pool 8-10% faster with it; ``RNNKIT_WORKER_MALLOC=system`` turns it off;
+  it (``rnnkit.runners.allocator``; bench/throughput.py measures its share), set
+  for the worker only (``rnnkit.runners.launch``); ``RNNKIT_WORKER_MALLOC=system``
+  or ``allocator="system"`` turns it off;
 * the parent's ``__main__`` (a Streamlit app, a script without a main guard)
   is hidden while a worker starts, so a worker never runs it;
 * each worker's TensorFlow start-up output and, on a native crash, the Python
@@ -66,8 +67,9 @@ from typing import Any, TypeVar
 
 from rnnkit.errors import RnnkitError, WorkerLostError
 from rnnkit.progress import CancelToken
-from rnnkit.runners.allocator import worker_environment
+from rnnkit.runners.allocator import MALLOC_ENV, worker_environment
 from rnnkit.runners.base import Runner, cancel_future, cancelled_future, settle, with_remote_traceback
+from rnnkit.runners.launch import EnvironmentProcess
 from rnnkit.runners.worker import worker_main
 
 R = TypeVar("R")
@@ -118,7 +120,7 @@ class ProcessPoolRunner(Runner):
 
     def __init__(self, workers: int | None = None, *, spares: int = 0, preload: tuple[str, ...] = PRELOAD,
                  max_tasks: int = MAX_TASKS_PER_WORKER, max_rss_mb: float = MAX_WORKER_RSS_MB,
-                 idle_exit_s: float | None = None, threads: int | None = None) -> None:
+                 idle_exit_s: float | None = None, threads: int | None = None, allocator: str | None = None) -> None:
         self._workers = max(1, workers or os.cpu_count() or 1)
         self._idle_exit_s = idle_exit_seconds() if idle_exit_s is None else idle_exit_s
         self._last_busy = time.monotonic()  # when a task was last queued or running
@@ -128,7 +130,8 @@ class ProcessPoolRunner(Runner):
         self._spares = max(0, spares)
         self._preload = preload
         self._context = multiprocessing.get_context("spawn")
-        self._worker_env = worker_environment()  # TCMalloc, when the system has it (rnnkit.runners.allocator)
+        # TCMalloc when the system has it; ``allocator`` (auto, system, a path) overrides RNNKIT_WORKER_MALLOC
+        self._worker_env = worker_environment(allocator)
         self._lock = threading.Lock()
         self._queue: deque[_Job] = deque()
         self._pool: list[_Worker] = []
@@ -273,7 +276,7 @@ class ProcessPoolRunner(Runner):
                         f"the last one: {self._last_start_failure}).",
                         "The log (the terminal that started rnnkit) has what it printed. "
                         "Check that `python -c 'import rnnkit.tasks'` works in this environment and that "
-                        "there is memory for the workers; or use --runner inline."))
+                        "there is memory for the workers" + self._allocator_hint() + "; or use --runner inline."))
             return
         idle = sum(1 for w in self._pool if w.idle)
         busy = sum(1 for w in self._pool if w.job is not None)
@@ -296,10 +299,11 @@ class ProcessPoolRunner(Runner):
         cancel = self._context.Event()
         os.makedirs(self._logs, exist_ok=True)  # a temporary-files cleaner may have removed it while idle
         crash_log = os.path.join(self._logs, f"worker-{next(self._ids)}.log")
-        process = self._context.Process(target=worker_main, name="rnnkit-worker", daemon=True,
-                                        args=(child_conn, cancel, self._intra_op, self._preload, os.getpid(),
-                                              self._max_tasks, self._max_rss_mb, crash_log))
-        with _hidden_main(), _added_environment(self._worker_env):
+        process = EnvironmentProcess(target=worker_main, name="rnnkit-worker", daemon=True,
+                                     args=(child_conn, cancel, self._intra_op, self._preload, os.getpid(),
+                                           self._max_tasks, self._max_rss_mb, crash_log),
+                                     environment=self._worker_env)
+        with _hidden_main():
             process.start()
         child_conn.close()
         return _Worker(process, parent_conn, cancel, crash_log)
@@ -335,7 +339,8 @@ class ProcessPoolRunner(Runner):
             if report:
                 log.warning("the rnnkit worker running %s stopped (%s); %s", job.name, how, _for_log(report))
             fix = ("Run it again; a crash like this usually comes from a native library (TensorFlow, NumPy). If it "
-                   "keeps happening, reinstall them or try other versions; the log has the crash report."
+                   "keeps happening, reinstall them or try other versions" + self._allocator_hint()
+                   + "; the log has the crash report."
                    if crashed else
                    "Run it again; if it keeps happening, give each worker more memory: use fewer workers "
                    "(--workers or RNNKIT_WORKERS) or smaller models.")
@@ -344,6 +349,12 @@ class ProcessPoolRunner(Runner):
         worker.conn.close()
         with self._lock:
             self._pool.remove(worker)
+
+    def _allocator_hint(self) -> str:
+        """A hint to rule out the preloaded allocator, when workers start with one."""
+        if "LD_PRELOAD" not in self._worker_env:
+            return ""
+        return f", or start workers on the system allocator ({MALLOC_ENV}=system)"
 
     def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind, job = message[0], worker.job
@@ -429,27 +440,6 @@ def _hidden_main() -> Iterator[None]:
         finally:
             if main is not None:
                 sys.modules["__main__"] = main
-
-
-@contextlib.contextmanager
-def _added_environment(added: dict[str, str]) -> Iterator[None]:
-    """``added`` in this process's environment meanwhile, for a child started now to inherit.
-
-    ``spawn`` gives a child this process's environment and takes no other, and
-    an allocator must be in place before the child's first ``malloc``. Only the
-    moment of ``start()`` sees it; callers hold ``_MAIN_LOCK``, so two starts
-    never interleave their changes.
-    """
-    saved = {name: os.environ.get(name) for name in added}
-    os.environ.update(added)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def idle_exit_seconds() -> float:

@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from rnnkit.errors import RnnkitError
 from rnnkit.progress import CancelToken
+from rnnkit.runners.allocator import restore_parent_preload
 
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS")
 
@@ -178,6 +179,7 @@ def worker_main(conn: Connection, cancel: Event, intra_op: int, preload: tuple[s
     ``crash_log``: the file where TensorFlow's start-up output and the stack of a
     native crash go (:func:`open_crash_log`), for the parent to read if this dies.
     """
+    restore_parent_preload()  # TCMalloc stays this worker's allocator, but not of the processes it starts
     # Ctrl-C in a terminal reaches the whole process group: the parent turns it into a cancel, the worker ignores it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     limit_threads(intra_op)

@@ -140,3 +140,8 @@ def mapped_libraries(task: Any, progress: Progress, cancel: CancelToken | None) 
     """The file names of the shared libraries this process has mapped (Linux), to see its allocator."""
     with open("/proc/self/maps") as maps:
         return sorted({os.path.basename(line.split()[-1]) for line in maps if ".so" in line})
+
+
+def environment(task: list[str], progress: Progress, cancel: CancelToken | None) -> dict[str, str | None]:
+    """This process's values of the variables named in ``task`` (None where unset)."""
+    return {name: os.environ.get(name) for name in task}

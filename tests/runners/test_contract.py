@@ -18,7 +18,7 @@ import contract_tasks as tasks
 from rnnkit.errors import RnnkitError, SeriesTooShortError, WorkerLostError
 from rnnkit.progress import CancelToken
 from rnnkit.runners import InlineRunner, Runner
-from rnnkit.runners.allocator import MALLOC_ENV, find_tcmalloc
+from rnnkit.runners.allocator import MALLOC_ENV, PARENT_PRELOAD_ENV, find_tcmalloc, worker_environment
 from rnnkit.runners.process import ProcessPoolRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,24 +168,49 @@ def test_workers_freeze_their_imports_and_still_collect_what_tasks_drop() -> Non
     assert same_pid == pid and alive == 0
 
 
-@pytest.mark.skipif(find_tcmalloc() is None, reason="TCMalloc is not installed (apt-get install libtcmalloc-minimal4)")
+def tcmalloc_or_skip() -> str:
+    """The system's TCMalloc; a skip where it is missing, a failure where CI said it must be there."""
+    found = find_tcmalloc()
+    if found is None:
+        if os.environ.get("RNNKIT_REQUIRE_TCMALLOC"):
+            pytest.fail("RNNKIT_REQUIRE_TCMALLOC is set but TCMalloc is not installed (libtcmalloc-minimal4).")
+        pytest.skip("TCMalloc is not installed (apt-get install libtcmalloc-minimal4)")
+    return found
+
+
 def test_workers_start_with_tcmalloc_when_the_system_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Workers get the faster allocator; this process keeps its own, and ``system`` turns it off."""
+    """Workers get the faster allocator without this process's environment changing, and do not pass it on."""
+    tcmalloc_or_skip()
     monkeypatch.delenv(MALLOC_ENV, raising=False)
     monkeypatch.delenv("LD_PRELOAD", raising=False)
+    before = dict(os.environ)
+    names = ["LD_PRELOAD", PARENT_PRELOAD_ENV, "TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD"]
     with ProcessPoolRunner(workers=1, preload=()) as runner:
         in_worker = runner.submit(tasks.mapped_libraries, None).result(timeout=60)
+        worker_env = runner.submit(tasks.environment, names).result(timeout=60)
     assert any("tcmalloc" in name for name in in_worker)
-    assert not any("tcmalloc" in name for name in tasks.mapped_libraries(None, None, None))
-    assert "LD_PRELOAD" not in os.environ  # only the worker's start saw it
-    monkeypatch.setenv(MALLOC_ENV, "system")
+    assert dict(os.environ) == before  # never set here, not even for a moment
+    assert worker_env["LD_PRELOAD"] is None and worker_env[PARENT_PRELOAD_ENV] is None  # its children: as ours
+    monkeypatch.setenv(MALLOC_ENV, "System")
     with ProcessPoolRunner(workers=1, preload=()) as runner:
         assert not any("tcmalloc" in name for name in runner.submit(tasks.mapped_libraries, None).result(timeout=60))
 
 
+def test_a_preload_of_the_users_own_is_left_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Under ``auto`` an existing LD_PRELOAD wins; a library named in the setting goes in front of it."""
+    library = tmp_path / "libmine.so"
+    library.write_bytes(b"")
+    monkeypatch.setenv("LD_PRELOAD", "/opt/jemalloc.so")
+    monkeypatch.delenv(MALLOC_ENV, raising=False)
+    assert worker_environment() == {}
+    monkeypatch.setenv(MALLOC_ENV, str(library))
+    added = worker_environment()
+    assert added["LD_PRELOAD"] == f"{library} /opt/jemalloc.so" and added[PARENT_PRELOAD_ENV] == "/opt/jemalloc.so"
+
+
 def test_a_wrong_allocator_setting_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(MALLOC_ENV, str(tmp_path / "missing.so"))
-    with pytest.raises(RnnkitError, match="RNNKIT_WORKER_MALLOC is .*missing.so.* neither auto, system") as caught:
+    with pytest.raises(RnnkitError, match=r"\(RNNKIT_WORKER_MALLOC\) is .*missing.so.*no such file") as caught:
         ProcessPoolRunner(workers=1, preload=())
     assert "libtcmalloc_minimal" in caught.value.fix
 
