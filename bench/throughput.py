@@ -263,6 +263,16 @@ def one_thread_child(rounds: int) -> None:
     print(json.dumps(seconds))
 
 
+def pool_worker_rss_mb(runner: Runner) -> list[float]:
+    """The resident memory of each of a process pool's workers now, in MB (reads the pool's private list)."""
+    sizes = []
+    for worker in getattr(runner, "_pool", []):
+        match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{worker.process.pid}/status").read_text())
+        if match:
+            sizes.append(round(int(match.group(1)) / 1024))
+    return sorted(sizes)
+
+
 def best_split_s(seconds: list[float], workers: int) -> float:
     """The shortest wall time of ``seconds``-long indivisible tasks spread over ``workers`` (every assignment tried)."""
     import itertools
@@ -303,6 +313,7 @@ def case_a(rounds: int) -> dict[str, Any]:
     cores: dict[str, list[float]] = {name: [] for name in runners}  # CPU seconds (this process + workers) / wall
     loads = [load_average()]
     works: list[dict[str, float]] = []
+    works_system: list[dict[str, float]] = []  # the same, in the pool whose workers use the system allocator
     names = list(runners)
     for i in range(rounds):
         order = names[i % len(names):] + names[:i % len(names)]  # each runner first in turn
@@ -317,9 +328,13 @@ def case_a(rounds: int) -> dict[str, Any]:
             print(f"  (a) {name:8} {seconds[name][-1]:6.1f} s", flush=True)
             if name != "inline":
                 time.sleep(6)  # let the spares finish importing TensorFlow, as they would between users
-        works.append(work_alone(request, pool))
-        print(f"  (a) tasks alone {sum(works[-1].values()):6.1f} s", flush=True)
+        pools = [(works, pool), (works_system, runners["process_system_malloc"])]
+        for done, runner in pools if i % 2 == 0 else pools[::-1]:
+            done.append(work_alone(request, runner))
+        print(f"  (a) tasks alone {sum(works[-1].values()):6.1f} s, on the system allocator "
+              f"{sum(works_system[-1].values()):6.1f} s", flush=True)
         loads.append(load_average())
+    worker_rss = {name: pool_worker_rss_mb(runners[name]) for name in ("process", "process_system_malloc")}
     runners["process"].shutdown()
     runners["process_system_malloc"].shutdown()
     work = {task: min(w[task] for w in works) for task in works[0]}  # each task's best, as for the runs
@@ -338,6 +353,9 @@ def case_a(rounds: int) -> dict[str, Any]:
             "speedup_system_malloc": round(best["inline"] / best["process_system_malloc"], 2),
             "speedup_median_system_malloc": round(float(np.median(seconds["inline"])
                                                         / np.median(seconds["process_system_malloc"])), 2),
+            "work_alone_sums": {"process": [round(sum(w.values()), 1) for w in works],
+                                "process_system_malloc": [round(sum(w.values()), 1) for w in works_system]},
+            "worker_rss_mb": worker_rss,
             "median_s": {k: round(float(np.median(v)), 1) for k, v in seconds.items()},
             "speedup_median": round(float(np.median(seconds["inline"]) / np.median(seconds["process"])), 2),
             "speedup_per_round": [round(i / p, 2) for i, p in zip(seconds["inline"], seconds["process"], strict=True)],
@@ -574,6 +592,10 @@ def summary(result: dict[str, Any]) -> None:
         if "speedup_system_malloc" in a:
             print(f"    workers' allocator {a['worker_allocator']}; with the system allocator the pool took "
                   f"{a['best_s']['process_system_malloc']} s: {a['speedup_system_malloc']}×")
+        if "work_alone_sums" in a:
+            sums = a["work_alone_sums"]
+            print(f"    tasks alone, summed, per round: {sums['process']} s, on the system allocator "
+                  f"{sums['process_system_malloc']} s; workers' memory at the end {a['worker_rss_mb']} MB")
         if "ceiling_speedup" in a:
             print(f"    its tasks alone on one worker: {sum(a['work_alone_s'].values()):.1f} s in all; their best "
                   f"split over {a['workers']} workers takes {a['best_split_s']} s, a bound of "

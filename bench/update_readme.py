@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import statistics
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,13 +219,22 @@ def throughput(r: dict) -> list[str]:
             lines += [f"| process pool, workers on the system allocator | {a['best_s']['process_system_malloc']} s | "
                       f"{a['speedup_system_malloc']}× |"]
             if a["worker_allocator"] != "system":
-                lines += ["", f"The pool's workers start with TCMalloc (`{a['worker_allocator']}`) when the "
+                lines += ["", f"The pool's workers start with `{a['worker_allocator']}` (TCMalloc) when the "
                           "system has it (Debian: `apt-get install libtcmalloc-minimal4`). The server process "
                           "keeps the allocator it started with (one is chosen when a process starts), so the "
                           "inline run uses glibc's: the first two rows compare the runners as they ship, not like "
                           "for like. The last row is the same pool on glibc's allocator "
                           "(`RNNKIT_WORKER_MALLOC=system`), in the same rounds: medians "
                           f"{a['speedup_median']}× with TCMalloc and {a['speedup_median_system_malloc']}× without."]
+                if "work_alone_sums" in a:
+                    sums, rss = a["work_alone_sums"], a["worker_rss_mb"]
+                    faster = 1 - statistics.median(sums["process"]) / statistics.median(sums["process_system_malloc"])
+                    lines[-1] += (f" Run one at a time on a worker, the comparison's tasks took "
+                                  f"{', '.join(map(str, sums['process']))} s in all with TCMalloc and "
+                                  f"{', '.join(map(str, sums['process_system_malloc']))} s without, round by round "
+                                  f"(medians {faster:.0%} {'faster' if faster >= 0 else 'slower'} with it). "
+                                  f"The workers held {', '.join(map(str, rss['process']))} MB with TCMalloc and "
+                                  f"{', '.join(map(str, rss['process_system_malloc']))} MB without at the end.")
         lines.append("")
         if "median_s" in a:
             lines += [f"Best of {len(a['seconds']['inline'])} interleaved rounds each; the medians are inline "

@@ -1,12 +1,10 @@
 """Which memory allocator the pool's worker processes start with: TCMalloc when the system has it.
 
 TensorFlow makes and frees many buffers at every step of a recurrent network.
-Started with TCMalloc, a worker ran the five tasks of ``bench/throughput.py``'s
-Jena comparison 7% faster on one thread (the mean of seven interleaved pairs,
-2.5-16%), and the pool ran the whole comparison faster (that bench measures it
-against the system allocator in the same run). Its workers hold a little more
-memory: 1.03-1.13 GB against 0.98-1.01 GB after three such comparisons, well
-under the 3 GB at which a worker is replaced. An allocator is chosen when a process starts (``LD_PRELOAD``), so
+Started with TCMalloc, workers ran the tasks of ``bench/throughput.py``'s Jena
+comparison faster on one thread, and hold a little more memory; that bench
+measures both against the system allocator in the same run (the README shows
+the figures). An allocator is chosen when a process starts (``LD_PRELOAD``), so
 the web server keeps its own and only the workers it spawns get TCMalloc.
 TCMalloc comes from the system (Debian and Ubuntu: ``apt-get install
 libtcmalloc-minimal4``); without it workers use the system allocator, a little
@@ -42,7 +40,8 @@ def worker_environment(choice: str | None = None) -> dict[str, str]:
     if library is None:
         return {}
     preloaded = os.environ.get("LD_PRELOAD", "")
-    return {"LD_PRELOAD": f"{library} {preloaded}".strip(), PARENT_PRELOAD_ENV: preloaded, **QUIET}
+    quiet = {name: value for name, value in QUIET.items() if name not in os.environ}  # the user's own settings win
+    return {"LD_PRELOAD": f"{library} {preloaded}".strip(), PARENT_PRELOAD_ENV: preloaded, **quiet}
 
 
 def worker_allocator(choice: str | None = None) -> str | None:

@@ -8,20 +8,23 @@ Streamlit server has many), and subprocesses started meanwhile by other threads
 would inherit the change. So the child is started through ``env``
 (``/usr/bin/env NAME=value … python …``), which sets the variables and then
 runs the same command line in the same process id, with the same inherited
-pipes: to the parent it is an ordinary spawned process.
+pipes: to the parent it is an ordinary spawned process. Where ``env`` cannot
+do it (no ``/usr/bin/env``, an ``=`` in the interpreter's path), the child
+starts without the variables and a warning says so.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import os
-import shutil
 from multiprocessing import popen_spawn_posix, reduction, spawn, util
 from multiprocessing.context import SpawnProcess, set_spawning_popen
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-ENV_PROGRAM = shutil.which("env") or "/usr/bin/env"
+ENV_PROGRAM = "/usr/bin/env"
+log = logging.getLogger(__name__)
 
 
 class EnvironmentProcess(SpawnProcess):
@@ -34,9 +37,27 @@ class EnvironmentProcess(SpawnProcess):
     @staticmethod
     def _Popen(process_obj: BaseProcess) -> popen_spawn_posix.Popen:  # noqa: N802 - multiprocessing's name
         environment = getattr(process_obj, "_environment", None)
-        if not environment or not os.path.isfile(ENV_PROGRAM):
+        if not environment:
+            return popen_spawn_posix.Popen(process_obj)
+        why_not = _why_env_cannot_start(os.fsdecode(spawn.get_executable()))
+        if why_not:
+            log.warning("a worker starts without %s: %s", ", ".join(environment), why_not)
             return popen_spawn_posix.Popen(process_obj)
         return _EnvironmentPopen(process_obj, environment)
+
+
+def uses_env_program(process: BaseProcess) -> bool:
+    """Whether ``process`` (started) was started through ``env``, with its added variables."""
+    return isinstance(getattr(process, "_popen", None), _EnvironmentPopen)
+
+
+def _why_env_cannot_start(python: str) -> str:
+    """Why ``env`` cannot start ``python`` here ("" when it can)."""
+    if not os.access(ENV_PROGRAM, os.X_OK):
+        return f"{ENV_PROGRAM} is not there to set them"
+    if "=" in python:  # env would read the interpreter's path as one more NAME=value
+        return f"the Python interpreter's path has an '=' in it ({python})"
+    return ""
 
 
 class _EnvironmentPopen(popen_spawn_posix.Popen):

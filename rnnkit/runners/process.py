@@ -354,7 +354,7 @@ class ProcessPoolRunner(Runner):
         """A hint to rule out the preloaded allocator, when workers start with one."""
         if "LD_PRELOAD" not in self._worker_env:
             return ""
-        return f", or start workers on the system allocator ({MALLOC_ENV}=system)"
+        return f", or start workers on the system allocator ({MALLOC_ENV}=system, or allocator='system')"
 
     def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
         kind, job = message[0], worker.job
@@ -543,4 +543,6 @@ def _how(process: BaseProcess) -> str:
         except ValueError:
             name = f"signal {-code}"
         return f"killed by {name}" + (", often the system running out of memory" if code == -signal.SIGKILL else "")
+    if code in (126, 127):  # what a shell or env says when it cannot run the interpreter
+        return f"exit code {code}: the Python interpreter could not be started"
     return f"exit code {code}"

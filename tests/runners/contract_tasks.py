@@ -145,3 +145,13 @@ def mapped_libraries(task: Any, progress: Progress, cancel: CancelToken | None) 
 def environment(task: list[str], progress: Progress, cancel: CancelToken | None) -> dict[str, str | None]:
     """This process's values of the variables named in ``task`` (None where unset)."""
     return {name: os.environ.get(name) for name in task}
+
+
+def exit_with(name: str) -> None:
+    """Exit with the status held in environment variable ``name`` (a process target, not a task)."""
+    raise SystemExit(int(os.environ.get(name, "0")))
+
+
+def sleep_long() -> None:
+    """Sleep until terminated (a process target, not a task)."""
+    time.sleep(120)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -18,10 +19,13 @@ import contract_tasks as tasks
 from rnnkit.errors import RnnkitError, SeriesTooShortError, WorkerLostError
 from rnnkit.progress import CancelToken
 from rnnkit.runners import InlineRunner, Runner
-from rnnkit.runners.allocator import MALLOC_ENV, PARENT_PRELOAD_ENV, find_tcmalloc, worker_environment
-from rnnkit.runners.process import ProcessPoolRunner
+from rnnkit.runners.allocator import (MALLOC_ENV, PARENT_PRELOAD_ENV, find_tcmalloc, restore_parent_preload,
+                                      worker_environment)
+from rnnkit.runners.process import ProcessPoolRunner, _how
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the start of the SHA-256 of CPython 3.11's ``popen_spawn_posix.Popen._launch``, which rnnkit.runners.launch copies
+LAUNCH_SOURCE_SHA256 = "3fd508aa79b8aba6"
 
 
 def children() -> set[int]:
@@ -183,13 +187,16 @@ def test_workers_start_with_tcmalloc_when_the_system_has_it(monkeypatch: pytest.
     tcmalloc_or_skip()
     monkeypatch.delenv(MALLOC_ENV, raising=False)
     monkeypatch.delenv("LD_PRELOAD", raising=False)
-    before = dict(os.environ)
-    names = ["LD_PRELOAD", PARENT_PRELOAD_ENV, "TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD"]
+    changes: list[tuple[Any, ...]] = []  # os.environ writes through these: none may happen, not even for a moment
+    monkeypatch.setattr(os, "putenv", lambda *args: changes.append(("putenv", *args)))
+    monkeypatch.setattr(os, "unsetenv", lambda *args: changes.append(("unsetenv", *args)))
+    names = ["LD_PRELOAD", PARENT_PRELOAD_ENV]
     with ProcessPoolRunner(workers=1, preload=()) as runner:
         in_worker = runner.submit(tasks.mapped_libraries, None).result(timeout=60)
         worker_env = runner.submit(tasks.environment, names).result(timeout=60)
+    monkeypatch.undo()
     assert any("tcmalloc" in name for name in in_worker)
-    assert dict(os.environ) == before  # never set here, not even for a moment
+    assert changes == []
     assert worker_env["LD_PRELOAD"] is None and worker_env[PARENT_PRELOAD_ENV] is None  # its children: as ours
     monkeypatch.setenv(MALLOC_ENV, "System")
     with ProcessPoolRunner(workers=1, preload=()) as runner:
@@ -204,8 +211,78 @@ def test_a_preload_of_the_users_own_is_left_alone(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv(MALLOC_ENV, raising=False)
     assert worker_environment() == {}
     monkeypatch.setenv(MALLOC_ENV, str(library))
+    monkeypatch.setenv("TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD", "1000")
     added = worker_environment()
     assert added["LD_PRELOAD"] == f"{library} /opt/jemalloc.so" and added[PARENT_PRELOAD_ENV] == "/opt/jemalloc.so"
+    assert "TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD" not in added  # the user's own setting is kept
+
+
+def test_a_process_started_through_env_gets_its_variables_and_behaves_as_spawned(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The launcher works without TCMalloc too: variables arrive, exit codes and terminate() are as before."""
+    from rnnkit.runners.launch import EnvironmentProcess, uses_env_program
+    from rnnkit.runners.process import _hidden_main
+
+    monkeypatch.delenv("RNNKIT_TEST_EXIT", raising=False)
+    exits = EnvironmentProcess(target=tasks.exit_with, args=("RNNKIT_TEST_EXIT",),
+                               environment={"RNNKIT_TEST_EXIT": "7"})
+    sleeper = EnvironmentProcess(target=tasks.sleep_long, environment={"RNNKIT_TEST_EXIT": "0"})
+    with _hidden_main():
+        exits.start()
+        sleeper.start()
+    assert uses_env_program(exits)  # the variables came through env, not this process's environment
+    exits.join(timeout=60)
+    assert exits.exitcode == 7 and "RNNKIT_TEST_EXIT" not in os.environ
+    assert _how(exits) == "exit code 7"
+    assert sleeper.is_alive()
+    sleeper.terminate()
+    sleeper.join(timeout=30)
+    assert sleeper.exitcode == -signal.SIGTERM
+
+
+def test_env_is_not_used_where_it_cannot_start_the_interpreter() -> None:
+    """An '=' in the interpreter's path would be read as one more assignment: the worker starts without them."""
+    from rnnkit.runners.launch import _why_env_cannot_start
+
+    assert _why_env_cannot_start(sys.executable) == ""
+    assert "'=' in it" in _why_env_cannot_start("/home/me/venv=3.11/bin/python")
+
+
+def test_an_interpreter_that_cannot_start_is_named() -> None:
+    from rnnkit.runners.launch import EnvironmentProcess
+    from rnnkit.runners.process import _hidden_main
+
+    process = EnvironmentProcess(target=tasks.exit_with, args=("RNNKIT_TEST_EXIT",),
+                                 environment={"RNNKIT_TEST_EXIT": "127"})  # the status env gives when it cannot
+    with _hidden_main():
+        process.start()
+    process.join(timeout=60)
+    assert _how(process) == "exit code 127: the Python interpreter could not be started"
+
+
+def test_the_copied_launcher_matches_this_pythons() -> None:
+    """rnnkit.runners.launch copies CPython 3.11's spawn launcher; a Python whose launcher changed must fail here."""
+    import hashlib
+    import inspect
+    from multiprocessing import popen_spawn_posix
+
+    source = inspect.getsource(popen_spawn_posix.Popen._launch)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == LAUNCH_SOURCE_SHA256, (
+        "multiprocessing's spawn launcher changed in this Python: compare it with _EnvironmentPopen._launch in "
+        "rnnkit/runners/launch.py, carry the change over, and update LAUNCH_SOURCE_SHA256.")
+
+
+@pytest.mark.parametrize(("parent", "expected"),
+                         [(None, "untouched"), ("", None), ("/opt/jemalloc.so", "/opt/jemalloc.so")])
+def test_a_worker_hands_its_parents_preload_to_its_own_children(
+        monkeypatch: pytest.MonkeyPatch, parent: str | None, expected: str | None) -> None:
+    monkeypatch.setenv("LD_PRELOAD", "untouched")
+    if parent is None:
+        monkeypatch.delenv(PARENT_PRELOAD_ENV, raising=False)  # started without rnnkit's preload: nothing to do
+    else:
+        monkeypatch.setenv(PARENT_PRELOAD_ENV, parent)
+    restore_parent_preload()
+    assert os.environ.get("LD_PRELOAD") == expected and PARENT_PRELOAD_ENV not in os.environ
 
 
 def test_a_wrong_allocator_setting_names_the_fix(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
