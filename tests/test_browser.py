@@ -60,19 +60,20 @@ class Server:
         return self.process.pid
 
 
-def start_server(runs: Path, **env: str) -> Server:
+def start_server(runs: Path, log: Path | None = None, **env: str) -> Server:
     """``streamlit run app.py`` on a free port with its runs in ``runs`` (and ``env`` added), once it answers.
 
     It runs in a session of its own, so it and every worker process it spawns share one process group
-    that :func:`stop_server` (or a test) can signal at once.
+    that :func:`stop_server` (or a test) can signal at once. ``log``: a file for what it prints.
     """
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "RNNKIT_RUNS_DIR": str(runs), **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
+    with (log.open("wb") if log is not None else open(os.devnull, "wb")) as output:  # the server keeps its own copy
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, env={**os.environ, "RNNKIT_RUNS_DIR": str(runs), **env},
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     server = Server(process, f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -111,9 +112,9 @@ def group_members(group: int) -> list[int]:
 
 
 @contextmanager
-def streamlit_server(runs: Path, **env: str) -> Iterator[str]:
+def streamlit_server(runs: Path, log: Path | None = None, **env: str) -> Iterator[str]:
     """A server (see :func:`start_server`) for the ``with`` block; its URL."""
-    server = start_server(runs, **env)
+    server = start_server(runs, log, **env)
     try:
         yield server.url
     finally:
@@ -226,6 +227,26 @@ def test_settings_and_upload_survive_a_refused_window_and_other_pages(server: st
         for name, value in defaults.items():
             sync_api.expect(page.get_by_role("spinbutton", name=name)).to_have_value(value, timeout=30_000)
         browser.close()
+
+
+def test_a_reload_restores_the_data_page_without_a_warning_in_the_servers_log(tmp_path: Path) -> None:
+    """What AppTest cannot show: widgets a reload refills from the session get no default beside their value, so
+    Streamlit does not log that the default was ignored (it checks only with a real runtime)."""
+    data = tmp_path / "kept.csv"
+    data.write_bytes(csv_bytes(synthetic_frame(240)))
+    log = tmp_path / "server.log"
+    with streamlit_server(tmp_path / "runs", log) as url, sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport={"width": 1300, "height": 1200})
+        page.goto(url)
+        upload(page, data)
+        page.reload()
+        page.get_by_text("Using kept.csv, uploaded earlier (kept for this link).").wait_for(timeout=60_000)
+        page.get_by_text("Ready: target").wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)  # the reruns after the restore have finished and logged
+        browser.close()
+    text = log.read_text(errors="replace")
+    assert "Session State API" not in text, text[-3000:]
 
 
 def test_upload_train_compare_and_download(server: str, tmp_path: Path) -> None:
