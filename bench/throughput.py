@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -193,8 +194,11 @@ def descendants(root: int) -> list[int]:
 
 
 def process_tree_cpu_s() -> float:
-    """CPU seconds so far of this process and every living process below it (the pool's workers)."""
-    return cpu_s(os.getpid()) + sum(cpu_s(pid) for pid in descendants(os.getpid()))
+    """CPU seconds so far of this process, every living process below it (the pool's workers), and the children
+    that have ended and been reaped (a worker replaced after its 32nd task, say, whose time /proc no longer has)."""
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    living = sum(cpu_s(pid) for pid in descendants(os.getpid()))
+    return cpu_s(os.getpid()) + living + ended.ru_utime + ended.ru_stime
 
 
 def browser_cpu_s(exclude: set[int]) -> dict[int, float]:
