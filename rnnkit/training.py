@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rnnkit.gradient_registry import custom_gradients_released
 from rnnkit.models.spec import ModelSpec
 from rnnkit.prepare import PreparedData, WindowSet
 from rnnkit.progress import CancelToken, ProgressCallback, ProgressEvent  # noqa: F401 - re-exported
@@ -89,19 +90,20 @@ def train_model(
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.5, patience=max(config.patience // 3, 2), min_lr=config.learning_rate / 64))
     start = time.perf_counter()
-    if plan.engine == "loop":
-        from rnnkit.compiled_fit import CompiledLoop
+    with custom_gradients_released():  # Keras leaves each trained step's graph registered: ~10-15 MB a training
+        if plan.engine == "loop":
+            from rnnkit.compiled_fit import CompiledLoop
 
-        loop = CompiledLoop(model, config.batch_size, plan.steps_per_execution, plan.jit_compile)
-        val = prepared.val.arrays(sequence_targets=sequence) if has_val else None
-        losses = loop.fit(*prepared.train.arrays(sequence_targets=sequence), epochs=config.epochs,
-                          callbacks=callbacks, validation_data=val, seed=config.seed)
-    else:
-        val_data = _fit_inputs(prepared.val, config, sequence, shuffle=False) if has_val else None
-        history = model.fit(_fit_inputs(prepared.train, config, sequence, shuffle=True), epochs=config.epochs,
-                            callbacks=callbacks, verbose=0, validation_data=val_data,
-                            shuffle=False)  # the pipeline shuffles, from the seed
-        losses = {k: [float(v) for v in values] for k, values in history.history.items()}
+            loop = CompiledLoop(model, config.batch_size, plan.steps_per_execution, plan.jit_compile)
+            val = prepared.val.arrays(sequence_targets=sequence) if has_val else None
+            losses = loop.fit(*prepared.train.arrays(sequence_targets=sequence), epochs=config.epochs,
+                              callbacks=callbacks, validation_data=val, seed=config.seed)
+        else:
+            val_data = _fit_inputs(prepared.val, config, sequence, shuffle=False) if has_val else None
+            history = model.fit(_fit_inputs(prepared.train, config, sequence, shuffle=True), epochs=config.epochs,
+                                callbacks=callbacks, verbose=0, validation_data=val_data,
+                                shuffle=False)  # the pipeline shuffles, from the seed
+            losses = {k: [float(v) for v in values] for k, values in history.history.items()}
     seconds = time.perf_counter() - start
     epochs_run = len(losses.get("loss", []))
     val_losses = np.asarray(losses.get("val_loss", []), dtype=float)

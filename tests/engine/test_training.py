@@ -195,3 +195,40 @@ def test_the_keras_engine_is_reproducible_and_streams_as_it_holds(tiny_series, m
     streamed = [train_model(spec, prepared, config) for _ in range(2)]
     assert streamed[0].execution.engine == "keras"
     assert streamed[0].history == streamed[1].history and np.isfinite(streamed[0].history["val_loss"]).all()
+
+
+@pytest.mark.parametrize("execution", ["plain", "fast"])
+def test_training_leaves_no_graph_registered_in_tensorflow(tiny_series, execution) -> None:
+    """Keras' optimizer registers a custom gradient per traced step, holding its graph; train_model removes them."""
+    import keras
+    import tensorflow as tf
+
+    from rnnkit.gradient_registry import _gradient_registry, custom_gradient_names
+
+    assert _gradient_registry() is not None  # a TensorFlow that moved its registry fails here instead of leaking
+
+    @tf.custom_gradient
+    def users_own(x):
+        return tf.identity(x), lambda dy: 2 * dy
+
+    users_step = tf.function(users_own).get_concrete_function(tf.TensorSpec([], tf.float32))
+    kept = custom_gradient_names()
+    assert kept, "a user's own traced custom gradient is registered"
+    prepared = prepare(tiny_series, WindowSpec(lookback=12), SplitSpec(train=0.6, val=0.2))
+    config = TrainingConfig(epochs=2, batch_size=16, seed=3, execution=execution)
+    x, y = prepared.train.arrays()
+    bare = keras.Sequential([keras.Input(x.shape[1:]), keras.layers.GRU(3), keras.layers.Dense(y.shape[1])])
+    bare.compile(optimizer="adam", loss="mse")
+    bare.fit(x, y, epochs=1, verbose=0)
+    assert custom_gradient_names() - kept, "plain Keras leaves its registrations (what this test guards against)"
+    kept = custom_gradient_names()
+    trained = [train_model(ModelSpec("leak", cell=cell, units=(4,)), prepared, config) for cell in ("gru", "lstm")]
+    assert custom_gradient_names() == kept
+    with tf.GradientTape() as tape:  # the user's registration still works
+        value = tf.constant(3.0)
+        tape.watch(value)
+        result = users_step(value)
+    assert float(tape.gradient(result, value)) == 2.0
+    model = trained[0].model  # and a trained model still predicts and trains again
+    assert np.isfinite(model.predict(x, verbose=0)).all()
+    assert np.isfinite(model.fit(x, y, epochs=1, verbose=0).history["loss"]).all()
