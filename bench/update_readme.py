@@ -245,7 +245,7 @@ def throughput(r: dict) -> list[str]:
             fit = {k: [round(sum(r.values()), 1) for r in v] for k, v in a["train_seconds"].items()}
             lines += [f"The models' own fit times, summed, per round: inline {fit['inline']} s, process pool "
                       f"{fit['process']} s (two side by side, each capped at one TensorFlow thread, in warm "
-                      "worker processes that each run up to 32 tasks).", ""]
+                      "worker processes).", ""]
         if "cores_busy" in a:
             busy = a["cores_busy"]
             lines += [f"Cores kept busy (CPU seconds of the process and its workers over wall time), per round: "
