@@ -77,6 +77,7 @@ SMALL_TRAINING = TrainingConfig(epochs=3, batch_size=32, seed=1, early_stopping=
 USERS = 5
 MEMORY_JOBS = 20
 MEMORY_TRAINING = TrainingConfig(epochs=2, batch_size=32, seed=1, early_stopping=False)  # one GRU(32) a job
+WORKER_TASKS = 30  # tasks one pool worker runs in (d)'s measure of its own memory
 #: (e)'s job: long enough (~10 s) that the open tab, drawn with its data, sees it queued or running and polls it
 TAB_TRAINING = TrainingConfig(epochs=8, batch_size=32, seed=1, early_stopping=False)
 
@@ -195,7 +196,7 @@ def descendants(root: int) -> list[int]:
 
 def process_tree_cpu_s() -> float:
     """CPU seconds so far of this process, every living process below it (the pool's workers), and the children
-    that have ended and been reaped (a worker replaced after its 32nd task, say, whose time /proc no longer has)."""
+    that have ended and been reaped (a worker replaced after its last task, say, whose time /proc no longer has)."""
     ended = resource.getrusage(resource.RUSAGE_CHILDREN)
     living = sum(cpu_s(pid) for pid in descendants(os.getpid()))
     return cpu_s(os.getpid()) + living + ended.ru_utime + ended.ru_stime
@@ -441,8 +442,36 @@ def memory_child(runner_name: str, jobs: int) -> None:
     print(json.dumps({"before_mb": round(before, 1), "after_mb": after}))
 
 
+def worker_memory(execution: str, tasks: int) -> list[float]:
+    """One pool worker's resident memory (MB) after each of ``tasks`` one-model tasks, each on a new series.
+
+    ``execution="plain"`` runs rnnkit's compiled loop, ``"fast"`` the same with
+    XLA: TensorFlow keeps every XLA compilation for the process's life
+    (tensorflow/tensorflow#64170), which only a fresh worker gives back.
+    """
+    from rnnkit.plan import plan_comparison
+    from rnnkit.runners.process import ProcessPoolRunner
+    from rnnkit.tasks import run_model_task
+
+    folder = Path(tempfile.mkdtemp(prefix="rnnkit-bench-worker-"))
+    training = dataclasses.replace(MEMORY_TRAINING, epochs=1, execution=execution)
+    pool = ProcessPoolRunner(workers=1, max_tasks=tasks + 1)
+    sizes = []
+    try:
+        for n in range(tasks):
+            request = make_request(small_series(n), SMALL_WINDOW, [PRESETS["jena_gru"]], SplitSpec(), training,
+                                   snapshot_folder=folder, statistical=False)
+            for task in plan_comparison(request).model_tasks(str(folder), keep_model=False):
+                pool.submit(run_model_task, task).result()
+            sizes.append(pool_worker_rss_mb(pool)[0])
+    finally:
+        pool.shutdown()
+    return sizes
+
+
 def case_d() -> dict[str, Any]:
-    """Each runner's manager in its own process (inline first, then the pool), 20 jobs each."""
+    """Each runner's manager in its own process (inline first, then the pool), 20 jobs each; then a pool worker's
+    own memory over ``WORKER_TASKS`` tasks, without and with XLA."""
     rows = {}
     for name in ("inline", "process"):
         done = subprocess.run([sys.executable, __file__, "--memory-child", name], cwd=ROOT, capture_output=True,
@@ -456,7 +485,14 @@ def case_d() -> dict[str, Any]:
                       "per_job_mb": round((after[-1] - after[0]) / max(len(after) - 1, 1), 2), "after_each_mb": after}
         print(f"  (d) {name:8} {values['before_mb']:.0f} MB before, {after[0]:.0f} after job 1, "
               f"{after[-1]:.0f} after job {len(after)} ({rows[name]['per_job_mb']:+.2f} MB a job)", flush=True)
-    return {"jobs": MEMORY_JOBS, **rows}
+    workers = {}
+    for execution in ("plain", "fast"):
+        sizes = worker_memory(execution, WORKER_TASKS)
+        per_task = round((sizes[-1] - sizes[4]) / (len(sizes) - 5), 2)
+        workers[execution] = {"after_each_mb": sizes, "per_task_mb": per_task}
+        print(f"  (d) a worker, execution={execution}: {sizes[0]} MB after task 1, {sizes[4]} after task 5, "
+              f"{sizes[-1]} after task {len(sizes)} ({workers[execution]['per_task_mb']:+.2f} MB a task)", flush=True)
+    return {"jobs": MEMORY_JOBS, **rows, "worker_tasks": WORKER_TASKS, "worker": workers}
 
 
 # --- (e) a job with its tab open and closed ---------------------------------------------------------------------
@@ -620,6 +656,9 @@ def summary(result: dict[str, Any]) -> None:
             d = result["d"][name]
             print(f"(d) {name:8} RSS {d['before_mb']} → {d['after_first_mb']} (job 1) → {d['after_last_mb']} MB "
                   f"(job {result['d']['jobs']}): {d['per_job_mb']:+} MB a job")
+        for execution, w in result["d"].get("worker", {}).items():
+            print(f"(d) a pool worker, execution={execution}: {w['after_each_mb'][0]} → {w['after_each_mb'][-1]} MB "
+                  f"over {len(w['after_each_mb'])} tasks: {w['per_task_mb']:+} MB a task after the 5th")
     if "e" in result:
         e = result["e"]
         print(f"(e) tab closed {e['median_s']['closed']} s, tab open {e['median_s']['open']} s: "

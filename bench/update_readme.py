@@ -313,6 +313,19 @@ def throughput(r: dict) -> list[str]:
         lines += [f"| {name} | {d[name]['before_mb']:.0f} MB | {d[name]['after_first_mb']:.0f} MB | "
                   f"{d[name]['after_last_mb']:.0f} MB | {d[name]['per_job_mb']:+.2f} MB |"
                   for name in ("inline", "process")]
+        if "worker" in d:
+            from rnnkit.runners.process import MAX_TASKS_PER_WORKER, MAX_WORKER_RSS_MB
+
+            w = d["worker"]
+            lines += ["", f"**A pool worker's own memory** over {d['worker_tasks']} one-model tasks (GRU(32), each "
+                      "on a new series): without XLA "
+                      f"{w['plain']['after_each_mb'][0]} → {w['plain']['after_each_mb'][-1]} MB "
+                      f"({w['plain']['per_task_mb']:+.2f} MB a task after the 5th); with XLA (`execution=\"fast\"`) "
+                      f"{w['fast']['after_each_mb'][0]} → {w['fast']['after_each_mb'][-1]} MB "
+                      f"({w['fast']['per_task_mb']:+.2f} MB a task). Training unregisters the graphs Keras leaves in "
+                      "TensorFlow's gradient registry (`rnnkit.gradient_registry`); TensorFlow keeps XLA's "
+                      "compilations for the process's life (tensorflow/tensorflow#64170), so a worker is replaced "
+                      f"after {MAX_TASKS_PER_WORKER} tasks or at {MAX_WORKER_RSS_MB / 1024:.0f} GB."]
         lines.append("")
     if "e" in r:
         e = r["e"]

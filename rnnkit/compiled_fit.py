@@ -18,6 +18,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from rnnkit.gradient_registry import custom_gradients_released
+
 
 class CompiledLoop:
     """Train and evaluate a compiled Keras model on in-memory arrays in blocks of batches.
@@ -91,22 +93,23 @@ class CompiledLoop:
         model.stop_training = False
         callback_list.on_train_begin()
         epoch_logs: dict[str, float] = {}
-        for epoch in range(epochs):
-            model.reset_metrics()
-            callback_list.on_epoch_begin(epoch)
-            order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
-            for step, block in enumerate(self._blocks(order)):
-                callback_list.on_train_batch_begin(step)
-                self._train_block(xt, yt, tf.constant(block))
-                callback_list.on_train_batch_end(step, self._metrics())
+        with custom_gradients_released():  # the traced steps' graphs stay registered otherwise
+            for epoch in range(epochs):
+                model.reset_metrics()
+                callback_list.on_epoch_begin(epoch)
+                order = rng.permutation(len(x)) if shuffle else np.arange(len(x))
+                for step, block in enumerate(self._blocks(order)):
+                    callback_list.on_train_batch_begin(step)
+                    self._train_block(xt, yt, tf.constant(block))
+                    callback_list.on_train_batch_end(step, self._metrics())
+                    if model.stop_training:
+                        break
+                epoch_logs = self._metrics()
+                if val is not None:
+                    epoch_logs |= {f"val_{k}": v for k, v in self.evaluate(*val).items()}
+                callback_list.on_epoch_end(epoch, epoch_logs)
                 if model.stop_training:
                     break
-            epoch_logs = self._metrics()
-            if val is not None:
-                epoch_logs |= {f"val_{k}": v for k, v in self.evaluate(*val).items()}
-            callback_list.on_epoch_end(epoch, epoch_logs)
-            if model.stop_training:
-                break
         callback_list.on_train_end(epoch_logs)
         return {k: [float(v) for v in values] for k, values in history.history.items()}
 

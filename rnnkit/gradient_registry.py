@@ -4,16 +4,19 @@ Keras' optimizer sums gradients over replicas with ``ReplicaContext.all_reduce``
 In a traced training step, that call registers a ``tf.custom_gradient`` under a
 new name (``CustomGradient-N``) in TensorFlow's global gradient registry. The
 entry's function holds the traced step's whole graph, and TensorFlow never
-removes it, not even on ``keras.backend.clear_session``. Each training on the
-Jena-sized comparison left about 18,000 Python objects and 10-15 MB behind. A
-pool worker reached 1.3 GB after 24 tasks, and every later full garbage
-collection took longer: 0.02 s after the first task, 0.27 s after the 20th.
+removes it, not even on ``keras.backend.clear_session``. Each Jena-sized
+training left about 18,000 Python objects and 15 MB behind: a pool worker grew
+from 933 to 1,315 MB over 24 such tasks, and the garbage collector's time per
+task (imports frozen, :mod:`rnnkit.runners.worker`) rose from 0.02 s after the
+first to 0.27 s after the 20th.
 
-The registration is only looked up when a graph holding that op is
-differentiated. The training step's gradients are built while the step is
-traced, so once ``fit`` returns nothing needs the entries: a finished model
-still predicts, evaluates and trains again (its step is already traced).
-Imports TensorFlow lazily, and only its registry module.
+An entry is only looked up when a graph holding its op is differentiated
+symbolically (``tf.gradients``, or a tape around a call of that function). A
+training step's gradients are built while the step is traced, before the
+all-reduce, and nothing differentiates the step afterwards: a finished model
+still predicts, evaluates, is saved (a SavedModel export skips a missing
+entry) and trains again (a new trace registers anew). Imports TensorFlow at
+the first call.
 """
 
 from __future__ import annotations
@@ -48,9 +51,11 @@ def custom_gradients_released() -> Iterator[None]:
     """Unregister the custom gradients registered inside this block when it ends, so their graphs can be freed.
 
     Registrations made before the block (a user's own) are kept. Those made
-    meanwhile by another thread go too; that matters only to a graph which that
-    thread is tracing at that moment, with a custom gradient in its forward pass,
-    and which it has not differentiated yet. rnnkit's models have none.
+    meanwhile by another thread go too, which matters only to a graph that thread
+    traced meanwhile, with a custom gradient of its own, and later differentiates.
+    rnnkit trains one model at a time per process (the pool's and Ray's workers
+    run one task at a time; in-process training holds ``IN_PROCESS_TRAINING``),
+    and its models have no custom gradients.
     """
     before = custom_gradient_names()
     try:

@@ -10,12 +10,13 @@ own cancel event, which the executor cannot hand to a task.
   workers)``) and one inter-op thread so they do not fight: two workers of two
   threads each on 2 cores were 15% slower than of one (``CUDA_VISIBLE_DEVICES``
   is left alone);
-* a worker runs up to ``max_tasks`` tasks (default 200), clearing Keras' session
+* a worker runs up to ``max_tasks`` tasks (default 64), clearing Keras' session
   between them, and is replaced sooner when its memory passes ``max_rss_mb``
-  (default 3 GB): leaving is how TensorFlow gives back what it keeps. Since
-  training unregisters the graphs Keras left behind (``rnnkit.gradient_registry``),
-  a worker's memory stays nearly flat: 825 -> 836 MB over 90 small tasks, 1,017 MB
-  from the 5th to the 24th Jena-sized one (it grew ~3.5 and ~15 MB a task before).
+  (default 3 GB): leaving is how TensorFlow gives back what it keeps. Training
+  unregisters the graphs Keras leaves behind (``rnnkit.gradient_registry``), so
+  without XLA a worker's memory stays nearly flat; each XLA compilation stays
+  for the process's life (~20 MB a small task, tensorflow/tensorflow#64170), which
+  64 tasks bound to about 1.3 GB. bench/throughput.py (d) measures both.
   Staying saves the spawn and TensorFlow import, which cost ~12 s per task on a
   busy 2-core machine when every task had a fresh process (bench/throughput.py). Idle workers have imported
   TensorFlow, Keras and rnnkit's task modules already (PRELOAD), so a task
@@ -80,7 +81,7 @@ log = logging.getLogger(__name__)
 PRELOAD = ("tensorflow", "keras", "rnnkit.tasks", "rnnkit.compare", "rnnkit.ensemble")
 POLL_S = 0.2  # how often the dispatcher looks at cancel tokens when nothing else happens
 MAX_FAILED_STARTS = 3  # workers dying before they are ready, in a row, before queued tasks are failed
-MAX_TASKS_PER_WORKER = 200  # tasks a worker runs before a fresh process replaces it (a guard: ~0.1 MB each)
+MAX_TASKS_PER_WORKER = 64  # tasks a worker runs before a fresh process replaces it (XLA's compilations go)
 MAX_WORKER_RSS_MB = 3072.0  # a worker past this resident memory is replaced after its task
 IDLE_EXIT_S = 600.0  # seconds without a task before idle workers leave (their ~380 MB each go back)
 IDLE_EXIT_ENV = "RNNKIT_WORKER_IDLE_S"

@@ -24,9 +24,8 @@ or give ``ray.init`` a ``runtime_env``).
 Design: a task declares ``num_cpus=1`` and is never retried (a crash is
 reported as :class:`~rnnkit.errors.WorkerLostError`). Ray keeps its worker
 processes and their imported TensorFlow between tasks, which saves the 3-5 s
-import per task; ``max_calls`` recycles a worker after 200 tasks, a guard on
-what TensorFlow keeps (nearly nothing since training unregisters the graphs
-Keras leaves behind, :mod:`rnnkit.gradient_registry`). Progress goes through a
+import per task; ``max_calls`` recycles a worker after 64 tasks, as the process
+pool does, so what TensorFlow keeps (XLA's compilations) stays bounded. Progress goes through a
 ``ray.util.queue.Queue`` drained by a thread here; cancellation through a
 small actor the task's token polls (at most every 0.2 s). At most ``workers``
 tasks are in Ray at once, so a task cancelled while queued never starts.
@@ -57,7 +56,7 @@ log = logging.getLogger(__name__)
 
 LOCAL = "local"
 POLL_S = 0.2
-MAX_CALLS = 200  # tasks per Ray worker process before Ray replaces it (as the pool's max_tasks)
+MAX_CALLS = 64  # tasks per Ray worker process before Ray replaces it (as the pool's max_tasks)
 LOCAL_OBJECT_STORE_BYTES = 100 * 1024 * 1024
 
 
