@@ -491,7 +491,7 @@ def case_d() -> dict[str, Any]:
         per_task = round((sizes[-1] - sizes[4]) / (len(sizes) - 5), 2)
         workers[execution] = {"after_each_mb": sizes, "per_task_mb": per_task}
         print(f"  (d) a worker, execution={execution}: {sizes[0]} MB after task 1, {sizes[4]} after task 5, "
-              f"{sizes[-1]} after task {len(sizes)} ({workers[execution]['per_task_mb']:+.2f} MB a task)", flush=True)
+              f"{sizes[-1]} after task {len(sizes)} ({per_task:+.2f} MB a task)", flush=True)
     return {"jobs": MEMORY_JOBS, **rows, "worker_tasks": WORKER_TASKS, "worker": workers}
 
 

@@ -13,9 +13,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
-
-
-
 LEAK_FIX_COMMIT = "14bb437"  # from here on, training unregisters what Keras left in TensorFlow's gradient registry
 
 
@@ -29,6 +26,7 @@ def since_leak_fix(history: list[dict], target: float) -> str:
     return (f" Since {LEAK_FIX_COMMIT}, whose workers no longer keep a graph per training (`rnnkit.gradient_registry`; "
             "earlier, the pool's rounds got slower as its workers aged), the best round and the ratio of medians "
             f"both meet it in {met} of {len(runs)} runs.")
+
 
 def load(name: str) -> dict | None:
     path = RESULTS / f"{name}.json"

@@ -90,20 +90,20 @@ def train_model(
         callbacks.append(keras.callbacks.ReduceLROnPlateau(
             monitor="val_loss", factor=0.5, patience=max(config.patience // 3, 2), min_lr=config.learning_rate / 64))
     start = time.perf_counter()
-    with custom_gradients_released():  # Keras leaves each trained step's graph registered: ~10-15 MB a training
-        if plan.engine == "loop":
-            from rnnkit.compiled_fit import CompiledLoop
+    if plan.engine == "loop":  # the loop releases what Keras registers itself
+        from rnnkit.compiled_fit import CompiledLoop
 
-            loop = CompiledLoop(model, config.batch_size, plan.steps_per_execution, plan.jit_compile)
-            val = prepared.val.arrays(sequence_targets=sequence) if has_val else None
-            losses = loop.fit(*prepared.train.arrays(sequence_targets=sequence), epochs=config.epochs,
-                              callbacks=callbacks, validation_data=val, seed=config.seed)
-        else:
-            val_data = _fit_inputs(prepared.val, config, sequence, shuffle=False) if has_val else None
+        loop = CompiledLoop(model, config.batch_size, plan.steps_per_execution, plan.jit_compile)
+        val = prepared.val.arrays(sequence_targets=sequence) if has_val else None
+        losses = loop.fit(*prepared.train.arrays(sequence_targets=sequence), epochs=config.epochs,
+                          callbacks=callbacks, validation_data=val, seed=config.seed)
+    else:
+        val_data = _fit_inputs(prepared.val, config, sequence, shuffle=False) if has_val else None
+        with custom_gradients_released():  # Keras leaves each traced step's graph registered: ~15 MB a training
             history = model.fit(_fit_inputs(prepared.train, config, sequence, shuffle=True), epochs=config.epochs,
                                 callbacks=callbacks, verbose=0, validation_data=val_data,
                                 shuffle=False)  # the pipeline shuffles, from the seed
-            losses = {k: [float(v) for v in values] for k, values in history.history.items()}
+        losses = {k: [float(v) for v in values] for k, values in history.history.items()}
     seconds = time.perf_counter() - start
     epochs_run = len(losses.get("loss", []))
     val_losses = np.asarray(losses.get("val_loss", []), dtype=float)

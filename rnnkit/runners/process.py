@@ -18,8 +18,9 @@ own cancel event, which the executor cannot hand to a task.
   for the process's life (~20 MB a small task, tensorflow/tensorflow#64170), which
   64 tasks bound to about 1.3 GB. bench/throughput.py (d) measures both.
   Staying saves the spawn and TensorFlow import, which cost ~12 s per task on a
-  busy 2-core machine when every task had a fresh process (bench/throughput.py). Idle workers have imported
-  TensorFlow, Keras and rnnkit's task modules already (PRELOAD), so a task
+  busy 2-core machine when every task had a fresh process (bench/throughput.py).
+  Idle workers have imported TensorFlow, Keras and rnnkit's task modules already
+  (PRELOAD), so a task
   starts within milliseconds; every free slot has one. ``spares`` (default 0)
   more warm workers can wait while tasks run; each holds ~380 MB (PSS) and its
   import competes with the trainings for the cores;

@@ -25,9 +25,9 @@ Design: a task declares ``num_cpus=1`` and is never retried (a crash is
 reported as :class:`~rnnkit.errors.WorkerLostError`). Ray keeps its worker
 processes and their imported TensorFlow between tasks, which saves the 3-5 s
 import per task; ``max_calls`` recycles a worker after 64 tasks, as the process
-pool does, so what TensorFlow keeps (XLA's compilations) stays bounded. Progress goes through a
-``ray.util.queue.Queue`` drained by a thread here; cancellation through a
-small actor the task's token polls (at most every 0.2 s). At most ``workers``
+pool does, so what TensorFlow keeps (XLA's compilations) stays bounded.
+Progress goes through a ``ray.util.queue.Queue`` drained by a thread here;
+cancellation through a small actor the task's token polls (at most every 0.2 s). At most ``workers``
 tasks are in Ray at once, so a task cancelled while queued never starts.
 """
 

@@ -7,8 +7,8 @@ the parent sets, sends progress events and then the result (or the exception
 with its traceback text) up the same pipe, in order. It then clears Keras'
 session and takes the next task, up to ``max_tasks``, or exits sooner when
 its memory has grown past ``max_rss_mb``: leaving is how TensorFlow gives back
-what it keeps, and staying saves the 3–5 s TensorFlow import per task. It also exits when its parent disappears, so a
-killed server leaves no orphans.
+what it keeps, and staying saves the 3–5 s TensorFlow import per task. It
+also exits when its parent disappears, so a killed server leaves no orphans.
 """
 
 from __future__ import annotations
